@@ -1,0 +1,84 @@
+/* case_int: state shared by the interpreter's two halves (private to case_*.c).
+ * case_stream.c reads connections into messages and applies the generic checks that hold for
+ * every response (GEN-*, V10-1); case_run.c plays the steps and decides the verdict. */
+#ifndef H1XX_CASE_INT_H
+#define H1XX_CASE_INT_H
+
+#include "case.h"
+
+#define MAX_CONNS 8
+#define MAX_NAMED 4
+#define MAX_CHUNKS 65536
+
+typedef struct chunk_time {
+    size_t end;   /* rx offset just past this read */
+    int64_t t_ns; /* absolute monotonic time of the read */
+} chunk_time;
+
+typedef struct cconn {
+    conn c;
+    int id;
+    bool opened;
+    bool eof;      /* peer closed or reset: no more bytes */
+    bool reset;
+    bool we_closed;
+    wire_reader rd;
+    chunk_time *chunks;
+    size_t nchunks, chunks_cap;
+    int outstanding;    /* requests sent that have no final response yet */
+    uint64_t v10_bits;  /* FIFO of outstanding requests: bit set = HTTP/1.0 */
+    int nv10;
+} cconn;
+
+typedef struct named_msg {
+    const char *name;
+    int conn;
+    wire_msg m;
+} named_msg;
+
+/* What reading the next message produced. */
+typedef enum next_status {
+    NEXT_MSG, NEXT_CLOSED, NEXT_TIMEOUT, NEXT_BAD, NEXT_RAW, NEXT_INTR, NEXT_FULL,
+} next_status;
+
+typedef struct runner {
+    const case_def *c;
+    const run_ctx *ctx;
+    case_result *r;
+    cconn conns[MAX_CONNS];
+    int nconns;
+    int cur; /* index of the current connection, -1 before the first */
+    int64_t case_end_ns;
+    wire_msg last;
+    int last_conn;
+    bool have_last;
+    named_msg named[MAX_NAMED];
+    int nnamed;
+    bool stop;          /* no more steps */
+    bool step_failed;   /* the verdict came from a step, not a generic check */
+    char status_text[8]; /* ${status} of the last matched message */
+    wire_code bad_code; /* the fatal finding behind the last NEXT_BAD */
+} runner;
+
+/* case_stream.c */
+next_status stream_next(runner *R, cconn *cc, int64_t deadline_ns, wire_msg *m);
+void stream_note_request(cconn *cc, bool is_head, bool http10);
+void stream_linger(runner *R, int64_t until_ns);
+int64_t stream_time_at(const cconn *cc, size_t offset);
+size_t stream_pending(const cconn *cc);
+void stream_free(cconn *cc);
+/* The requirement a fatal reader finding breaks, or NULL for h1xx's own limits. */
+const char *stream_bad_require(wire_code code);
+
+/* case_run.c: verdict bookkeeping used by both halves. level_of() gives the verdict for
+ * breaking a requirement (MUST: fail, SHOULD: warn, MAY/INFO: none, i.e. VERDICT_PASS). */
+verdict_t level_verdict(const runner *R, const char *require);
+void runner_fail(runner *R, bool from_step, const char *require, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void runner_finding(runner *R, int conn, int code, const char *name, const char *require,
+                    size_t offset, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+void runner_end(runner *R, verdict_t v, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int64_t runner_rel(const runner *R, int64_t t_abs);
+
+#endif

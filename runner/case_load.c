@@ -1,0 +1,896 @@
+/* case_load: parses case files (format: cases/FORMAT.md) and the requirements catalogue.
+ * Every error names the file and line; nothing is skipped silently. */
+#include "case.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "util.h"
+
+#define CASE_FILE_MAX (1024 * 1024)
+
+typedef struct parser {
+    const char *name;
+    int line;
+    char *err;
+    size_t errsz;
+    const req_catalog *cat;
+    case_def *c;
+    step *last_expect; /* where "on" lines attach */
+} parser;
+
+static int perr(parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int perr(parser *p, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *msg = xvasprintf(fmt, ap);
+    va_end(ap);
+    snprintf(p->err, p->errsz, "%s:%d: %s", p->name, p->line, msg);
+    free(msg);
+    return -1;
+}
+
+/* ---- tokens -------------------------------------------------------------------------------- */
+
+static const char *skip_ws(const char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    return s;
+}
+
+/* Reads one token: a quoted string (with \" and \\) or a run of non-blanks. Returns a malloc'd
+ * token, or NULL at end of line; sets *bad on an unterminated quote. */
+static char *next_token(const char **sp, bool *bad)
+{
+    const char *s = skip_ws(*sp);
+    if (!*s)
+        return NULL;
+    buf_t b;
+    buf_init(&b, 0);
+    if (*s == '"') {
+        s++;
+        while (*s && *s != '"') {
+            if (*s == '\\' && (s[1] == '"' || s[1] == '\\'))
+                s++;
+            buf_append(&b, s++, 1);
+        }
+        if (*s != '"')
+            *bad = true;
+        else
+            s++;
+    } else {
+        while (*s && *s != ' ' && *s != '\t')
+            buf_append(&b, s++, 1);
+    }
+    *sp = s;
+    return buf_steal(&b);
+}
+
+/* The rest of the line as text: a single quoted string, or the bare remainder. */
+static char *rest_text(parser *p, const char *s)
+{
+    s = skip_ws(s);
+    if (*s != '"')
+        return xstrdup(s);
+    bool bad = false;
+    char *t = next_token(&s, &bad);
+    if (bad || *skip_ws(s)) {
+        free(t);
+        perr(p, bad ? "unterminated quoted text" : "text after the closing quote");
+        return NULL;
+    }
+    return t;
+}
+
+/* ---- templates: escapes and ${variables} ----------------------------------------------------- */
+
+static bool var_char(char ch)
+{
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+           ch == '_';
+}
+
+static void note_var(case_def *c, const char *name, size_t len)
+{
+    for (size_t i = 0; i < c->nvars; i++)
+        if (strlen(c->vars[i]) == len && memcmp(c->vars[i], name, len) == 0)
+            return;
+    c->vars = xrealloc(c->vars, (c->nvars + 1) * sizeof *c->vars);
+    c->vars[c->nvars++] = xstrndup(name, len);
+}
+
+static int hexval(char ch)
+{
+    if (ch >= '0' && ch <= '9')
+        return ch - '0';
+    if (ch >= 'a' && ch <= 'f')
+        return ch - 'a' + 10;
+    if (ch >= 'A' && ch <= 'F')
+        return ch - 'A' + 10;
+    return -1;
+}
+
+/* Checks a template's escapes and variable references, recording the variables used. */
+static int check_template(parser *p, const char *t)
+{
+    for (const char *s = t; *s; s++) {
+        if (*s == '\\') {
+            s++;
+            if (*s == 'x') {
+                if (hexval(s[1]) < 0 || hexval(s[2]) < 0)
+                    return perr(p, "\\x needs two hex digits");
+                s += 2;
+            } else if (!*s || !strchr("rnt0\\$", *s)) {
+                return perr(p, "unknown escape '\\%c' (use \\r \\n \\t \\0 \\\\ \\$ \\xHH)",
+                            *s ? *s : ' ');
+            }
+        } else if (*s == '$' && s[1] == '{') {
+            const char *n = s + 2, *e = n;
+            while (var_char(*e))
+                e++;
+            if (*e != '}' || e == n)
+                return perr(p, "bad variable reference (expected ${name})");
+            note_var(p->c, n, (size_t)(e - n));
+            s = e;
+        }
+    }
+    return 0;
+}
+
+/* ---- header lines -------------------------------------------------------------------------- */
+
+static int set_once(parser *p, char **field, const char *key, const char *value)
+{
+    if (*field)
+        return perr(p, "'%s' given twice", key);
+    if (!*value)
+        return perr(p, "'%s' needs a value", key);
+    *field = xstrdup(value);
+    return 0;
+}
+
+static int parse_require(parser *p, const char *s)
+{
+    bool bad = false;
+    char *tok;
+    while ((tok = next_token(&s, &bad))) {
+        if (p->cat && !req_find(p->cat, tok)) {
+            perr(p, "unknown requirement id '%s' (see cases/requirements.tsv)", tok);
+            free(tok);
+            return -1;
+        }
+        case_def *c = p->c;
+        c->require = xrealloc(c->require, (c->nrequire + 1) * sizeof *c->require);
+        c->require[c->nrequire++] = tok;
+    }
+    return p->c->nrequire ? 0 : perr(p, "'require' needs at least one id");
+}
+
+static int parse_modes(parser *p, const char *s)
+{
+    bool bad = false;
+    char *tok;
+    while ((tok = next_token(&s, &bad))) {
+        unsigned m = strcmp(tok, "origin") == 0          ? MODE_ORIGIN
+                     : strcmp(tok, "reverse-proxy") == 0 ? MODE_REVERSE_PROXY
+                     : strcmp(tok, "forward-proxy") == 0 ? MODE_FORWARD_PROXY
+                                                         : 0;
+        if (!m) {
+            perr(p, "unknown mode '%s' (origin, reverse-proxy, forward-proxy)", tok);
+            free(tok);
+            return -1;
+        }
+        free(tok);
+        p->c->modes |= m;
+    }
+    return p->c->modes ? 0 : perr(p, "'modes' needs at least one mode");
+}
+
+static int parse_default(parser *p, const char *s)
+{
+    bool bad = false;
+    char *name = next_token(&s, &bad);
+    char *value = name ? rest_text(p, s) : NULL;
+    if (!name || !value || !*value) {
+        free(name);
+        free(value);
+        return perr(p, "'default' needs a variable name and a value");
+    }
+    for (const char *q = name; *q; q++)
+        if (!var_char(*q)) {
+            free(name);
+            free(value);
+            return perr(p, "bad variable name in 'default'");
+        }
+    case_def *c = p->c;
+    c->defaults = xrealloc(c->defaults, (c->ndefaults + 1) * sizeof *c->defaults);
+    c->defaults[c->ndefaults++] = (var_default){name, value};
+    return check_template(p, value);
+}
+
+static int parse_about(parser *p, const char *s)
+{
+    case_def *c = p->c;
+    char *old = c->about;
+    c->about = old ? xasprintf("%s %s", old, skip_ws(s)) : xstrdup(skip_ws(s));
+    free(old);
+    return 0;
+}
+
+static int parse_id(parser *p, const char *s)
+{
+    if (set_once(p, &p->c->id, "id", skip_ws(s)))
+        return -1;
+    const char *id = p->c->id, *slash = strchr(id, '/');
+    if (!slash || slash == id || !slash[1] || strchr(slash + 1, '/'))
+        return perr(p, "id must be AREA/NAME");
+    for (const char *q = id; *q; q++)
+        if (!var_char(*q) && *q != '-' && *q != '/' && *q != '.')
+            return perr(p, "id may hold letters, digits, '-', '_', '.' and one '/'");
+    p->c->area = xstrndup(id, (size_t)(slash - id));
+    p->c->line = p->line;
+    return 0;
+}
+
+/* ---- steps --------------------------------------------------------------------------------- */
+
+static step *new_step(parser *p, step_kind k)
+{
+    case_def *c = p->c;
+    grow_array((void **)&c->steps, &c->steps_cap, c->nsteps, sizeof *c->steps);
+    step *st = &c->steps[c->nsteps++];
+    memset(st, 0, sizeof *st);
+    st->kind = k;
+    st->line = p->line;
+    return st;
+}
+
+static int parse_send(parser *p, const char *s)
+{
+    bool raw = s[1] == '|';
+    const char *text = s + (raw ? 2 : 1);
+    if (*text == ' ')
+        text++;
+    else if (*text)
+        return perr(p, "put a space after '>' or '>|'");
+    if (check_template(p, text))
+        return -1;
+    case_def *c = p->c;
+    step *st = (c->nsteps && c->steps[c->nsteps - 1].kind == STEP_SEND)
+                   ? &c->steps[c->nsteps - 1]
+                   : new_step(p, STEP_SEND);
+    grow_array((void **)&st->lines, &st->lines_cap, st->nlines, sizeof *st->lines);
+    st->lines[st->nlines++] = (send_line){xstrdup(text), !raw};
+    p->last_expect = NULL;
+    return 0;
+}
+
+static int parse_codes(parser *p, const char *tok, code_set *cs)
+{
+    const char *s = tok;
+    if (*s == '!')
+        cs->negated = true, s++;
+    while (*s) {
+        if (cs->n == 8)
+            return perr(p, "too many status code ranges (8 at most)");
+        int lo = 0, hi = 0;
+        if (s[0] >= '1' && s[0] <= '9' && s[1] == 'x' && s[2] == 'x') {
+            lo = (s[0] - '0') * 100, hi = lo + 99, s += 3;
+        } else {
+            char *end;
+            long a = strtol(s, &end, 10), b = a;
+            if (end == s || a < 100 || a > 999)
+                return perr(p, "bad status code '%s' (e.g. 100, 1xx, 200-299, !417)", tok);
+            s = end;
+            if (*s == '-') {
+                b = strtol(s + 1, &end, 10);
+                if (end == s + 1 || b < a || b > 999)
+                    return perr(p, "bad status code range '%s'", tok);
+                s = end;
+            }
+            lo = (int)a, hi = (int)b;
+        }
+        cs->r[cs->n].lo = (short)lo;
+        cs->r[cs->n].hi = (short)hi;
+        cs->n++;
+        if (*s == ',')
+            s++;
+        else if (*s)
+            return perr(p, "bad status code list '%s'", tok);
+    }
+    return cs->n ? 0 : perr(p, "empty status code list");
+}
+
+static int alt_of(const char *w, alt_kind *k)
+{
+    static const char *const names[] = {"interim", "final", "close", "nothing"};
+    for (int i = 0; i < 4; i++)
+        if (strcmp(w, names[i]) == 0) {
+            *k = (alt_kind)i;
+            return 0;
+        }
+    return -1;
+}
+
+static bool is_code_token(const char *t)
+{
+    return t[0] == '!' || (t[0] >= '1' && t[0] <= '9');
+}
+
+static int check_duration(parser *p, const char *t)
+{
+    int64_t ns;
+    if (strchr(t, '$'))
+        return check_template(p, t);
+    if (parse_duration_ns(t, &ns))
+        return perr(p, "bad duration '%s' (e.g. 500ms, 2s, 1.5s, ${timeout})", t);
+    return 0;
+}
+
+static int check_require_id(parser *p, const char *id)
+{
+    if (p->cat && !req_find(p->cat, id))
+        return perr(p, "unknown requirement id '%s'", id);
+    return 0;
+}
+
+/* Parses the keywords after the alternatives of an expect line. */
+static int expect_option(parser *p, step *st, const char *w, const char **s)
+{
+    bool bad = false;
+    if (strcmp(w, "strict") == 0) {
+        st->strict = true;
+        return 0;
+    }
+    char **slot = (strcmp(w, "within") == 0 || strcmp(w, "for") == 0) ? &st->within
+                  : strcmp(w, "as") == 0                              ? &st->as
+                  : strcmp(w, "require") == 0                         ? &st->require
+                                                                      : NULL;
+    if (!slot)
+        return perr(p, "unknown word '%s' in expect", w);
+    if (*slot)
+        return perr(p, "'%s' given twice", w);
+    *slot = next_token(s, &bad);
+    if (!*slot || bad)
+        return perr(p, "'%s' needs a value", w);
+    if (slot == &st->within)
+        return check_duration(p, *slot);
+    if (slot == &st->require)
+        return check_require_id(p, *slot);
+    return 0;
+}
+
+static int parse_expect(parser *p, const char *s)
+{
+    step *st = new_step(p, STEP_EXPECT);
+    bool bad = false, want_alt = true;
+    char *w;
+    int rc = 0;
+    while (rc == 0 && (w = next_token(&s, &bad))) {
+        alt_kind k;
+        if (strcmp(w, "|") == 0 || strcmp(w, "or") == 0) {
+            rc = want_alt ? perr(p, "'%s' without an alternative before it", w) : 0;
+            want_alt = true;
+        } else if (want_alt && alt_of(w, &k) == 0) {
+            if (st->nalts == 4)
+                rc = perr(p, "4 alternatives at most");
+            else
+                st->alts[st->nalts++].kind = k;
+            want_alt = false;
+        } else if (!want_alt && st->nalts && is_code_token(w)) {
+            alt *a = &st->alts[st->nalts - 1];
+            if (a->kind != ALT_INTERIM && a->kind != ALT_FINAL)
+                rc = perr(p, "status codes only follow 'interim' or 'final'");
+            else if (a->codes.n)
+                rc = perr(p, "one status code list per alternative (use commas)");
+            else
+                rc = parse_codes(p, w, &a->codes);
+        } else if (want_alt) {
+            rc = perr(p, "expected interim, final, close or nothing, got '%s'", w);
+        } else {
+            rc = expect_option(p, st, w, &s);
+        }
+        free(w);
+    }
+    if (rc)
+        return rc;
+    if (bad)
+        return perr(p, "unterminated quote");
+    if (!st->nalts || want_alt)
+        return perr(p, "expect needs alternatives: interim [CODES], final [CODES], close, nothing");
+    p->last_expect = st;
+    return 0;
+}
+
+static int parse_check_body(parser *p, const char *s, check *ck)
+{
+    bool bad = false;
+    char *w = next_token(&s, &bad);
+    if (w && strcmp(w, "header") != 0) {
+        ck->msg_name = w;
+        w = next_token(&s, &bad);
+    }
+    if (!w || strcmp(w, "header") != 0) {
+        free(w);
+        return perr(p, "check needs: [NAME] header FIELD present|absent|has TOKEN|is VALUE");
+    }
+    free(w);
+    ck->field = next_token(&s, &bad);
+    char *op = next_token(&s, &bad);
+    int rc = 0;
+    if (!ck->field || !op)
+        rc = perr(p, "check needs a field name and present, absent, has or is");
+    else if (strcmp(op, "present") == 0)
+        ck->op = CHECK_PRESENT;
+    else if (strcmp(op, "absent") == 0)
+        ck->op = CHECK_ABSENT;
+    else if (strcmp(op, "has") == 0 || strcmp(op, "is") == 0) {
+        ck->op = op[0] == 'h' ? CHECK_HAS : CHECK_IS;
+        ck->value = next_token(&s, &bad);
+        rc = ck->value ? check_template(p, ck->value) : perr(p, "'%s' needs a value", op);
+    } else
+        rc = perr(p, "unknown check '%s' (present, absent, has, is)", op);
+    free(op);
+    while (rc == 0 && (w = next_token(&s, &bad))) {
+        if (strcmp(w, "require") == 0 && !ck->require) {
+            ck->require = next_token(&s, &bad);
+            rc = ck->require ? check_require_id(p, ck->require) : perr(p, "require needs an id");
+        } else {
+            rc = perr(p, "unexpected '%s' in check", w);
+        }
+        free(w);
+    }
+    return (rc == 0 && bad) ? perr(p, "unterminated quote") : rc;
+}
+
+static int parse_on(parser *p, const char *s)
+{
+    step *st = p->last_expect;
+    if (!st)
+        return perr(p, "'on' must follow an expect line");
+    bool bad = false;
+    char *w = next_token(&s, &bad), *act = next_token(&s, &bad);
+    alt_kind k = ALT_FINAL;
+    int rc = 0;
+    if (!w || alt_of(w, &k))
+        rc = perr(p, "'on' needs interim, final, close or nothing");
+    else {
+        bool found = false;
+        for (int i = 0; i < st->nalts; i++)
+            found |= st->alts[i].kind == k;
+        if (!found)
+            rc = perr(p, "'on %s': the expect above has no '%s' alternative", w, w);
+    }
+    free(w);
+    if (rc) {
+        free(act);
+        return rc;
+    }
+    grow_array((void **)&st->acts, &st->acts_cap, st->nacts, sizeof *st->acts);
+    action *a = &st->acts[st->nacts];
+    memset(a, 0, sizeof *a);
+    a->on = k;
+    a->line = p->line;
+    static const char *const names[] = {"done", "skip", "fail", "note", "check"};
+    int i = 0;
+    while (act && i < 5 && strcmp(act, names[i]) != 0)
+        i++;
+    free(act);
+    if (i == 5)
+        return perr(p, "'on' action must be done, skip, fail, note or check");
+    a->kind = (action_kind)i;
+    st->nacts++;
+    if (a->kind == ACT_CHECK)
+        return parse_check_body(p, s, &a->chk);
+    if (!*skip_ws(s))
+        return (a->kind == ACT_DONE) ? 0 : perr(p, "'%s' needs a text", names[i]);
+    a->text = rest_text(p, s);
+    return a->text ? check_template(p, a->text) : -1;
+}
+
+static int parse_simple_step(parser *p, const char *kw, const char *s)
+{
+    step_kind k = strcmp(kw, "pause") == 0      ? STEP_PAUSE
+                  : strcmp(kw, "open") == 0     ? STEP_OPEN
+                  : strcmp(kw, "close") == 0    ? STEP_CLOSE
+                  : strcmp(kw, "shutdown") == 0 ? STEP_SHUTDOWN
+                                                : STEP_NOTE;
+    s = skip_ws(s);
+    bool takes_arg = k == STEP_PAUSE || k == STEP_NOTE;
+    if (!takes_arg && *s)
+        return perr(p, "'%s' takes no argument", kw);
+    if (takes_arg && !*s)
+        return perr(p, "'%s' needs %s", kw, k == STEP_PAUSE ? "a duration" : "a text");
+    step *st = new_step(p, k);
+    p->last_expect = NULL;
+    if (!takes_arg)
+        return 0;
+    st->arg = (k == STEP_NOTE) ? rest_text(p, s) : xstrdup(s);
+    if (!st->arg)
+        return -1;
+    return k == STEP_PAUSE ? check_duration(p, st->arg) : check_template(p, st->arg);
+}
+
+/* ---- lines and files ----------------------------------------------------------------------- */
+
+static int parse_line(parser *p, const char *line)
+{
+    const char *s = skip_ws(line);
+    if (*s == '>' && s == line)
+        return parse_send(p, s);
+    if (!*s || *s == '#')
+        return 0;
+    const char *e = s;
+    while (*e && *e != ' ' && *e != '\t')
+        e++;
+    char *kw = xstrndup(s, (size_t)(e - s));
+    int rc;
+    case_def *c = p->c;
+    if (strcmp(kw, "id") == 0)
+        rc = parse_id(p, e);
+    else if (strcmp(kw, "title") == 0)
+        rc = set_once(p, &c->title, kw, skip_ws(e));
+    else if (strcmp(kw, "rfc") == 0)
+        rc = set_once(p, &c->rfc, kw, skip_ws(e));
+    else if (strcmp(kw, "level") == 0) {
+        rc = set_once(p, &c->level, kw, skip_ws(e));
+        if (!rc && strcmp(c->level, "MUST") && strcmp(c->level, "SHOULD") &&
+            strcmp(c->level, "MAY"))
+            rc = perr(p, "level must be MUST, SHOULD or MAY");
+    } else if (strcmp(kw, "require") == 0)
+        rc = parse_require(p, e);
+    else if (strcmp(kw, "modes") == 0)
+        rc = parse_modes(p, e);
+    else if (strcmp(kw, "default") == 0)
+        rc = parse_default(p, e);
+    else if (strcmp(kw, "about") == 0)
+        rc = parse_about(p, e);
+    else if (strcmp(kw, "expect") == 0)
+        rc = parse_expect(p, e);
+    else if (strcmp(kw, "on") == 0)
+        rc = parse_on(p, e);
+    else if (strcmp(kw, "check") == 0) {
+        step *st = new_step(p, STEP_CHECK);
+        rc = parse_check_body(p, e, &st->chk);
+    } else if (!strcmp(kw, "pause") || !strcmp(kw, "open") || !strcmp(kw, "close") ||
+               !strcmp(kw, "shutdown") || !strcmp(kw, "note"))
+        rc = parse_simple_step(p, kw, e);
+    else
+        rc = perr(p, "unknown keyword '%s'", kw);
+    free(kw);
+    return rc;
+}
+
+static int finish_case(parser *p)
+{
+    case_def *c = p->c;
+    if (!c->id)
+        return perr(p, "no 'id' line");
+    if (!c->title)
+        return perr(p, "no 'title' line");
+    if (!c->nrequire)
+        return perr(p, "no 'require' line");
+    if (!c->level)
+        return perr(p, "no 'level' line");
+    if (!c->modes)
+        c->modes = MODE_ORIGIN;
+    if (!c->rfc) {
+        const requirement *r = p->cat ? req_find(p->cat, c->require[0]) : NULL;
+        c->rfc = xstrdup(r ? r->rfc : "");
+    }
+    bool sends = false;
+    for (size_t i = 0; i < c->nsteps; i++)
+        sends |= c->steps[i].kind == STEP_SEND;
+    if (!sends)
+        return perr(p, "the case sends nothing (no '>' lines)");
+    return 0;
+}
+
+int case_load_buffer(const char *name, const char *text, size_t len, const req_catalog *cat,
+                     case_def *c, char *err, size_t errsz)
+{
+    memset(c, 0, sizeof *c);
+    c->file = xstrdup(name);
+    parser p = {.name = name, .err = err, .errsz = errsz, .cat = cat, .c = c};
+    size_t i = 0;
+    while (i < len) {
+        p.line++;
+        size_t j = i;
+        while (j < len && text[j] != '\n')
+            j++;
+        size_t n = j - i;
+        if (n && text[i + n - 1] == '\r')
+            n--;
+        if (memchr(text + i, '\0', n)) {
+            perr(&p, "NUL byte in the case file (write bytes as \\0 or \\x00)");
+            return -1;
+        }
+        char *line = xstrndup(text + i, n);
+        int rc = parse_line(&p, line);
+        free(line);
+        if (rc)
+            return -1;
+        i = j + 1;
+    }
+    return finish_case(&p);
+}
+
+int case_load_file(const char *path, const req_catalog *cat, case_def *c, char *err,
+                   size_t errsz)
+{
+    memset(c, 0, sizeof *c);
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errsz, "%s: cannot open: %s", path, strerror(errno));
+        return -1;
+    }
+    buf_t b;
+    buf_init(&b, CASE_FILE_MAX);
+    char tmp[8192];
+    size_t n;
+    while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
+        buf_append(&b, tmp, n);
+    bool rerr = ferror(f);
+    fclose(f);
+    int rc;
+    if (rerr || b.truncated) {
+        snprintf(err, errsz, "%s: %s", path, rerr ? "read error" : "larger than 1 MiB");
+        rc = -1;
+    } else {
+        rc = case_load_buffer(path, b.data ? b.data : "", b.len, cat, c, err, errsz);
+    }
+    buf_free(&b);
+    return rc;
+}
+
+static void free_check(check *ck)
+{
+    free(ck->msg_name);
+    free(ck->field);
+    free(ck->value);
+    free(ck->require);
+}
+
+static void free_step(step *st)
+{
+    for (size_t i = 0; i < st->nlines; i++)
+        free(st->lines[i].text);
+    free(st->lines);
+    free(st->within);
+    free(st->as);
+    free(st->require);
+    for (size_t i = 0; i < st->nacts; i++) {
+        free(st->acts[i].text);
+        free_check(&st->acts[i].chk);
+    }
+    free(st->acts);
+    free_check(&st->chk);
+    free(st->arg);
+}
+
+void case_free(case_def *c)
+{
+    free(c->file);
+    free(c->id);
+    free(c->area);
+    free(c->title);
+    free(c->rfc);
+    free(c->level);
+    free(c->about);
+    for (size_t i = 0; i < c->nrequire; i++)
+        free(c->require[i]);
+    free(c->require);
+    for (size_t i = 0; i < c->ndefaults; i++) {
+        free(c->defaults[i].name);
+        free(c->defaults[i].value);
+    }
+    free(c->defaults);
+    for (size_t i = 0; i < c->nvars; i++)
+        free(c->vars[i]);
+    free(c->vars);
+    for (size_t i = 0; i < c->nsteps; i++)
+        free_step(&c->steps[i]);
+    free(c->steps);
+    memset(c, 0, sizeof *c);
+}
+
+/* ---- directories --------------------------------------------------------------------------- */
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Lists dir's entries that are directories (want_dirs) or regular files ending in suffix. */
+static char **list_dir(const char *dir, bool want_dirs, const char *suffix, size_t *n)
+{
+    *n = 0;
+    DIR *d = opendir(dir);
+    if (!d)
+        return NULL;
+    char **names = NULL;
+    size_t cap = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        char *full = xasprintf("%s/%s", dir, e->d_name);
+        struct stat st;
+        bool ok = stat(full, &st) == 0 && (want_dirs ? S_ISDIR(st.st_mode) : S_ISREG(st.st_mode));
+        size_t ln = strlen(e->d_name), ls = suffix ? strlen(suffix) : 0;
+        if (ok && suffix && (ln <= ls || strcmp(e->d_name + ln - ls, suffix) != 0))
+            ok = false;
+        if (ok) {
+            grow_array((void **)&names, &cap, *n, sizeof *names);
+            names[(*n)++] = full;
+        } else {
+            free(full);
+        }
+    }
+    closedir(d);
+    qsort(names, *n, sizeof *names, cmp_str);
+    return names;
+}
+
+/* The id must match where the file lives: cases/AREA/NAME.case holds AREA/NAME. */
+static int check_placement(const case_def *c, const char *path)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    const char *area_end = base - 1;
+    const char *area = area_end;
+    while (area > path && area[-1] != '/')
+        area--;
+    char *want = xasprintf("%.*s/%.*s", (int)(area_end - area), area,
+                           (int)(strlen(base) - strlen(".case")), base);
+    int rc = strcmp(want, c->id) == 0 ? 0 : -1;
+    if (rc)
+        fprintf(stderr, "%s:%d: id '%s' does not match the file's place (expected '%s')\n", path,
+                c->line, c->id, want);
+    free(want);
+    return rc;
+}
+
+int case_load_dir(const char *dir, const req_catalog *cat, case_def **out, size_t *n)
+{
+    size_t nareas = 0, cap = 0;
+    *out = NULL;
+    *n = 0;
+    char **areas = list_dir(dir, true, NULL, &nareas);
+    if (!areas) {
+        fprintf(stderr, "h1xx: cannot read cases folder %s: %s\n", dir, strerror(errno));
+        return -1;
+    }
+    int rc = 0;
+    for (size_t a = 0; a < nareas; a++) {
+        size_t nf = 0;
+        char **files = list_dir(areas[a], false, ".case", &nf);
+        for (size_t i = 0; i < nf; i++) {
+            char err[512];
+            grow_array((void **)out, &cap, *n, sizeof **out);
+            if (case_load_file(files[i], cat, &(*out)[*n], err, sizeof err)) {
+                fprintf(stderr, "%s\n", err);
+                case_free(&(*out)[*n]);
+                rc = -1;
+            } else if (check_placement(&(*out)[*n], files[i])) {
+                case_free(&(*out)[*n]);
+                rc = -1;
+            } else {
+                (*n)++;
+            }
+            free(files[i]);
+        }
+        free(files);
+        free(areas[a]);
+    }
+    free(areas);
+    return rc;
+}
+
+void case_list_free(case_def *cases, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        case_free(&cases[i]);
+    free(cases);
+}
+
+/* ---- requirements catalogue ---------------------------------------------------------------- */
+
+const char *req_level_name(req_level l)
+{
+    static const char *const names[] = {"MUST", "SHOULD", "MAY", "INFO"};
+    return names[l];
+}
+
+static int parse_level(const char *s, req_level *l)
+{
+    if (strncmp(s, "MUST", 4) == 0)
+        *l = LEVEL_MUST;
+    else if (strncmp(s, "SHOULD", 6) == 0)
+        *l = LEVEL_SHOULD;
+    else if (strncmp(s, "MAY", 3) == 0)
+        *l = LEVEL_MAY;
+    else if (strcmp(s, "INFO") == 0)
+        *l = LEVEL_INFO;
+    else
+        return -1;
+    return 0;
+}
+
+/* One requirement a line: ID TAB LEVEL TAB ROLE TAB RFC TAB SUMMARY; '#' lines are comments. */
+static int catalog_line(req_catalog *cat, char *line, const char *path, int ln, char *err,
+                        size_t errsz)
+{
+    char *cols[5];
+    int nc = 0;
+    char *s = line;
+    while (nc < 5) {
+        cols[nc++] = s;
+        char *tab = strchr(s, '\t');
+        if (!tab)
+            break;
+        *tab = '\0';
+        s = tab + 1;
+    }
+    req_level lvl;
+    if (nc != 5 || parse_level(cols[1], &lvl)) {
+        snprintf(err, errsz, "%s:%d: expected ID, LEVEL, ROLE, RFC, SUMMARY separated by tabs",
+                 path, ln);
+        return -1;
+    }
+    if (req_find(cat, cols[0])) {
+        snprintf(err, errsz, "%s:%d: requirement id %s given twice", path, ln, cols[0]);
+        return -1;
+    }
+    grow_array((void **)&cat->reqs, &cat->cap, cat->n, sizeof *cat->reqs);
+    cat->reqs[cat->n++] = (requirement){xstrdup(cols[0]), lvl, xstrdup(cols[2]),
+                                        xstrdup(cols[3]), xstrdup(cols[4])};
+    return 0;
+}
+
+int req_catalog_load(req_catalog *cat, const char *path, char *err, size_t errsz)
+{
+    memset(cat, 0, sizeof *cat);
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errsz, "%s: cannot open: %s", path, strerror(errno));
+        return -1;
+    }
+    char line[2048];
+    int ln = 0, rc = 0;
+    while (rc == 0 && fgets(line, sizeof line, f)) {
+        ln++;
+        line[strcspn(line, "\r\n")] = '\0';
+        if (line[0] && line[0] != '#')
+            rc = catalog_line(cat, line, path, ln, err, errsz);
+    }
+    fclose(f);
+    return rc;
+}
+
+const requirement *req_find(const req_catalog *cat, const char *id)
+{
+    for (size_t i = 0; cat && i < cat->n; i++)
+        if (strcmp(cat->reqs[i].id, id) == 0)
+            return &cat->reqs[i];
+    return NULL;
+}
+
+void req_catalog_free(req_catalog *cat)
+{
+    for (size_t i = 0; i < cat->n; i++) {
+        free(cat->reqs[i].id);
+        free(cat->reqs[i].role);
+        free(cat->reqs[i].rfc);
+        free(cat->reqs[i].summary);
+    }
+    free(cat->reqs);
+    memset(cat, 0, sizeof *cat);
+}

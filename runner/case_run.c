@@ -1,0 +1,778 @@
+/* case_run: plays one case against the target (see case.h) and decides its verdict from what
+ * arrived on the wire. A failed expectation ends the case; generic findings never do. When the
+ * case cannot decide (a variable unset, the target answered in a way that leaves the rule
+ * untested), it skips with the reason; it never guesses a pass. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "case_int.h"
+#include "util.h"
+
+/* ---- verdict bookkeeping ------------------------------------------------------------------- */
+
+int64_t runner_rel(const runner *R, int64_t t_abs)
+{
+    return t_abs - R->ctx->run_start_ns;
+}
+
+verdict_t level_verdict(const runner *R, const char *require)
+{
+    const requirement *q = require ? req_find(R->ctx->cat, require) : NULL;
+    if (!q)
+        return VERDICT_FAIL;
+    return q->level == LEVEL_MUST ? VERDICT_FAIL
+           : q->level == LEVEL_SHOULD ? VERDICT_WARN
+                                      : VERDICT_PASS;
+}
+
+/* Raises the case's verdict to v with this message, unless it already holds a worse one. At
+ * equal severity a step's failure wins over a generic finding, else the first one stays. */
+static void raise_verdict(runner *R, verdict_t v, bool from_step, const char *require, char *msg)
+{
+    case_result *r = R->r;
+    int have = verdict_rank(r->verdict), want = verdict_rank(v);
+    bool replace = want > have || (want == have && r->message == NULL) ||
+                   (want == have && from_step && !R->step_failed && v != VERDICT_PASS);
+    if (!replace) {
+        free(msg);
+        return;
+    }
+    r->verdict = v;
+    free(r->message);
+    r->message = msg;
+    free(r->failed_require);
+    r->failed_require = require ? xstrdup(require) : NULL;
+    R->step_failed = from_step;
+}
+
+void runner_fail(runner *R, bool from_step, const char *require, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *body = xvasprintf(fmt, ap);
+    va_end(ap);
+    verdict_t v = level_verdict(R, require);
+    if (v == VERDICT_PASS) { /* MAY: recorded, not judged */
+        result_note(R->r, "%s (%s, MAY: recorded only)", body, require);
+        free(body);
+        return;
+    }
+    char *msg = require ? xasprintf("%s: %s", require, body) : xstrdup(body);
+    free(body);
+    raise_verdict(R, v, from_step, require, msg);
+}
+
+void runner_finding(runner *R, int conn_id, int code, const char *name, const char *require,
+                    size_t offset, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *text = xvasprintf(fmt, ap);
+    va_end(ap);
+    finding_record *f = result_finding(R->r);
+    f->code = code;
+    f->name = name;
+    f->require = require;
+    f->conn = conn_id;
+    f->offset = offset;
+    f->verdict = require ? level_verdict(R, require) : VERDICT_PASS;
+    f->text = text;
+    if (require)
+        runner_fail(R, false, require, "%s", text);
+}
+
+void runner_end(runner *R, verdict_t v, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *msg = xvasprintf(fmt, ap);
+    va_end(ap);
+    R->stop = true;
+    case_result *r = R->r;
+    /* A skip or not-run never hides a failure already seen on the wire. */
+    if ((v == VERDICT_SKIP || v == VERDICT_NOTRUN) &&
+        (r->verdict == VERDICT_FAIL || r->verdict == VERDICT_WARN)) {
+        result_note(r, "%s", msg);
+        free(msg);
+        return;
+    }
+    if (v == VERDICT_ERROR && r->verdict == VERDICT_FAIL) {
+        result_note(r, "%s", msg);
+        free(msg);
+        return;
+    }
+    r->verdict = v;
+    free(r->message);
+    r->message = msg;
+}
+
+/* ---- variables ----------------------------------------------------------------------------- */
+
+static const char *ctx_var(const run_ctx *ctx, const char *name, size_t len)
+{
+    for (size_t i = ctx->nvars; i-- > 0;) /* later --set wins */
+        if (strlen(ctx->vars[i].name) == len && memcmp(ctx->vars[i].name, name, len) == 0)
+            return ctx->vars[i].value;
+    return NULL;
+}
+
+static const char *default_var(const case_def *c, const char *name, size_t len)
+{
+    for (size_t i = 0; i < c->ndefaults; i++)
+        if (strlen(c->defaults[i].name) == len && memcmp(c->defaults[i].name, name, len) == 0)
+            return c->defaults[i].value;
+    return NULL;
+}
+
+static int expand_into(const case_def *c, const run_ctx *ctx, const char *status, const char *t,
+                       buf_t *out, char **missing, int depth);
+
+static int expand_var(const case_def *c, const run_ctx *ctx, const char *status, const char *n,
+                      size_t len, buf_t *out, char **missing, int depth)
+{
+    const char *v = ctx_var(ctx, n, len);
+    if (v) {
+        buf_append(out, v, strlen(v));
+        return 0;
+    }
+    if (status && len == 6 && memcmp(n, "status", 6) == 0) {
+        buf_append(out, status, strlen(status));
+        return 0;
+    }
+    const char *d = default_var(c, n, len);
+    if (d && depth < 8)
+        return expand_into(c, ctx, status, d, out, missing, depth + 1);
+    if (missing && !*missing)
+        *missing = xstrndup(n, len);
+    return -1;
+}
+
+static int expand_into(const case_def *c, const run_ctx *ctx, const char *status, const char *t,
+                       buf_t *out, char **missing, int depth)
+{
+    for (const char *s = t; *s; s++) {
+        if (*s == '\\' && s[1]) {
+            char ch = *++s;
+            if (ch == 'x' && s[1] && s[2]) {
+                char hex[3] = {s[1], s[2], 0};
+                ch = (char)strtol(hex, NULL, 16);
+                s += 2;
+            } else {
+                ch = ch == 'r' ? '\r' : ch == 'n' ? '\n' : ch == 't' ? '\t' : ch == '0' ? '\0' : ch;
+            }
+            buf_append(out, &ch, 1);
+        } else if (*s == '$' && s[1] == '{') {
+            const char *n = s + 2, *e = strchr(n, '}');
+            if (!e || expand_var(c, ctx, status, n, (size_t)(e - n), out, missing, depth))
+                return -1;
+            s = e;
+        } else {
+            buf_append(out, s, 1);
+        }
+    }
+    return 0;
+}
+
+char *case_expand(const case_def *c, const run_ctx *ctx, const char *tmpl, size_t *len,
+                  char **missing)
+{
+    buf_t b;
+    buf_init(&b, 0);
+    if (missing)
+        *missing = NULL;
+    if (expand_into(c, ctx, NULL, tmpl, &b, missing, 0)) {
+        buf_free(&b);
+        return NULL;
+    }
+    if (len)
+        *len = b.len;
+    return buf_steal(&b);
+}
+
+/* Expands a template at run time, with ${status} of the last matched message. */
+static char *expand(runner *R, const char *tmpl, size_t *len)
+{
+    buf_t b;
+    buf_init(&b, 0);
+    char *missing = NULL;
+    int rc = expand_into(R->c, R->ctx, R->have_last ? R->status_text : NULL, tmpl, &b, &missing,
+                         0);
+    free(missing);
+    if (rc) { /* variables were checked before the first step; keep the text as written */
+        buf_reset(&b);
+        buf_append(&b, tmpl, strlen(tmpl));
+    }
+    if (len)
+        *len = b.len;
+    return buf_steal(&b);
+}
+
+static int64_t duration_of(runner *R, const char *tmpl, const char *fallback)
+{
+    char *s = expand(R, tmpl ? tmpl : fallback, NULL);
+    int64_t ns = 0;
+    if (parse_duration_ns(s, &ns)) {
+        runner_end(R, VERDICT_ERROR, "%s:%d: '%s' is not a duration", R->c->file, R->c->line, s);
+        ns = 0;
+    }
+    free(s);
+    return ns;
+}
+
+/* ---- deadlines ----------------------------------------------------------------------------- */
+
+/* The deadline for a wait of `ns` from now, bounded by the case's and the run's deadlines. */
+static int64_t bounded(const runner *R, int64_t want_abs)
+{
+    int64_t d = want_abs;
+    if (R->case_end_ns < d)
+        d = R->case_end_ns;
+    if (R->ctx->run_deadline_ns && R->ctx->run_deadline_ns < d)
+        d = R->ctx->run_deadline_ns;
+    return d;
+}
+
+/* After a wait timed out: true (and the case ended) when a global bound cut it, not the step. */
+static bool cut_by_bounds(runner *R, int64_t want_abs)
+{
+    if (R->ctx->run_deadline_ns && R->ctx->run_deadline_ns < want_abs &&
+        clock_ns() >= R->ctx->run_deadline_ns) {
+        runner_end(R, VERDICT_NOTRUN, "the run deadline (--deadline) was reached");
+        return true;
+    }
+    if (R->case_end_ns < want_abs && clock_ns() >= R->case_end_ns) {
+        runner_end(R, VERDICT_ERROR, "the case deadline (--case-deadline) was reached");
+        return true;
+    }
+    return false;
+}
+
+/* ---- connections --------------------------------------------------------------------------- */
+
+static cconn *open_conn(runner *R)
+{
+    if (R->nconns == MAX_CONNS) {
+        runner_end(R, VERDICT_ERROR, "a case may open %d connections at most", MAX_CONNS);
+        return NULL;
+    }
+    cconn *cc = &R->conns[R->nconns++];
+    memset(cc, 0, sizeof *cc);
+    cc->id = R->nconns;
+    wire_init(&cc->rd, &R->ctx->limits);
+    R->cur = R->nconns - 1;
+    int64_t want = clock_ns() + duration_of(R, NULL, "${timeout}");
+    conn_status s = conn_open(&cc->c, R->ctx->tgt, &R->ctx->copts, bounded(R, want));
+    if (s == CONN_INTR) {
+        runner_end(R, VERDICT_NOTRUN, "interrupted");
+        return NULL;
+    }
+    if (s != CONN_OK) {
+        if (!cut_by_bounds(R, want))
+            runner_end(R, VERDICT_ERROR, "cannot connect to %s: %s", R->ctx->tgt->url,
+                       cc->c.errmsg);
+        return NULL;
+    }
+    cc->opened = true;
+    result_tx(R->r, TX_OPEN, cc->id, runner_rel(R, clock_ns()), cc->c.peer, strlen(cc->c.peer));
+    return cc;
+}
+
+static cconn *current(runner *R)
+{
+    if (R->cur < 0)
+        return open_conn(R);
+    return &R->conns[R->cur];
+}
+
+/* ---- sending ------------------------------------------------------------------------------- */
+
+static bool tchar(char ch)
+{
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+           (ch && strchr("!#$%&'*+-.^_`|~", ch));
+}
+
+/* Recognises "METHOD SP target SP HTTP/d.d" so that requests are counted (for one final
+ * response per request), HEAD is known (no body), and HTTP/1.0 is known (no 1xx). */
+static bool request_line(const char *s, size_t n, bool *is_head, bool *http10)
+{
+    size_t i = 0;
+    while (i < n && tchar(s[i]))
+        i++;
+    if (i == 0 || i == n || s[i] != ' ')
+        return false;
+    size_t m_end = i++;
+    size_t t_start = i;
+    while (i < n && s[i] != ' ')
+        i++;
+    if (i == t_start || n - i != 9 || memcmp(s + i, " HTTP/", 6) != 0)
+        return false;
+    if (s[i + 6] < '0' || s[i + 6] > '9' || s[i + 7] != '.' || s[i + 8] < '0' || s[i + 8] > '9')
+        return false;
+    *is_head = m_end == 4 && memcmp(s, "HEAD", 4) == 0;
+    *http10 = s[i + 6] == '1' && s[i + 8] == '0';
+    return true;
+}
+
+static void step_send(runner *R, const step *st)
+{
+    cconn *cc = current(R);
+    if (!cc)
+        return;
+    buf_t out;
+    buf_init(&out, 0);
+    for (size_t i = 0; i < st->nlines; i++) {
+        size_t n;
+        char *text = expand(R, st->lines[i].text, &n);
+        buf_append(&out, text, n);
+        bool head = false, v10 = false;
+        if (st->lines[i].crlf) {
+            buf_append(&out, "\r\n", 2);
+            if (request_line(text, n, &head, &v10)) {
+                stream_note_request(cc, head, v10);
+                for (size_t h = 0; h < R->ctx->nheaders; h++)
+                    buf_printf(&out, "%s\r\n", R->ctx->headers[h]);
+            }
+        }
+        free(text);
+    }
+    size_t sent = 0;
+    int64_t want = clock_ns() + duration_of(R, NULL, "${timeout}");
+    conn_status s = cc->c.curl ? conn_send(&cc->c, out.data, out.len, bounded(R, want), &sent)
+                               : CONN_ERROR;
+    int64_t t = runner_rel(R, clock_ns());
+    if (sent)
+        result_tx(R->r, TX_SENT, cc->id, t, out.data, sent);
+    if (s == CONN_INTR)
+        runner_end(R, VERDICT_NOTRUN, "interrupted");
+    else if (s == CONN_TIMEOUT && !cut_by_bounds(R, want))
+        result_tx(R->r, TX_NOTE, cc->id, t, "send stalled: the peer is not reading", 38);
+    else if (s == CONN_ERROR) {
+        /* The peer may have closed already; what it sent before is still judged. */
+        char *why = xasprintf("send failed after %zu of %zu bytes: %s", sent, out.len,
+                              cc->c.curl ? cc->c.errmsg : "connection closed");
+        result_tx(R->r, TX_NOTE, cc->id, t, why, strlen(why));
+        free(why);
+    }
+    buf_free(&out);
+}
+
+/* ---- expectations -------------------------------------------------------------------------- */
+
+static bool codes_match(const code_set *cs, int status)
+{
+    if (cs->n == 0)
+        return true;
+    bool in = false;
+    for (int i = 0; i < cs->n; i++)
+        in |= status >= cs->r[i].lo && status <= cs->r[i].hi;
+    return in != cs->negated;
+}
+
+static int match_alt(const step *st, const wire_msg *m)
+{
+    for (int i = 0; i < st->nalts; i++) {
+        const alt *a = &st->alts[i];
+        if ((a->kind == ALT_INTERIM && m->interim) || (a->kind == ALT_FINAL && !m->interim))
+            if (codes_match(&a->codes, m->status))
+                return i;
+    }
+    return -1;
+}
+
+static bool names_kind(const step *st, alt_kind k)
+{
+    for (int i = 0; i < st->nalts; i++)
+        if (st->alts[i].kind == k)
+            return true;
+    return false;
+}
+
+static void describe_codes(buf_t *b, const code_set *cs)
+{
+    if (!cs->n)
+        return;
+    buf_append(b, cs->negated ? " other than " : " ", cs->negated ? 12 : 1);
+    for (int i = 0; i < cs->n; i++) {
+        int lo = cs->r[i].lo, hi = cs->r[i].hi;
+        const char *sep = i ? "," : "";
+        if (lo == hi)
+            buf_printf(b, "%s%d", sep, lo);
+        else if (lo % 100 == 0 && hi == lo + 99)
+            buf_printf(b, "%s%dxx", sep, lo / 100);
+        else
+            buf_printf(b, "%s%d-%d", sep, lo, hi);
+    }
+}
+
+/* "interim 100 or final within 3s" */
+static char *describe_expect(runner *R, const step *st, int64_t ns)
+{
+    static const char *const names[] = {"interim", "final", "connection closed", "nothing"};
+    buf_t b;
+    buf_init(&b, 0);
+    for (int i = 0; i < st->nalts; i++) {
+        buf_printf(&b, "%s%s", i ? " or " : "", names[st->alts[i].kind]);
+        describe_codes(&b, &st->alts[i].codes);
+    }
+    (void)R;
+    buf_printf(&b, " %s %lld.%03llds", names_kind(st, ALT_NOTHING) ? "for" : "within",
+               (long long)(ns / 1000000000), (long long)(ns % 1000000000 / 1000000));
+    return buf_steal(&b);
+}
+
+static const char *step_require(const runner *R, const char *req)
+{
+    return req ? req : R->c->require[0];
+}
+
+static void run_check(runner *R, const check *ck);
+
+static void run_actions(runner *R, const step *st, alt_kind k)
+{
+    for (size_t i = 0; i < st->nacts && !R->stop; i++) {
+        const action *a = &st->acts[i];
+        if (a->on != k)
+            continue;
+        char *text = a->text ? expand(R, a->text, NULL) : NULL;
+        switch (a->kind) {
+        case ACT_DONE:
+            if (text)
+                result_note(R->r, "%s", text);
+            R->stop = true;
+            break;
+        case ACT_SKIP:
+            runner_end(R, VERDICT_SKIP, "inconclusive: %s", text);
+            break;
+        case ACT_FAIL:
+            runner_fail(R, true, step_require(R, st->require), "%s", text);
+            R->stop = true;
+            break;
+        case ACT_NOTE:
+            result_note(R->r, "%s", text);
+            break;
+        case ACT_CHECK:
+            run_check(R, &a->chk);
+            break;
+        }
+        free(text);
+    }
+}
+
+static void remember(runner *R, const step *st, const wire_msg *m, int conn_id)
+{
+    R->last = *m;
+    R->last_conn = conn_id;
+    R->have_last = true;
+    snprintf(R->status_text, sizeof R->status_text, "%d", m->status);
+    if (st->as && R->nnamed < MAX_NAMED)
+        R->named[R->nnamed++] = (named_msg){st->as, conn_id, *m};
+}
+
+static void matched(runner *R, const step *st, alt_kind k)
+{
+    run_actions(R, st, k);
+}
+
+static void mismatch(runner *R, const step *st, const char *want, const char *got)
+{
+    runner_fail(R, true, step_require(R, st->require), "expected %s, got %s", want, got);
+    R->stop = true;
+}
+
+static void expect_bad(runner *R, const step *st, const char *desc)
+{
+    const char *req = stream_bad_require(R->bad_code);
+    runner_fail(R, true, req ? req : step_require(R, st->require),
+                "expected %s, got bytes h1xx cannot parse as a response (%s: %s)", desc,
+                wire_code_name(R->bad_code), wire_code_reason(R->bad_code));
+    R->stop = true;
+}
+
+/* What arrived instead of a message before the wait ended or the stream closed. */
+static char *got_nothing(const cconn *cc, bool closed)
+{
+    size_t pend = stream_pending(cc);
+    if (pend)
+        return xasprintf("an incomplete message (%zu bytes)%s", pend,
+                         closed ? " and then the connection closed" : "");
+    if (closed)
+        return xstrdup(cc->reset ? "the connection reset" : "the connection closed");
+    return xstrdup("nothing");
+}
+
+/* Handles one outcome of reading; returns true when the step is over. */
+static bool expect_outcome(runner *R, const step *st, cconn *cc, next_status s,
+                           const wire_msg *m, const char *desc, int64_t want)
+{
+    char got[64];
+    char *g;
+    switch (s) {
+    case NEXT_MSG: {
+        int i = match_alt(st, m);
+        if (i >= 0) {
+            remember(R, st, m, cc->id);
+            matched(R, st, st->alts[i].kind);
+            return true;
+        }
+        if (m->interim && !st->strict)
+            return false; /* an interim the step does not name is tolerated (and still checked) */
+        snprintf(got, sizeof got, "%s %d", m->interim ? "interim" : "final", m->status);
+        mismatch(R, st, desc, got);
+        return true;
+    }
+    case NEXT_CLOSED:
+        if (names_kind(st, ALT_CLOSE) && !stream_pending(cc)) {
+            matched(R, st, ALT_CLOSE);
+            return true;
+        }
+        g = got_nothing(cc, true);
+        mismatch(R, st, desc, g);
+        free(g);
+        return true;
+    case NEXT_TIMEOUT:
+        if (cut_by_bounds(R, want))
+            return true;
+        if (names_kind(st, ALT_NOTHING) && !stream_pending(cc)) {
+            matched(R, st, ALT_NOTHING);
+            return true;
+        }
+        g = got_nothing(cc, false);
+        mismatch(R, st, desc, g);
+        free(g);
+        return true;
+    case NEXT_BAD:
+        expect_bad(R, st, desc);
+        return true;
+    case NEXT_RAW:
+        mismatch(R, st, desc, "raw bytes after a 101 (the connection switched protocols)");
+        return true;
+    case NEXT_INTR:
+        runner_end(R, VERDICT_NOTRUN, "interrupted");
+        return true;
+    case NEXT_FULL:
+        runner_end(R, VERDICT_ERROR, "the responses exceeded --max-bytes (%zu bytes kept)",
+                   cc->c.rx.len);
+        return true;
+    }
+    return true;
+}
+
+static void step_expect(runner *R, const step *st)
+{
+    cconn *cc = current(R);
+    int64_t ns = duration_of(R, st->within, "${timeout}");
+    if (!cc || R->stop)
+        return;
+    int64_t want = clock_ns() + ns;
+    char *desc = describe_expect(R, st, ns);
+    wire_msg *m = xmalloc(sizeof *m);
+    for (;;) {
+        next_status s = stream_next(R, cc, bounded(R, want), m);
+        if (R->stop || expect_outcome(R, st, cc, s, m, desc, want))
+            break;
+    }
+    free(m);
+    free(desc);
+}
+
+/* ---- checks -------------------------------------------------------------------------------- */
+
+static const named_msg *find_named(const runner *R, const char *name)
+{
+    for (int i = 0; i < R->nnamed; i++)
+        if (strcmp(R->named[i].name, name) == 0)
+            return &R->named[i];
+    return NULL;
+}
+
+static char *field_values(const wire_msg *m, const char *stream, const char *field)
+{
+    buf_t b;
+    buf_init(&b, 4096);
+    const wire_field *f = NULL;
+    while ((f = wire_find(m, stream, field, f)))
+        buf_printf(&b, "%s%s: %.*s", b.len ? ", " : "", field, (int)f->value_len,
+                   stream + f->value_off);
+    if (!b.len)
+        buf_printf(&b, "no %s field", field);
+    return buf_steal(&b);
+}
+
+static bool field_is(const wire_msg *m, const char *stream, const char *field, const char *v)
+{
+    const wire_field *f = NULL;
+    while ((f = wire_find(m, stream, field, f)))
+        if (f->value_len == strlen(v) && memcmp(stream + f->value_off, v, f->value_len) == 0)
+            return true;
+    return false;
+}
+
+static void run_check(runner *R, const check *ck)
+{
+    const wire_msg *m = R->have_last ? &R->last : NULL;
+    int conn_id = R->last_conn;
+    if (ck->msg_name) {
+        const named_msg *nm = find_named(R, ck->msg_name);
+        m = nm ? &nm->m : NULL;
+        conn_id = nm ? nm->conn : 0;
+    }
+    if (!m) {
+        runner_end(R, VERDICT_ERROR, "check refers to message '%s', which was never matched",
+                   ck->msg_name ? ck->msg_name : "(last)");
+        return;
+    }
+    const char *stream = R->conns[conn_id - 1].c.rx.data;
+    char *value = ck->value ? expand(R, ck->value, NULL) : NULL;
+    bool present = wire_find(m, stream, ck->field, NULL) != NULL;
+    bool ok = ck->op == CHECK_PRESENT ? present
+              : ck->op == CHECK_ABSENT ? !present
+              : ck->op == CHECK_HAS    ? wire_has_token(m, stream, ck->field, value)
+                                       : field_is(m, stream, ck->field, value);
+    if (!ok) {
+        char *got = field_values(m, stream, ck->field);
+        const char *req = step_require(R, ck->require);
+        if (ck->op == CHECK_PRESENT)
+            runner_fail(R, true, req, "expected a %s field in the %d response, got none",
+                        ck->field, m->status);
+        else if (ck->op == CHECK_ABSENT)
+            runner_fail(R, true, req, "expected no %s field in the %d response, got %s",
+                        ck->field, m->status, got);
+        else
+            runner_fail(R, true, req, "expected %s %s '%s' in the %d response, got %s",
+                        ck->field, ck->op == CHECK_HAS ? "listing" : "equal to", value,
+                        m->status, got);
+        free(got);
+    }
+    free(value);
+}
+
+/* ---- the other steps ----------------------------------------------------------------------- */
+
+static void step_pause(runner *R, const step *st)
+{
+    int64_t want = clock_ns() + duration_of(R, st->arg, NULL);
+    if (R->stop)
+        return;
+    if (conn_sleep_until(bounded(R, want)) == CONN_INTR)
+        runner_end(R, VERDICT_NOTRUN, "interrupted");
+    else
+        cut_by_bounds(R, want);
+}
+
+static void step_close(runner *R, bool half)
+{
+    if (R->cur < 0)
+        return;
+    cconn *cc = &R->conns[R->cur];
+    if (!cc->c.curl)
+        return;
+    if (half) {
+        conn_shutdown_write(&cc->c);
+        result_tx(R->r, TX_NOTE, cc->id, runner_rel(R, clock_ns()), "shutdown (write side)", 21);
+        return;
+    }
+    conn_disconnect(&cc->c);
+    cc->we_closed = true;
+    result_tx(R->r, TX_CLOSE, cc->id, runner_rel(R, clock_ns()), NULL, 0);
+}
+
+static void run_step(runner *R, const step *st)
+{
+    switch (st->kind) {
+    case STEP_SEND:
+        step_send(R, st);
+        break;
+    case STEP_EXPECT:
+        step_expect(R, st);
+        break;
+    case STEP_CHECK:
+        run_check(R, &st->chk);
+        break;
+    case STEP_PAUSE:
+        step_pause(R, st);
+        break;
+    case STEP_OPEN:
+        open_conn(R);
+        break;
+    case STEP_CLOSE:
+    case STEP_SHUTDOWN:
+        step_close(R, st->kind == STEP_SHUTDOWN);
+        break;
+    case STEP_NOTE: {
+        char *t = expand(R, st->arg, NULL);
+        result_note(R->r, "%s", t);
+        free(t);
+        break;
+    }
+    }
+}
+
+/* ---- the case ------------------------------------------------------------------------------ */
+
+void case_describe(const case_def *c, const req_catalog *cat, case_result *r)
+{
+    (void)cat;
+    r->id = xstrdup(c->id);
+    r->area = xstrdup(c->area);
+    r->title = xstrdup(c->title);
+    r->file = xstrdup(c->file);
+    r->line = c->line;
+    r->rfc = xstrdup(c->rfc ? c->rfc : "");
+    r->level = xstrdup(c->level);
+    buf_t b;
+    buf_init(&b, 0);
+    for (size_t i = 0; i < c->nrequire; i++)
+        buf_printf(&b, "%s%s", i ? " " : "", c->require[i]);
+    r->require = buf_steal(&b);
+}
+
+/* A case that uses a variable nobody set cannot run: it says which --set would enable it. */
+static bool variables_missing(runner *R)
+{
+    for (size_t i = 0; i < R->c->nvars; i++) {
+        if (strcmp(R->c->vars[i], "status") == 0) /* set as the case runs */
+            continue;
+        char *ref = xasprintf("${%s}", R->c->vars[i]), *missing = NULL;
+        char *v = case_expand(R->c, R->ctx, ref, NULL, &missing);
+        free(ref);
+        free(v);
+        if (!v) {
+            runner_end(R, VERDICT_SKIP, "needs --set %s=VALUE (see the README's variables)",
+                       missing ? missing : R->c->vars[i]);
+            free(missing);
+            return true;
+        }
+    }
+    return false;
+}
+
+void case_run(const case_def *c, const run_ctx *ctx, case_result *r)
+{
+    memset(r, 0, sizeof *r);
+    case_describe(c, ctx->cat, r);
+    runner *R = xcalloc(1, sizeof *R);
+    R->c = c;
+    R->ctx = ctx;
+    R->r = r;
+    R->cur = -1;
+    int64_t start = clock_ns();
+    r->start_ns = runner_rel(R, start);
+    R->case_end_ns = start + ctx->case_deadline_ns;
+    r->verdict = VERDICT_PASS;
+    if (conn_interrupted())
+        runner_end(R, VERDICT_NOTRUN, "interrupted");
+    else if (ctx->run_deadline_ns && start >= ctx->run_deadline_ns)
+        runner_end(R, VERDICT_NOTRUN, "the run deadline (--deadline) was reached");
+    else if (!variables_missing(R))
+        for (size_t i = 0; i < c->nsteps && !R->stop; i++)
+            run_step(R, &c->steps[i]);
+    if (r->verdict != VERDICT_ERROR && r->verdict != VERDICT_NOTRUN && !conn_interrupted())
+        stream_linger(R, bounded(R, clock_ns() + ctx->linger_ns));
+    for (int i = 0; i < R->nconns; i++)
+        stream_free(&R->conns[i]);
+    r->duration_ns = clock_ns() - start;
+    free(R);
+}

@@ -1,0 +1,234 @@
+/* case_stream: turns a connection's bytes into messages, with arrival times, and applies the
+ * checks that hold for every response of every case: the wire reader's findings (GEN-1, GEN-2,
+ * GEN-3, GEN-5, GEN-6), one final response per request and no 1xx after it (GEN-4), and no 1xx
+ * to an HTTP/1.0 request (V10-1). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "case_int.h"
+#include "util.h"
+
+/* ---- arrival times ------------------------------------------------------------------------- */
+
+static void note_chunk(cconn *cc, int64_t t_ns)
+{
+    if (cc->nchunks == MAX_CHUNKS) { /* keep the newest end; the time of the last read wins */
+        cc->chunks[cc->nchunks - 1] = (chunk_time){cc->c.rx.len, t_ns};
+        return;
+    }
+    grow_array((void **)&cc->chunks, &cc->chunks_cap, cc->nchunks, sizeof *cc->chunks);
+    cc->chunks[cc->nchunks++] = (chunk_time){cc->c.rx.len, t_ns};
+}
+
+/* When the byte at `offset` arrived: the first read whose end lies past it. */
+int64_t stream_time_at(const cconn *cc, size_t offset)
+{
+    size_t lo = 0, hi = cc->nchunks;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (cc->chunks[mid].end > offset)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    if (lo < cc->nchunks)
+        return cc->chunks[lo].t_ns;
+    return cc->nchunks ? cc->chunks[cc->nchunks - 1].t_ns : 0;
+}
+
+size_t stream_pending(const cconn *cc)
+{
+    size_t pos = cc->rd.switched ? cc->rd.raw_off : cc->rd.pos;
+    return cc->c.rx.len > pos ? cc->c.rx.len - pos : 0;
+}
+
+void stream_free(cconn *cc)
+{
+    conn_close(&cc->c);
+    free(cc->chunks);
+    cc->chunks = NULL;
+}
+
+/* ---- requests and the generic checks ------------------------------------------------------- */
+
+void stream_note_request(cconn *cc, bool is_head, bool http10)
+{
+    wire_note_request(&cc->rd, is_head);
+    if (cc->nv10 < 64) {
+        if (http10)
+            cc->v10_bits |= 1ULL << cc->nv10;
+        cc->nv10++;
+    }
+    cc->outstanding++;
+}
+
+static bool oldest_is_http10(const cconn *cc)
+{
+    return cc->nv10 > 0 && (cc->v10_bits & 1);
+}
+
+static void pop_request(cconn *cc)
+{
+    cc->outstanding--;
+    if (cc->nv10 > 0) {
+        cc->v10_bits >>= 1;
+        cc->nv10--;
+    }
+}
+
+/* Which requirement a reader finding breaks; NULL for h1xx's own limits. */
+const char *stream_bad_require(wire_code code)
+{
+    switch (code) {
+    case WIRE_F_CONTENT_AFTER_1XX:
+        return "GEN-1";
+    case WIRE_F_CL_IN_1XX:
+    case WIRE_F_TE_IN_1XX:
+        return "GEN-2";
+    case WIRE_F_NO_SP_AFTER_CODE:
+    case WIRE_F_BAD_STATUS_LINE:
+    case WIRE_F_BAD_VERSION:
+    case WIRE_F_STATUS_CODE:
+        return "GEN-3";
+    case WIRE_F_BARE_LF:
+    case WIRE_F_BARE_CR:
+    case WIRE_F_OBS_FOLD:
+    case WIRE_F_WS_BEFORE_COLON:
+    case WIRE_F_BAD_FIELD:
+    case WIRE_F_CTL_IN_FIELD:
+        return "GEN-5";
+    case WIRE_F_BAD_CONTENT_LENGTH:
+    case WIRE_F_BAD_CHUNK:
+    case WIRE_F_CL_AND_TE:
+    case WIRE_F_TRUNCATED:
+        return "GEN-6";
+    default:
+        return NULL;
+    }
+}
+
+static void report_findings(runner *R, cconn *cc, const wire_finding *f, size_t nf)
+{
+    for (size_t i = 0; i < nf; i++) {
+        const char *req = stream_bad_require(f[i].code);
+        runner_finding(R, cc->id, f[i].code, wire_code_name(f[i].code), req, f[i].offset,
+                       "%s: %s (connection %d, byte %zu)", wire_code_name(f[i].code),
+                       wire_code_reason(f[i].code), cc->id, f[i].offset);
+        if (!req && f[i].code != WIRE_F_TOO_MANY_FIELDS)
+            runner_end(R, VERDICT_ERROR, "h1xx limit reached: %s (raise it with an option)",
+                       wire_code_reason(f[i].code));
+        R->bad_code = f[i].code;
+    }
+}
+
+static void record_msg(runner *R, cconn *cc, const wire_msg *m)
+{
+    msg_record *mr = result_msg(R->r);
+    mr->conn = cc->id;
+    mr->status = m->status;
+    mr->interim = m->interim;
+    mr->t_first_ns = runner_rel(R, stream_time_at(cc, m->start));
+    mr->t_head_ns = runner_rel(R, stream_time_at(cc, m->head_end - 1));
+    mr->t_end_ns = runner_rel(R, stream_time_at(cc, m->end ? m->end - 1 : m->head_end - 1));
+    mr->head = xstrndup(cc->c.rx.data + m->start, m->head_end - m->start);
+    mr->head_len = m->head_end - m->start;
+    mr->body_len = m->body_len;
+}
+
+/* One final response per request, no 1xx without a request waiting, no 1xx to HTTP/1.0. */
+static void generic_checks(runner *R, cconn *cc, const wire_msg *m)
+{
+    if (m->interim && cc->outstanding <= 0) {
+        runner_finding(R, cc->id, 0, "interim-after-final", "GEN-4", m->start,
+                       "interim %d arrived after the final response, with no request waiting "
+                       "(connection %d, byte %zu)", m->status, cc->id, m->start);
+    } else if (m->interim && oldest_is_http10(cc)) {
+        runner_finding(R, cc->id, 0, "interim-to-http10", "V10-1", m->start,
+                       "interim %d sent in answer to an HTTP/1.0 request (connection %d, byte %zu)",
+                       m->status, cc->id, m->start);
+    } else if (!m->interim && cc->outstanding <= 0) {
+        runner_finding(R, cc->id, 0, "extra-final", "GEN-4", m->start,
+                       "final %d arrived with no request waiting: more responses than requests "
+                       "(connection %d, byte %zu)", m->status, cc->id, m->start);
+    }
+    if (!m->interim)
+        pop_request(cc);
+}
+
+/* ---- reading ------------------------------------------------------------------------------- */
+
+static next_status read_more(runner *R, cconn *cc, int64_t deadline_ns)
+{
+    int64_t t;
+    size_t n;
+    conn_status s = conn_read(&cc->c, deadline_ns, &t, &n);
+    switch (s) {
+    case CONN_OK:
+        note_chunk(cc, t);
+        result_tx(R->r, TX_RECV, cc->id, runner_rel(R, t), cc->c.rx.data + cc->c.rx.len - n, n);
+        return NEXT_MSG;
+    case CONN_EOF:
+        cc->eof = true;
+        result_tx(R->r, TX_EOF, cc->id, runner_rel(R, clock_ns()), NULL, 0);
+        return NEXT_MSG;
+    case CONN_ERROR:
+        cc->eof = cc->reset = true;
+        result_tx(R->r, TX_RESET, cc->id, runner_rel(R, clock_ns()), cc->c.errmsg,
+                  strlen(cc->c.errmsg));
+        return NEXT_MSG;
+    case CONN_TIMEOUT:
+        return NEXT_TIMEOUT;
+    case CONN_INTR:
+        return NEXT_INTR;
+    case CONN_FULL:
+        return NEXT_FULL;
+    }
+    return NEXT_TIMEOUT;
+}
+
+/* Returns the next message on cc, reading until the deadline. NEXT_MSG fills *m. */
+next_status stream_next(runner *R, cconn *cc, int64_t deadline_ns, wire_msg *m)
+{
+    for (;;) {
+        wire_finding f[16];
+        size_t nf = 0;
+        int rc = wire_next(&cc->rd, cc->c.rx.data ? cc->c.rx.data : "", cc->c.rx.len, cc->eof,
+                           m, f, 16, &nf);
+        report_findings(R, cc, f, nf);
+        if (rc == WIRE_MSG) {
+            record_msg(R, cc, m);
+            generic_checks(R, cc, m);
+            return NEXT_MSG;
+        }
+        if (rc == WIRE_DONE)
+            return NEXT_CLOSED;
+        if (rc == WIRE_ERROR)
+            return NEXT_BAD;
+        if (rc == WIRE_RAW)
+            return NEXT_RAW;
+        if (cc->eof) /* the reader wants more but none will come */
+            return NEXT_CLOSED;
+        if (!cc->c.curl)
+            return NEXT_CLOSED;
+        next_status s = read_more(R, cc, deadline_ns);
+        if (s != NEXT_MSG)
+            return s;
+    }
+}
+
+/* After the last step: reads what is still arriving until `until`, so late bytes (a 1xx after
+ * the final response, an extra response) are seen and checked. */
+void stream_linger(runner *R, int64_t until_ns)
+{
+    for (int i = 0; i < R->nconns; i++) {
+        cconn *cc = &R->conns[i];
+        wire_msg *m = xmalloc(sizeof *m);
+        while (cc->c.curl || stream_pending(cc)) {
+            next_status s = stream_next(R, cc, until_ns, m);
+            if (s != NEXT_MSG)
+                break;
+        }
+        free(m);
+    }
+}

@@ -1,0 +1,265 @@
+/* cli: see cli.h. Every number and duration is checked; nothing is parsed with atoi. */
+#include "cli.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+void cli_usage(FILE *out)
+{
+    fputs(
+        "usage: h1xx [options] URL\n"
+        "       h1xx --list [options]\n"
+        "Tests how an HTTP/1.1 server handles interim (1xx) responses.\n"
+        "URL: http://host[:port][/path], https://..., unix:/socket/path[:/path]\n"
+        "\n"
+        "  -m, --mode MODE          origin (default); proxy modes are not in this version\n"
+        "  -k, --filter GLOB        run the cases whose id matches (repeatable)\n"
+        "      --list               print the cases and exit\n"
+        "  -j, --jobs N             cases in parallel (default 16)\n"
+        "      --strict             SHOULD violations fail\n"
+        "      --set NAME=VALUE     case variable, e.g. upload_path=/upload (repeatable)\n"
+        "  -H, --header 'N: v'      extra header in every request (repeatable)\n"
+        "      --timeout DUR        wait for an answer expected at once (default 3s)\n"
+        "      --long-timeout DUR   wait for an answer expected eventually (default 10s)\n"
+        "      --quiet-time DUR     how long silence must last to count (default 500ms)\n"
+        "      --case-deadline DUR  bound on one case (default 60s)\n"
+        "      --deadline DUR       bound on the whole run (default none)\n"
+        "      --linger DUR         keep reading after a case's last step (default 50ms)\n"
+        "      --report-dir DIR     where reports go (default reports)\n"
+        "      --junit FILE         JUnit XML report (default DIR/junit.xml)\n"
+        "      --json FILE          JSON report (default DIR/results.json)\n"
+        "      --no-reports         write no report files\n"
+        "      --junit-file-line    add file and line to JUnit test cases (not XSD-valid)\n"
+        "      --cases DIR          the cases folder (default: found next to h1xx)\n"
+        "      --shard I/N          run the I-th of N slices of the cases\n"
+        "      --insecure           do not verify TLS certificates\n"
+        "      --cacert FILE        CA certificates for TLS\n"
+        "      --max-head N         bytes in one response head (default 65536)\n"
+        "      --max-interim N      1xx responses before a final (default 1000)\n"
+        "      --max-bytes N        bytes kept per connection (default 4194304)\n"
+        "      --color WHEN         auto, always or never (NO_COLOR is honoured)\n"
+        "  -v, --verbose            transcripts of failing cases; -vv: of all cases\n"
+        "      --version, --help\n"
+        "DUR: 500ms, 2s, 1.5s, 1m. Exit status: 0 no failure, 1 failures, 2 usage or case\n"
+        "file error, 3 target unreachable, 130 interrupted.\n",
+        out);
+}
+
+enum {
+    O_LIST = 256, O_STRICT, O_SET, O_TIMEOUT, O_LONG, O_QUIET, O_CASE_DEADLINE, O_DEADLINE,
+    O_LINGER, O_JUNIT, O_JSON, O_REPORT_DIR, O_NO_REPORTS, O_FILE_LINE, O_CASES, O_INSECURE,
+    O_CACERT, O_MAX_HEAD, O_MAX_INTERIM, O_MAX_BYTES, O_COLOR, O_VERSION, O_HELP, O_ORIGIN,
+    O_SHARD,
+};
+
+static const struct option longopts[] = {
+    {"mode", required_argument, 0, 'm'},
+    {"origin-listen", required_argument, 0, O_ORIGIN},
+    {"filter", required_argument, 0, 'k'},
+    {"list", no_argument, 0, O_LIST},
+    {"jobs", required_argument, 0, 'j'},
+    {"strict", no_argument, 0, O_STRICT},
+    {"set", required_argument, 0, O_SET},
+    {"header", required_argument, 0, 'H'},
+    {"timeout", required_argument, 0, O_TIMEOUT},
+    {"long-timeout", required_argument, 0, O_LONG},
+    {"quiet-time", required_argument, 0, O_QUIET},
+    {"case-deadline", required_argument, 0, O_CASE_DEADLINE},
+    {"deadline", required_argument, 0, O_DEADLINE},
+    {"linger", required_argument, 0, O_LINGER},
+    {"junit", required_argument, 0, O_JUNIT},
+    {"json", required_argument, 0, O_JSON},
+    {"report-dir", required_argument, 0, O_REPORT_DIR},
+    {"no-reports", no_argument, 0, O_NO_REPORTS},
+    {"junit-file-line", no_argument, 0, O_FILE_LINE},
+    {"cases", required_argument, 0, O_CASES},
+    {"shard", required_argument, 0, O_SHARD},
+    {"insecure", no_argument, 0, O_INSECURE},
+    {"cacert", required_argument, 0, O_CACERT},
+    {"max-head", required_argument, 0, O_MAX_HEAD},
+    {"max-interim", required_argument, 0, O_MAX_INTERIM},
+    {"max-bytes", required_argument, 0, O_MAX_BYTES},
+    {"color", required_argument, 0, O_COLOR},
+    {"verbose", no_argument, 0, 'v'},
+    {"version", no_argument, 0, O_VERSION},
+    {"help", no_argument, 0, O_HELP},
+    {0, 0, 0, 0},
+};
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    fputs("h1xx: ", stderr);
+    fprintf(stderr, fmt, arg);
+    fputs("\nTry 'h1xx --help'.\n", stderr);
+    return -1;
+}
+
+static void push(const char ***arr, size_t *n, const char *v)
+{
+    *arr = xrealloc(*arr, (*n + 1) * sizeof **arr);
+    (*arr)[(*n)++] = v;
+}
+
+static int duration_arg(const char *v, int64_t *out)
+{
+    if (parse_duration_ns(v, out) || *out <= 0)
+        return usage_error("bad duration '%s' (e.g. 500ms, 2s, 1.5s, 1m)", v);
+    return 0;
+}
+
+static int number_arg(const char *v, long min, long max, long *out)
+{
+    if (parse_long(v, min, max, out))
+        return usage_error("bad number '%s'", v);
+    return 0;
+}
+
+static int check_set(const char *v)
+{
+    const char *eq = strchr(v, '=');
+    if (!eq || eq == v)
+        return usage_error("--set needs NAME=VALUE, got '%s'", v);
+    for (const char *p = v; p < eq; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '_'))
+            return usage_error("bad variable name in --set '%s' (letters, digits, _)", v);
+    return 0;
+}
+
+static int check_header(const char *v)
+{
+    const char *colon = strchr(v, ':');
+    if (!colon || colon == v || strpbrk(v, "\r\n"))
+        return usage_error("--header needs 'Name: value' on one line, got '%s'", v);
+    return 0;
+}
+
+static int parse_shard(const char *v, options *o)
+{
+    long i, n;
+    char *slash = strchr(v, '/');
+    if (!slash)
+        return usage_error("--shard needs I/N, got '%s'", v);
+    char *a = xstrndup(v, (size_t)(slash - v));
+    int bad = parse_long(a, 1, 100000, &i) || parse_long(slash + 1, 1, 100000, &n) || i > n;
+    free(a);
+    if (bad)
+        return usage_error("--shard needs I/N with 1 <= I <= N, got '%s'", v);
+    o->shard_i = (int)i;
+    o->shard_n = (int)n;
+    return 0;
+}
+
+static void defaults(options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->mode = "origin";
+    o->jobs = 16;
+    o->timeout_ns = 3000000000LL;
+    o->long_ns = 10000000000LL;
+    o->quiet_ns = 500000000LL;
+    o->case_deadline_ns = 60000000000LL;
+    o->linger_ns = 50000000LL;
+    o->report_dir = "reports";
+    o->max_head = 65536;
+    o->max_interim = 1000;
+    o->max_bytes = 4194304;
+    o->color = -1;
+}
+
+static int one_option(int ch, const char *arg, options *o)
+{
+    long v;
+    switch (ch) {
+    case 'm': o->mode = arg; return 0;
+    case O_ORIGIN: o->origin_listen = arg; return 0;
+    case 'k': push(&o->filters, &o->nfilters, arg); return 0;
+    case O_LIST: o->list = true; return 0;
+    case 'j':
+        if (number_arg(arg, 1, 4096, &v))
+            return -1;
+        o->jobs = (int)v;
+        return 0;
+    case O_STRICT: o->strict = true; return 0;
+    case O_SET:
+        if (check_set(arg))
+            return -1;
+        push(&o->sets, &o->nsets, arg);
+        return 0;
+    case 'H':
+        if (check_header(arg))
+            return -1;
+        push(&o->headers, &o->nheaders, arg);
+        return 0;
+    case O_TIMEOUT: return duration_arg(arg, &o->timeout_ns);
+    case O_LONG: return duration_arg(arg, &o->long_ns);
+    case O_QUIET: return duration_arg(arg, &o->quiet_ns);
+    case O_CASE_DEADLINE: return duration_arg(arg, &o->case_deadline_ns);
+    case O_DEADLINE: return duration_arg(arg, &o->deadline_ns);
+    case O_LINGER: return duration_arg(arg, &o->linger_ns);
+    case O_JUNIT: o->junit = arg; return 0;
+    case O_JSON: o->json = arg; return 0;
+    case O_REPORT_DIR: o->report_dir = arg; return 0;
+    case O_NO_REPORTS: o->no_reports = true; return 0;
+    case O_FILE_LINE: o->junit_file_line = true; return 0;
+    case O_CASES: o->cases_dir = arg; return 0;
+    case O_SHARD: return parse_shard(arg, o);
+    case O_INSECURE: o->insecure = true; return 0;
+    case O_CACERT: o->cacert = arg; return 0;
+    case O_MAX_HEAD: return number_arg(arg, 256, 64L << 20, &o->max_head);
+    case O_MAX_INTERIM: return number_arg(arg, 1, 10000000, &o->max_interim);
+    case O_MAX_BYTES: return number_arg(arg, 4096, 1L << 30, &o->max_bytes);
+    case O_COLOR:
+        o->color = !strcmp(arg, "always") ? 1 : !strcmp(arg, "never") ? 0 : !strcmp(arg, "auto") ? -1 : -2;
+        return o->color == -2 ? usage_error("--color takes auto, always or never, got '%s'", arg) : 0;
+    case 'v': o->verbosity++; return 0;
+    default: return usage_error("%s", "unknown option");
+    }
+}
+
+int cli_parse(int argc, char **argv, options *o)
+{
+    defaults(o);
+    opterr = 0;
+    optind = 1;
+    int ch;
+    while ((ch = getopt_long(argc, argv, "m:k:j:H:v", longopts, NULL)) != -1) {
+        if (ch == O_HELP) {
+            cli_usage(stdout);
+            return 1;
+        }
+        if (ch == O_VERSION) {
+            printf("h1xx %s\n", H1XX_VERSION);
+            return 1;
+        }
+        if (ch == '?' || ch == ':')
+            return usage_error("bad or incomplete option '%s'", argv[optind - 1]);
+        if (one_option(ch, optarg, o))
+            return -1;
+    }
+    if (strcmp(o->mode, "origin") != 0) {
+        if (!strcmp(o->mode, "reverse-proxy") || !strcmp(o->mode, "forward-proxy"))
+            return usage_error("mode '%s' is not available in this version yet", o->mode);
+        return usage_error("unknown mode '%s' (origin, reverse-proxy, forward-proxy)", o->mode);
+    }
+    if (optind < argc)
+        o->url = argv[optind++];
+    if (optind < argc)
+        return usage_error("one URL only; unexpected '%s'", argv[optind]);
+    if (!o->url && !o->list)
+        return usage_error("%s", "no target URL given");
+    if (o->max_head > 0 && o->max_bytes < o->max_head)
+        return usage_error("%s", "--max-bytes must be at least --max-head");
+    return 0;
+}
+
+void cli_free(options *o)
+{
+    free(o->filters);
+    free(o->sets);
+    free(o->headers);
+}

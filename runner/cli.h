@@ -1,0 +1,46 @@
+/* cli: command-line options. cli_parse() fills an options struct or says what is wrong. */
+#ifndef H1XX_CLI_H
+#define H1XX_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define H1XX_VERSION "0.1.0"
+
+enum { EXIT_OK = 0, EXIT_FAILURES = 1, EXIT_USAGE = 2, EXIT_UNREACHABLE = 3, EXIT_INTERRUPTED = 130 };
+
+typedef struct options {
+    const char *url;
+    const char *mode;
+    const char *origin_listen;
+    const char **filters;
+    size_t nfilters;
+    bool list;
+    int jobs;
+    bool strict;
+    const char **sets; /* NAME=VALUE */
+    size_t nsets;
+    const char **headers;
+    size_t nheaders;
+    int64_t timeout_ns, long_ns, quiet_ns, case_deadline_ns, deadline_ns, linger_ns;
+    const char *junit, *json, *report_dir;
+    bool no_reports;
+    bool junit_file_line;
+    const char *cases_dir;
+    bool insecure;
+    const char *cacert;
+    long max_head, max_interim, max_bytes;
+    int color; /* -1 auto, 0 never, 1 always */
+    int verbosity;
+    int shard_i, shard_n; /* 1-based shard; 0/0 for all */
+} options;
+
+/* Returns -1 (message printed) on a usage error, 1 when --help/--version was handled, 0 to
+ * go on. The options point into argv; the arrays are malloc'd (cli_free). */
+int cli_parse(int argc, char **argv, options *o);
+void cli_free(options *o);
+void cli_usage(FILE *out);
+
+#endif

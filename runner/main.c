@@ -1,0 +1,350 @@
+/* main: h1xx's entry point. Loads the cases, checks the target answers, runs the cases on the
+ * scheduler, and writes the reports. Exit statuses are in cli.h. */
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "case.h"
+#include "cli.h"
+#include "conn.h"
+#include "report.h"
+#include "sched.h"
+#include "util.h"
+
+/* ---- interrupts ---------------------------------------------------------------------------- */
+
+static int intr_pipe[2] = {-1, -1};
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    char b = 1;
+    ssize_t rc = write(intr_pipe[1], &b, 1);
+    (void)rc;
+}
+
+static void setup_signals(void)
+{
+    if (pipe(intr_pipe) == 0) {
+        fcntl(intr_pipe[1], F_SETFL, O_NONBLOCK);
+        conn_set_interrupt_fd(intr_pipe[0]);
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+/* ---- finding the cases --------------------------------------------------------------------- */
+
+static bool is_dir(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* --cases, then $H1XX_CASES, then cases/ beside the binary, then ../share/h1xx/cases. */
+static char *find_cases_dir(const char *given)
+{
+    if (given)
+        return xstrdup(given);
+    const char *env = getenv("H1XX_CASES");
+    if (env && *env)
+        return xstrdup(env);
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash)
+            *slash = '\0';
+        char *a = xasprintf("%s/cases", exe);
+        if (is_dir(a))
+            return a;
+        free(a);
+        a = xasprintf("%s/../share/h1xx/cases", exe);
+        if (is_dir(a))
+            return a;
+        free(a);
+    }
+    return xstrdup("cases");
+}
+
+static bool selected(const case_def *c, const options *o)
+{
+    if (!(c->modes & MODE_ORIGIN))
+        return false;
+    if (!o->nfilters)
+        return true;
+    for (size_t i = 0; i < o->nfilters; i++)
+        if (fnmatch(o->filters[i], c->id, 0) == 0 || fnmatch(o->filters[i], c->area, 0) == 0)
+            return true;
+    return false;
+}
+
+/* Selected cases in id order; with --shard I/N every N-th of them from the I-th. */
+static const case_def **select_cases(case_def *all, size_t n, const options *o, size_t *out_n)
+{
+    const case_def **sel = xcalloc(n ? n : 1, sizeof *sel);
+    size_t k = 0, seen = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!selected(&all[i], o))
+            continue;
+        if (o->shard_n && (int)(seen++ % (size_t)o->shard_n) != o->shard_i - 1)
+            continue;
+        sel[k++] = &all[i];
+    }
+    *out_n = k;
+    return sel;
+}
+
+static void list_cases(const case_def *const *cases, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const case_def *c = cases[i];
+        printf("%-44s %-6s ", c->id, c->level);
+        for (size_t r = 0; r < c->nrequire; r++)
+            printf("%s%s", r ? "," : "", c->require[r]);
+        printf("  %s\n", c->title);
+    }
+    printf("%zu cases\n", n);
+}
+
+/* ---- variables ----------------------------------------------------------------------------- */
+
+static void add_var(run_ctx *ctx, const char *name, const char *value)
+{
+    ctx->vars = xrealloc(ctx->vars, (ctx->nvars + 1) * sizeof *ctx->vars);
+    ctx->vars[ctx->nvars++] = (var){xstrdup(name), xstrdup(value)};
+}
+
+static char *fmt_duration(int64_t ns)
+{
+    return xasprintf("%lldms", (long long)(ns / 1000000));
+}
+
+static void build_vars(run_ctx *ctx, const target *t, const options *o)
+{
+    char port[16];
+    snprintf(port, sizeof port, "%d", t->port);
+    add_var(ctx, "host", t->host);
+    add_var(ctx, "port", port);
+    add_var(ctx, "authority", t->authority);
+    add_var(ctx, "path", t->path);
+    char *d = fmt_duration(o->timeout_ns);
+    add_var(ctx, "timeout", d);
+    free(d);
+    d = fmt_duration(o->long_ns);
+    add_var(ctx, "long", d);
+    free(d);
+    d = fmt_duration(o->quiet_ns);
+    add_var(ctx, "quiet", d);
+    free(d);
+    for (size_t i = 0; i < o->nsets; i++) {
+        const char *eq = strchr(o->sets[i], '=');
+        char *name = xstrndup(o->sets[i], (size_t)(eq - o->sets[i]));
+        add_var(ctx, name, eq + 1);
+        free(name);
+    }
+}
+
+static void free_vars(run_ctx *ctx)
+{
+    for (size_t i = 0; i < ctx->nvars; i++) {
+        free(ctx->vars[i].name);
+        free(ctx->vars[i].value);
+    }
+    free(ctx->vars);
+}
+
+/* ---- reports ------------------------------------------------------------------------------- */
+
+/* Makes sure a report can be written there before spending time on the run. */
+static int check_report_path(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char *dir = !slash ? xstrdup(".") : slash == path ? xstrdup("/")
+                                      : xstrndup(path, (size_t)(slash - path));
+    int rc = 0;
+    if (!is_dir(dir) && mkdir(dir, 0777) != 0) {
+        fprintf(stderr, "h1xx: cannot create report folder %s: %s\n", dir, strerror(errno));
+        rc = -1;
+    } else if (access(dir, W_OK) != 0) {
+        fprintf(stderr, "h1xx: cannot write reports in %s: %s\n", dir, strerror(errno));
+        rc = -1;
+    }
+    free(dir);
+    return rc;
+}
+
+static int write_reports(const run_result *rr, const char *junit, const char *json,
+                         const options *o)
+{
+    report_opts ro = {.junit_file_line = o->junit_file_line, .strict = o->strict};
+    char err[512];
+    int rc = 0;
+    if (junit && report_junit_write(rr, junit, &ro, err, sizeof err)) {
+        fprintf(stderr, "h1xx: %s\n", err);
+        rc = -1;
+    }
+    if (json && report_json_write(rr, json, &ro, err, sizeof err)) {
+        fprintf(stderr, "h1xx: %s\n", err);
+        rc = -1;
+    }
+    return rc;
+}
+
+/* ---- the run ------------------------------------------------------------------------------- */
+
+static void on_case_done(void *arg, const case_result *r)
+{
+    console_case_done(arg, r);
+}
+
+/* Connects once before the run: an unreachable target is exit 3, not forty errors. */
+static int probe(const run_ctx *ctx, const options *o)
+{
+    conn c;
+    conn_status s = conn_open(&c, ctx->tgt, &ctx->copts, clock_ns() + o->timeout_ns);
+    if (s != CONN_OK && s != CONN_INTR)
+        fprintf(stderr, "h1xx: cannot reach %s: %s\n", ctx->tgt->url, c.errmsg);
+    conn_close(&c);
+    return s == CONN_OK ? 0 : s == CONN_INTR ? 1 : -1;
+}
+
+static int exit_status(const run_result *rr, bool strict)
+{
+    if (rr->interrupted)
+        return EXIT_INTERRUPTED;
+    size_t bad = rr->counts[VERDICT_FAIL] + rr->counts[VERDICT_ERROR] +
+                 (strict ? rr->counts[VERDICT_WARN] : 0);
+    if (rr->deadline_hit)
+        bad += rr->counts[VERDICT_NOTRUN];
+    return bad ? EXIT_FAILURES : EXIT_OK;
+}
+
+static void fill_run(run_result *rr, const options *o, const char *url)
+{
+    char host[256] = "localhost";
+    gethostname(host, sizeof host - 1);
+    host[sizeof host - 1] = '\0';
+    rr->target = xstrdup(url);
+    rr->mode = xstrdup(o->mode);
+    rr->version = xstrdup(H1XX_VERSION);
+    rr->hostname = xstrdup(host);
+    rr->started_wall = time(NULL);
+    rr->strict = o->strict;
+}
+
+static int run(const options *o, const case_def *const *sel, size_t nsel, const req_catalog *cat)
+{
+    target t;
+    char err[512];
+    if (target_parse(o->url, &t, err, sizeof err)) {
+        fprintf(stderr, "h1xx: %s\n", err);
+        target_free(&t);
+        return EXIT_USAGE;
+    }
+    char *junit = NULL, *json = NULL;
+    if (!o->no_reports) {
+        junit = o->junit ? xstrdup(o->junit) : xasprintf("%s/junit.xml", o->report_dir);
+        json = o->json ? xstrdup(o->json) : xasprintf("%s/results.json", o->report_dir);
+    }
+    run_ctx ctx = {.tgt = &t, .cat = cat, .headers = (char **)o->headers,
+                   .nheaders = o->nheaders, .case_deadline_ns = o->case_deadline_ns,
+                   .linger_ns = o->linger_ns};
+    ctx.copts = (conn_opts){.insecure = o->insecure, .cacert = o->cacert,
+                            .max_rx = (size_t)o->max_bytes};
+    ctx.limits = (wire_limits){(size_t)o->max_head, 100, (size_t)o->max_interim};
+    build_vars(&ctx, &t, o);
+    int status = EXIT_USAGE;
+    if ((junit && check_report_path(junit)) || (json && check_report_path(json)))
+        goto out;
+    status = EXIT_UNREACHABLE;
+    int p = probe(&ctx, o);
+    if (p < 0)
+        goto out;
+    run_result rr = {0};
+    fill_run(&rr, o, o->url);
+    ctx.run_start_ns = clock_ns();
+    ctx.run_deadline_ns = o->deadline_ns ? ctx.run_start_ns + o->deadline_ns : 0;
+    rr.cases = xcalloc(nsel ? nsel : 1, sizeof *rr.cases);
+    rr.ncases = nsel;
+    console con;
+    console_init(&con, stdout, o->color, o->verbosity, o->strict, nsel);
+    sched_run(sel, nsel, &ctx, o->jobs, rr.cases, on_case_done, &con);
+    rr.duration_ns = clock_ns() - ctx.run_start_ns;
+    rr.interrupted = conn_interrupted();
+    rr.deadline_hit = ctx.run_deadline_ns && clock_ns() >= ctx.run_deadline_ns;
+    result_count(&rr);
+    int wrc = write_reports(&rr, junit, json, o);
+    console_summary(&con, &rr);
+    status = wrc ? EXIT_USAGE : exit_status(&rr, o->strict);
+    result_free(&rr);
+out:
+    free(junit);
+    free(json);
+    free_vars(&ctx);
+    target_free(&t);
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    options o;
+    int rc = cli_parse(argc, argv, &o);
+    if (rc) {
+        cli_free(&o);
+        return rc > 0 ? EXIT_OK : EXIT_USAGE;
+    }
+    char *dir = find_cases_dir(o.cases_dir);
+    char *catpath = xasprintf("%s/requirements.tsv", dir);
+    req_catalog cat;
+    char err[512];
+    case_def *all = NULL;
+    size_t nall = 0, nsel = 0;
+    const case_def **sel = NULL;
+    int status = EXIT_USAGE;
+    if (req_catalog_load(&cat, catpath, err, sizeof err)) {
+        fprintf(stderr, "h1xx: %s\n", err);
+        goto out;
+    }
+    if (case_load_dir(dir, &cat, &all, &nall)) {
+        fprintf(stderr, "h1xx: the case files above have errors\n");
+        goto out;
+    }
+    sel = select_cases(all, nall, &o, &nsel);
+    if (o.list) {
+        list_cases(sel, nsel);
+        status = EXIT_OK;
+        goto out;
+    }
+    if (nsel == 0) {
+        fprintf(stderr, "h1xx: no case matches the filters\n");
+        goto out;
+    }
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    setup_signals();
+    status = run(&o, sel, nsel, &cat);
+    curl_global_cleanup();
+out:
+    free(sel);
+    case_list_free(all, nall);
+    req_catalog_free(&cat);
+    free(catpath);
+    free(dir);
+    cli_free(&o);
+    return status;
+}

@@ -1,0 +1,210 @@
+/* report_console: what a person watching the run sees. On a terminal: one live progress line,
+ * overwritten in place, and a block of evidence for every case that did not pass. Elsewhere
+ * (CI logs, pipes): one plain line per case, then the evidence of failures. Colour only when
+ * asked for or on a terminal without NO_COLOR. Every string that came from a case or a server is
+ * shown through report_readable_text, so no byte it sent can drive the terminal. The summary's
+ * last line is always "N passed, N failed, N skipped" and nothing follows it. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "report.h"
+#include "report_util.h"
+
+
+/* ---- labels and colour --------------------------------------------------------------------- */
+
+static const char *label(verdict_t v)
+{
+    static const char *const names[VERDICT_COUNT] = {"PASS", "WARN",  "FAIL",
+                                                     "SKIP", "ERROR", "NOT-RUN"};
+    return (v >= 0 && v < VERDICT_COUNT) ? names[v] : "?";
+}
+
+static const char *colour(verdict_t v)
+{
+    static const char *const sgr[VERDICT_COUNT] = {"\033[32m",   "\033[33m", "\033[1;31m",
+                                                   "\033[36m",   "\033[1;35m", "\033[2m"};
+    return (v >= 0 && v < VERDICT_COUNT) ? sgr[v] : "";
+}
+
+static void put_label(buf_t *b, const console *c, verdict_t v)
+{
+    if (c->color)
+        buf_printf(b, "%s%s\033[0m", colour(v), label(v));
+    else
+        buf_printf(b, "%s", label(v));
+}
+
+static void flush(console *c, buf_t *b)
+{
+    if (b->len)
+        fwrite(b->data, 1, b->len, c->out);
+    fflush(c->out);
+    buf_reset(b);
+}
+
+/* ---- init ---------------------------------------------------------------------------------- */
+
+void console_init(console *c, FILE *out, int color_mode, int verbosity, bool strict, size_t total)
+{
+    memset(c, 0, sizeof *c);
+    c->out = out;
+    c->tty = out && isatty(fileno(out));
+    const char *no_color = getenv("NO_COLOR");
+    bool env_ok = !no_color || !*no_color;
+    c->color = color_mode > 0 || (color_mode < 0 && c->tty && env_ok);
+    c->verbosity = verbosity;
+    c->strict = strict;
+    c->total = total;
+    c->width = 80;
+    struct winsize ws;
+    if (c->tty && ioctl(fileno(out), TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 20)
+        c->width = ws.ws_col;
+}
+
+/* ---- per case ------------------------------------------------------------------------------ */
+
+/* Appends each line of text with indent in front. */
+static void indented(buf_t *b, const char *text, size_t len, const char *indent)
+{
+    size_t i = 0;
+    while (i < len) {
+        const char *nl = memchr(text + i, '\n', len - i);
+        size_t n = nl ? (size_t)(nl - (text + i)) + 1 : len - i;
+        buf_printf(b, "%s", indent);
+        buf_append(b, text + i, n);
+        i += n;
+    }
+    if (len && text[len - 1] != '\n')
+        REPORT_PUT(b, "\n");
+}
+
+/* "FAIL continue/exp1-content-length (0.012s)" */
+static void case_line(buf_t *b, const console *c, const case_result *cr)
+{
+    put_label(b, c, cr->verdict);
+    REPORT_PUT(b, " ");
+    report_readable_str(b, cr->id);
+    REPORT_PUT(b, " (");
+    report_secs(b, cr->duration_ns < 0 ? 0 : cr->duration_ns, 3);
+    REPORT_PUT(b, "s)\n");
+}
+
+static bool wants_transcript(const console *c, const case_result *cr)
+{
+    if (c->verbosity >= 2)
+        return true;
+    bool bad = cr->verdict == VERDICT_FAIL || cr->verdict == VERDICT_WARN ||
+               cr->verdict == VERDICT_ERROR;
+    return c->verbosity >= 1 && bad;
+}
+
+/* The evidence under the case line: details, then the transcript when verbose. */
+static void case_block(buf_t *b, const console *c, const case_result *cr)
+{
+    report_case_detail(b, cr, "  ", false);
+    if (!wants_transcript(c, cr) || cr->ntx == 0)
+        return;
+    buf_t t;
+    buf_init(&t, 0);
+    report_transcript(&t, cr);
+    REPORT_PUT(b, "  transcript:\n");
+    indented(b, t.data, t.len, "    ");
+    buf_free(&t);
+}
+
+/* "\r[ 12/40] 1 failed  continue/exp1-content-length", left on the line to be overwritten; kept
+ * shorter than the terminal so that it never wraps (a wrapped line cannot be overwritten). */
+static void progress(buf_t *b, console *c, const case_result *cr)
+{
+    int digits = 1;
+    for (size_t n = c->total; n >= 10; n /= 10)
+        digits++;
+    buf_t p, id;
+    buf_init(&p, 0);
+    buf_init(&id, 0);
+    buf_printf(&p, "[%*zu/%zu] %zu failed  ", digits, c->done, c->total, c->failed);
+    report_readable_str(&id, cr->id);
+    size_t room = (size_t)c->width > p.len + 14 ? (size_t)c->width - p.len - 4 : 10;
+    buf_printf(b, "\r[%*zu/%zu] ", digits, c->done, c->total);
+    if (c->failed && c->color)
+        buf_printf(b, "\033[31m%zu failed\033[0m  ", c->failed);
+    else
+        buf_printf(b, "%zu failed  ", c->failed);
+    report_one_line(b, id.data, room);
+    REPORT_PUT(b, "\033[K");
+    c->progress_shown = true;
+    buf_free(&p);
+    buf_free(&id);
+}
+
+static void clear_progress(buf_t *b, console *c)
+{
+    if (c->progress_shown)
+        REPORT_PUT(b, "\r\033[K");
+    c->progress_shown = false;
+}
+
+void console_case_done(console *c, const case_result *cr)
+{
+    c->done++;
+    if (report_is_failure(cr->verdict, c->strict))
+        c->failed++;
+    bool block = cr->verdict != VERDICT_PASS || c->verbosity >= 2;
+    buf_t b;
+    buf_init(&b, 0);
+    clear_progress(&b, c);
+    if (!c->tty || block)
+        case_line(&b, c, cr);
+    if (block)
+        case_block(&b, c, cr);
+    if (c->tty)
+        progress(&b, c, cr);
+    flush(c, &b);
+    buf_free(&b);
+}
+
+/* ---- summary ------------------------------------------------------------------------------- */
+
+void console_summary(console *c, const run_result *r)
+{
+    size_t n[VERDICT_COUNT] = {0};
+    for (size_t i = 0; i < r->ncases; i++)
+        if (r->cases[i].verdict >= 0 && r->cases[i].verdict < VERDICT_COUNT)
+            n[r->cases[i].verdict]++;
+    bool strict = c->strict || r->strict;
+    buf_t b;
+    buf_init(&b, 0);
+    clear_progress(&b, c);
+    for (int v = 0; v < VERDICT_COUNT; v++) {
+        buf_printf(&b, "%s", v ? ", " : "");
+        put_label(&b, c, (verdict_t)v);
+        buf_printf(&b, " %zu", n[v]);
+    }
+    REPORT_PUT(&b, " in ");
+    report_secs(&b, r->duration_ns < 0 ? 0 : r->duration_ns, 3);
+    REPORT_PUT(&b, "s\n");
+    if (r->interrupted)
+        REPORT_PUT(&b, "interrupted: cases not finished are reported as not-run\n");
+    if (r->deadline_hit)
+        REPORT_PUT(&b, "run deadline reached: cases not finished are reported as not-run\n");
+    size_t warn_failed = strict ? n[VERDICT_WARN] : 0;
+    buf_printf(&b, "%zu passed, %zu failed, %zu skipped\n",
+               n[VERDICT_PASS] + n[VERDICT_WARN] - warn_failed,
+               n[VERDICT_FAIL] + n[VERDICT_ERROR] + warn_failed,
+               n[VERDICT_SKIP] + n[VERDICT_NOTRUN]);
+    flush(c, &b);
+    buf_free(&b);
+}
+
+void console_transcript(FILE *out, const case_result *cr)
+{
+    buf_t b;
+    buf_init(&b, 0);
+    report_transcript(&b, cr);
+    if (b.len)
+        fwrite(b.data, 1, b.len, out);
+    buf_free(&b);
+}

@@ -1,0 +1,116 @@
+/* result: see result.h. */
+#include "result.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+static const char *const verdict_names[VERDICT_COUNT] = {
+    "pass", "warn", "fail", "skip", "error", "not-run",
+};
+
+const char *verdict_name(verdict_t v)
+{
+    return (v >= 0 && v < VERDICT_COUNT) ? verdict_names[v] : "?";
+}
+
+int verdict_rank(verdict_t v)
+{
+    static const int rank[VERDICT_COUNT] = {0, 2, 3, 1, 4, 5};
+    return (v >= 0 && v < VERDICT_COUNT) ? rank[v] : 0;
+}
+
+const char *tx_kind_name(tx_kind k)
+{
+    static const char *const names[] = {"open", "sent", "recv", "eof", "reset", "close", "note"};
+    return (k >= TX_OPEN && k <= TX_NOTE) ? names[k] : "?";
+}
+
+void result_count(run_result *r)
+{
+    memset(r->counts, 0, sizeof r->counts);
+    for (size_t i = 0; i < r->ncases; i++)
+        r->counts[r->cases[i].verdict]++;
+}
+
+void case_result_free(case_result *c)
+{
+    free(c->id);
+    free(c->area);
+    free(c->title);
+    free(c->file);
+    free(c->require);
+    free(c->rfc);
+    free(c->level);
+    free(c->message);
+    free(c->failed_require);
+    for (size_t i = 0; i < c->ntx; i++)
+        free(c->tx[i].data);
+    free(c->tx);
+    for (size_t i = 0; i < c->nmsgs; i++)
+        free(c->msgs[i].head);
+    free(c->msgs);
+    for (size_t i = 0; i < c->nnotes; i++)
+        free(c->notes[i]);
+    free(c->notes);
+    for (size_t i = 0; i < c->nfindings; i++)
+        free(c->findings[i].text);
+    free(c->findings);
+    memset(c, 0, sizeof *c);
+}
+
+void result_free(run_result *r)
+{
+    for (size_t i = 0; i < r->ncases; i++)
+        case_result_free(&r->cases[i]);
+    free(r->cases);
+    free(r->target);
+    free(r->mode);
+    free(r->version);
+    free(r->hostname);
+    memset(r, 0, sizeof *r);
+}
+
+void result_tx(case_result *c, tx_kind k, int conn, int64_t t_ns, const void *data, size_t len)
+{
+    if (c->tx_bytes + len > RESULT_TX_MAX) {
+        c->tx_truncated = true;
+        len = 0;
+    }
+    grow_array((void **)&c->tx, &c->tx_cap, c->ntx, sizeof *c->tx);
+    tx_entry *e = &c->tx[c->ntx++];
+    e->kind = k;
+    e->conn = conn;
+    e->t_ns = t_ns;
+    e->data = xstrndup(data ? data : "", data ? len : 0);
+    e->len = data ? len : 0;
+    c->tx_bytes += e->len;
+}
+
+void result_note(case_result *c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = xvasprintf(fmt, ap);
+    va_end(ap);
+    grow_array((void **)&c->notes, &c->notes_cap, c->nnotes, sizeof *c->notes);
+    c->notes[c->nnotes++] = s;
+}
+
+msg_record *result_msg(case_result *c)
+{
+    grow_array((void **)&c->msgs, &c->msgs_cap, c->nmsgs, sizeof *c->msgs);
+    msg_record *m = &c->msgs[c->nmsgs++];
+    memset(m, 0, sizeof *m);
+    return m;
+}
+
+finding_record *result_finding(case_result *c)
+{
+    grow_array((void **)&c->findings, &c->findings_cap, c->nfindings, sizeof *c->findings);
+    finding_record *f = &c->findings[c->nfindings++];
+    memset(f, 0, sizeof *f);
+    return f;
+}

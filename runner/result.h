@@ -1,0 +1,127 @@
+/* result: the one result tree that every reporter walks (console, JUnit XML, JSON).
+ *
+ * A run_result owns its case_results; a case_result owns every string and array in it. All
+ * strings are NUL-terminated and may hold any byte a server sent (reporters escape them). Byte
+ * strings that may hold NUL (transcript data) carry an explicit length. Times are nanoseconds
+ * on the monotonic clock relative to the start of the run (run_result.start_ns is 0 there), so
+ * they can be compared across cases and connections. result_free() frees everything. */
+#ifndef H1XX_RESULT_H
+#define H1XX_RESULT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+typedef enum verdict {
+    VERDICT_PASS,
+    VERDICT_WARN,   /* a SHOULD broken (a failure under --strict) */
+    VERDICT_FAIL,   /* a MUST broken */
+    VERDICT_SKIP,   /* a prerequisite missing or the case inconclusive; message says why */
+    VERDICT_ERROR,  /* the case could not run (refused, reset before any byte, harness fault) */
+    VERDICT_NOTRUN, /* not started: run deadline reached or interrupted */
+    VERDICT_COUNT
+} verdict_t;
+
+const char *verdict_name(verdict_t v); /* "pass", "warn", "fail", "skip", "error", "not-run" */
+/* Orders verdicts by severity for combining checks: pass < skip < warn < fail < error. */
+int verdict_rank(verdict_t v);
+
+typedef enum tx_kind {
+    TX_OPEN,  /* connection opened (data: the peer address as text) */
+    TX_SENT,  /* bytes written */
+    TX_RECV,  /* bytes read (one entry per read, so timestamps are per chunk) */
+    TX_EOF,   /* peer closed */
+    TX_RESET, /* connection reset or other read/write error (data: the error text) */
+    TX_CLOSE, /* we closed */
+    TX_NOTE,  /* interpreter note (data: text) */
+} tx_kind;
+
+const char *tx_kind_name(tx_kind k); /* "open", "sent", "recv", "eof", "reset", "close", "note" */
+
+typedef struct tx_entry {
+    tx_kind kind;
+    int conn;     /* connection number within the case, from 1 */
+    int64_t t_ns; /* relative to the run start */
+    char *data;   /* may hold NUL bytes; NUL-terminated after len */
+    size_t len;
+} tx_entry;
+
+typedef struct msg_record {
+    int conn;
+    int status;
+    bool interim;
+    int64_t t_first_ns; /* arrival of the chunk holding its first byte */
+    int64_t t_head_ns;  /* arrival of the chunk that completed the head */
+    int64_t t_end_ns;   /* arrival of the chunk that completed the message */
+    char *head;         /* the raw head bytes (NUL-terminated, may hold any byte) */
+    size_t head_len;
+    uint64_t body_len;
+} msg_record;
+
+typedef struct finding_record {
+    int code;            /* wire_code, or 0 for an interpreter-level finding */
+    const char *name;    /* stable name, static storage */
+    char *text;          /* one line: what was found */
+    const char *require; /* requirement id it breaks, static storage, or NULL */
+    verdict_t verdict;   /* what it did to the case */
+    int conn;
+    size_t offset;       /* stream offset on that connection */
+} finding_record;
+
+typedef struct case_result {
+    char *id;      /* "continue/exp1-content-length" */
+    char *area;    /* "continue" */
+    char *title;
+    char *file;    /* case file path as given to the loader */
+    int line;      /* line of the case's id */
+    char *require; /* space-separated requirement ids, e.g. "EXP-1 GEN-4" */
+    char *rfc;     /* e.g. "RFC 9110 §10.1.1" */
+    char *level;   /* "MUST", "SHOULD", "MAY" */
+    verdict_t verdict;
+    char *message; /* one line, e.g. "expected interim 100 or final within 3s, got nothing" */
+    char *failed_require; /* requirement id behind the verdict (fail/warn), or NULL */
+    int64_t start_ns, duration_ns;
+    tx_entry *tx;
+    size_t ntx;
+    bool tx_truncated; /* the transcript hit its cap; later bytes were counted, not kept */
+    msg_record *msgs;
+    size_t nmsgs;
+    char **notes; /* recorded observations (MAY-level facts, timings) */
+    size_t nnotes;
+    finding_record *findings;
+    size_t nfindings;
+    /* private growth capacities */
+    size_t tx_cap, msgs_cap, notes_cap, findings_cap;
+    size_t tx_bytes;
+} case_result;
+
+typedef struct run_result {
+    char *target;       /* URL as given */
+    char *mode;         /* "origin", ... */
+    char *version;      /* h1xx version */
+    char *hostname;
+    time_t started_wall; /* wall clock at start (UTC when formatted) */
+    int64_t duration_ns;
+    bool interrupted;    /* SIGINT/SIGTERM */
+    bool deadline_hit;   /* --deadline reached */
+    bool strict;
+    case_result *cases;
+    size_t ncases;
+    size_t counts[VERDICT_COUNT];
+} run_result;
+
+/* Recounts counts[] from the cases. */
+void result_count(run_result *r);
+void case_result_free(case_result *c);
+void result_free(run_result *r);
+
+/* Builders used by the interpreter. Data is copied. The transcript keeps at most
+ * RESULT_TX_MAX bytes per case; past that entries are recorded with len 0 and tx_truncated. */
+#define RESULT_TX_MAX (1024 * 1024)
+void result_tx(case_result *c, tx_kind k, int conn, int64_t t_ns, const void *data, size_t len);
+void result_note(case_result *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+msg_record *result_msg(case_result *c);
+finding_record *result_finding(case_result *c);
+
+#endif

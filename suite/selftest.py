@@ -1,0 +1,312 @@
+#!/usr/bin/python3
+"""h1xx self-test: proves every case against the fixtures, then checks the CLI end to end.
+
+1. Conformance: every case passes (or skips with a reason) against the reference origin, and
+   for each violator in suite/violators.tsv the cases mapped to it fail (or warn, for a SHOULD)
+   citing exactly the violator's requirement, while every other case still passes or skips.
+   A case that no violator makes fail is reported as a defect.
+2. End to end: exit statuses, reports (schema-valid JUnit read back by junitparser, JSON),
+   unix/IPv6/TLS targets, bad flags, bad case files, deadlines and interrupts.
+
+Usage: selftest.py ./h1xx [-k SUBSTRING]. The last line is "selftest: N passed, N failed".
+"""
+import concurrent.futures
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "fixtures"))
+import harness  # noqa: E402
+
+H1XX = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "h1xx"))
+ONLY = sys.argv[3] if len(sys.argv) > 3 and sys.argv[2] == "-k" else ""
+FAST = ["--timeout", "1500ms", "--long-timeout", "4s", "--quiet-time", "400ms"]
+REF_SETS = ["--set", "reject_path=/reject"]
+RESULTS = []
+
+
+def record(name, ok, detail=""):
+    RESULTS.append((name, ok))
+    print(("ok   - " if ok else "FAIL - ") + name + ("" if ok else ": " + detail), flush=True)
+
+
+def run_h1xx(args, timeout=120, **kw):
+    """Runs h1xx; returns (exit status, stdout, stderr)."""
+    p = subprocess.run([H1XX] + args, capture_output=True, text=True, timeout=timeout,
+                       errors="replace", **kw)
+    return p.returncode, p.stdout, p.stderr
+
+
+def load_levels():
+    levels = {}
+    with open(os.path.join(ROOT, "cases", "requirements.tsv")) as f:
+        for line in f:
+            if line.strip() and not line.startswith("#"):
+                cols = line.rstrip("\n").split("\t")
+                levels[cols[0]] = cols[1]
+    return levels
+
+
+def load_violators():
+    table = []
+    with open(os.path.join(ROOT, "suite", "violators.tsv")) as f:
+        for n, line in enumerate(f, 1):
+            if not line.strip() or line.startswith("#"):
+                continue
+            cols = line.split()
+            if len(cols) < 3:
+                raise SystemExit(f"suite/violators.tsv:{n}: need VIOLATOR REQUIREMENT CASE...")
+            table.append((cols[0], cols[1], cols[2:]))
+    return table
+
+
+def list_case_ids():
+    rc, out, err = run_h1xx(["--list"])
+    if rc != 0:
+        raise SystemExit("h1xx --list failed: " + err)
+    return [line.split()[0] for line in out.splitlines() if "/" in line.split()[0]]
+
+
+def run_against(violations, workdir, extra=()):
+    """Starts the origin fixture with the given violator switches and runs every case."""
+    args = []
+    for v in violations:
+        args += ["--violate", v]
+    name = "-".join(violations) or "reference"
+    json_path = os.path.join(workdir, name + ".json")
+    junit_path = os.path.join(workdir, name + ".xml")
+    with harness.start("origin.py", args) as fx:
+        rc, out, err = run_h1xx(["--json", json_path, "--junit", junit_path] + FAST + REF_SETS +
+                                list(extra) + [f"http://127.0.0.1:{fx.port}/"])
+    try:
+        with open(json_path) as f:
+            data = json.load(f)
+    except (OSError, ValueError) as e:
+        data = {"cases": [], "error": str(e)}
+    return rc, out, err, data, junit_path, json_path
+
+
+# ---- 1. conformance ------------------------------------------------------------------------
+
+def conformance(workdir):
+    levels = load_levels()
+    table = load_violators()
+    ids = list_case_ids()
+    rc, out, err, ref, junit, js = run_against([], workdir)
+    verdicts = {c["id"]: c for c in ref["cases"]}
+    bad = [f"{i}={verdicts.get(i, {}).get('verdict')}" for i in ids
+           if verdicts.get(i, {}).get("verdict") != "pass"]
+    record("reference origin: every case passes", rc == 0 and not bad,
+           f"exit {rc}; not passing: {', '.join(bad)}\n{out[-3000:]}")
+    check = subprocess.run([sys.executable, os.path.join(ROOT, "suite", "check_reports.py"),
+                            junit, js], capture_output=True, text=True)
+    record("reference run: JUnit valid against the XSD, junitparser counts match the JSON",
+           check.returncode == 0, check.stdout + check.stderr)
+
+    covered = set()
+    futures = {}
+    with concurrent.futures.ThreadPoolExecutor(max_workers=6) as pool:
+        for violator, req, cases in table:
+            if ONLY and ONLY not in violator:
+                continue
+            futures[pool.submit(run_against, [violator], workdir)] = (violator, req, cases)
+        for fut in concurrent.futures.as_completed(futures):
+            violator, req, cases = futures[fut]
+            rc, out, err, data, _, _ = fut.result()
+            want = "warn" if levels.get(req) == "SHOULD" else "fail"
+            got = {c["id"]: c for c in data["cases"]}
+            problems = []
+            for cid in cases:
+                c = got.get(cid)
+                if cid not in ids:
+                    problems.append(f"{cid}: no such case")
+                elif not c or c["verdict"] != want or c.get("failed_require") != req:
+                    problems.append(f"{cid}: expected {want} citing {req}, got "
+                                    f"{c and c['verdict']} citing {c and c.get('failed_require')}"
+                                    f" ({c and c.get('message')})")
+                else:
+                    covered.add(cid)
+            for cid, c in got.items():
+                if cid not in cases and c["verdict"] not in ("pass", "skip"):
+                    problems.append(f"{cid}: not mapped to {violator} but {c['verdict']}: "
+                                    f"{c.get('message')}")
+            record(f"violator {violator}: exactly its cases catch {req}", not problems,
+                   "\n    " + "\n    ".join(problems))
+    if not ONLY:
+        missing = [i for i in ids if i not in covered]
+        record("every case is proved by a violator", not missing,
+               "cases no violator makes fail: " + ", ".join(missing))
+
+
+# ---- 2. end to end -------------------------------------------------------------------------
+
+def e2e_exit_statuses(workdir):
+    rc, out, err = run_h1xx(["--no-such-flag", "http://127.0.0.1:1/"])
+    record("bad flag: exit 2 with a message", rc == 2 and "h1xx:" in err, f"{rc} {err}")
+    rc, out, err = run_h1xx(["--jobs", "zero", "http://127.0.0.1:1/"])
+    record("bad number: exit 2", rc == 2 and "bad number" in err, f"{rc} {err}")
+    rc, out, err = run_h1xx(["ftp://example/"])
+    record("bad URL: exit 2", rc == 2 and "scheme" in err, f"{rc} {err}")
+    rc, out, err = run_h1xx([])
+    record("no URL: exit 2", rc == 2 and "no target" in err, f"{rc} {err}")
+    rc, out, err = run_h1xx(["--version"])
+    record("--version: exit 0", rc == 0 and out.startswith("h1xx "), f"{rc} {out}")
+    rc, out, err = run_h1xx(["--help"])
+    record("--help lists every option", rc == 0 and "--deadline" in out and "--set" in out, out)
+    # a port nobody listens on (bound, not listening)
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    rc, out, err = run_h1xx(["--no-reports", f"http://127.0.0.1:{port}/"])
+    s.close()
+    record("unreachable target: exit 3, one clear line", rc == 3 and "cannot reach" in err,
+           f"{rc} {err}")
+    rc, out, err = run_h1xx(["--no-reports", "--timeout", "2s", "http://nonexistent.invalid/"])
+    record("unresolvable host: exit 3", rc == 3 and "cannot reach" in err, f"{rc} {err}")
+    rc, out, err = run_h1xx(["--report-dir", "/proc/h1xx-no", "http://127.0.0.1:1/"])
+    record("unwritable report folder: exit 2 before the run", rc == 2 and "report" in err,
+           f"{rc} {err}")
+
+
+def e2e_wait_body(workdir):
+    """The issue's acceptance check: an origin that waits for the body fails EXP-1, exit 1."""
+    rc, out, err, data, _, _ = run_against(["wait-body"], workdir, ["-k", "continue/exp1-*"])
+    lines = out.strip().splitlines()
+    record("wait-body origin: exit 1, EXP-1 failure reported with evidence",
+           rc == 1 and "EXP-1" in out and "expected interim 100 or final" in out
+           and lines and lines[-1].endswith("skipped"), f"exit {rc}\n{out[-2000:]}")
+
+
+def e2e_filter_list():
+    rc, out, err = run_h1xx(["--list", "-k", "http10/*"])
+    ids = [l.split()[0] for l in out.splitlines() if "/" in l.split()[0]]
+    record("--list -k filters by glob", rc == 0 and ids and all(i.startswith("http10/") for i in ids),
+           out)
+
+
+def e2e_bad_cases(workdir):
+    bad = os.path.join(workdir, "badcases")
+    shutil.copytree(os.path.join(ROOT, "cases"), bad)
+    with open(os.path.join(bad, "continue", "broken.case"), "w") as f:
+        f.write("id continue/broken\ntitle t\nrequire EXP-1\nlevel MUST\n> GET / HTTP/1.1\n"
+                "expect sideways within 1s\n")
+    rc, out, err = run_h1xx(["--cases", bad, "--list"])
+    record("bad case file: exit 2 with file:line: message",
+           rc == 2 and "broken.case:6:" in err and "sideways" in err, f"{rc} {err}")
+
+
+def e2e_targets(workdir):
+    sock = os.path.join(workdir, "origin.sock")
+    with harness.start("origin.py", ["--unix", sock]) as fx:
+        rc, out, err = run_h1xx(["--no-reports", "-k", "continue/*"] + FAST + REF_SETS +
+                                [f"unix:{sock}"])
+    record("unix socket target", rc == 0, f"exit {rc}\n{out[-1500:]}{err}")
+    with harness.start("origin.py", ["--host", "::1"]) as fx:
+        rc, out, err = run_h1xx(["--no-reports", "-k", "http10/*"] + FAST +
+                                [f"http://[::1]:{fx.port}/"])
+    record("IPv6 target", rc == 0, f"exit {rc}\n{out[-1500:]}{err}")
+    cert, key = os.path.join(workdir, "cert.pem"), os.path.join(workdir, "key.pem")
+    gen = subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days",
+                          "2", "-subj", "/CN=localhost", "-addext",
+                          "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout", key, "-out",
+                          cert], capture_output=True)
+    if gen.returncode != 0:
+        record("TLS target", False, "openssl could not make a certificate")
+        return
+    with harness.start("origin.py", ["--tls-cert", cert, "--tls-key", key]) as fx:
+        url = f"https://127.0.0.1:{fx.port}/"
+        rc, out, err = run_h1xx(["--no-reports", "-k", "continue/exp1-*", "--cacert", cert] +
+                                FAST + [url])
+        record("TLS target with --cacert", rc == 0, f"exit {rc}\n{out[-1500:]}{err}")
+        rc, out, err = run_h1xx(["--no-reports", "-k", "continue/exp1-*", "--insecure"] +
+                                FAST + [url])
+        record("TLS target with --insecure", rc == 0, f"exit {rc}\n{err}")
+        rc, out, err = run_h1xx(["--no-reports", "-k", "continue/exp1-*"] + FAST + [url])
+        record("TLS target, certificate not trusted: exit 3", rc == 3 and "cannot reach" in err,
+               f"exit {rc}\n{err}")
+
+
+def e2e_skip_reason(workdir):
+    with harness.start("origin.py", []) as fx:
+        json_path = os.path.join(workdir, "skip.json")
+        rc, out, err = run_h1xx(["--json", json_path, "--junit", json_path + ".xml",
+                                 "-k", "continue/exp3-*"] + FAST + [f"http://127.0.0.1:{fx.port}/"])
+    with open(json_path) as f:
+        c = json.load(f)["cases"][0]
+    record("unset variable: skip naming the --set that enables it",
+           rc == 0 and c["verdict"] == "skip" and "--set reject_path=" in c["message"],
+           f"{rc} {c}")
+
+
+def e2e_deadline_and_interrupt(workdir):
+    with harness.start("origin.py", ["--violate", "no-final-after-100"]) as fx:
+        url = f"http://127.0.0.1:{fx.port}/"
+        t0 = time.monotonic()
+        json_path = os.path.join(workdir, "deadline.json")
+        rc, out, err = run_h1xx(["--json", json_path, "--junit", json_path + ".xml",
+                                 "--long-timeout", "30s", "--deadline", "2s", url])
+        took = time.monotonic() - t0
+        with open(json_path) as f:
+            data = json.load(f)
+        record("--deadline bounds the run; cut cases are not-run; exit 1",
+               took < 6 and rc == 1 and data["deadline_hit"] and data["summary"]["not-run"] > 0,
+               f"took {took:.1f}s exit {rc} {data['summary']}")
+        json_path = os.path.join(workdir, "intr.json")
+        p = subprocess.Popen([H1XX, "--json", json_path, "--junit", json_path + ".xml",
+                              "--long-timeout", "30s", "-j", "2", url],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(1.0)
+        p.send_signal(signal.SIGINT)
+        try:
+            p.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.communicate()
+        ok = p.returncode == 130
+        data = {}
+        try:
+            with open(json_path) as f:
+                data = json.load(f)
+        except (OSError, ValueError) as e:
+            ok = False
+            data = {"error": str(e)}
+        leftovers = [n for n in os.listdir(workdir) if ".tmp." in n]
+        record("SIGINT: exit 130, reports written and marked interrupted, no temp files",
+               ok and data.get("interrupted") is True and not leftovers
+               and data["summary"]["not-run"] > 0,
+               f"exit {p.returncode} {data.get('summary')} leftovers={leftovers}")
+
+
+def main():
+    if not os.access(H1XX, os.X_OK):
+        raise SystemExit(f"selftest: no h1xx binary at {H1XX}")
+    workdir = tempfile.mkdtemp(prefix="h1xx-selftest-")
+    t0 = time.monotonic()
+    try:
+        conformance(workdir)
+        if not ONLY:
+            e2e_exit_statuses(workdir)
+            e2e_wait_body(workdir)
+            e2e_filter_list()
+            e2e_bad_cases(workdir)
+            e2e_targets(workdir)
+            e2e_skip_reason(workdir)
+            e2e_deadline_and_interrupt(workdir)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    passed = sum(1 for _, ok in RESULTS if ok)
+    failed = len(RESULTS) - passed
+    print(f"selftest took {time.monotonic() - t0:.1f}s")
+    print(f"selftest: {passed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,24 @@
+/* CUnit entry point: each test file registers its suites; the summary is the last output. */
+#include <CUnit/Basic.h>
+#include <stdio.h>
+
+void register_wire_tests(void);
+void register_report_tests(void);
+void register_case_tests(void);
+
+int main(void)
+{
+    if (CU_initialize_registry() != CUE_SUCCESS)
+        return 2;
+    register_wire_tests();
+    register_report_tests();
+    register_case_tests();
+    CU_basic_set_mode(CU_BRM_NORMAL);
+    CU_basic_run_tests();
+    unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+    unsigned run = CU_get_number_of_tests_run();
+    CU_cleanup_registry();
+    printf("unit: %u passed, %u failed\n", run - CU_get_number_of_tests_failed(),
+           CU_get_number_of_tests_failed());
+    return failed ? 1 : 0;
+}
