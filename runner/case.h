@@ -61,7 +61,11 @@ typedef struct alt {
     code_set codes;
 } alt;
 
-typedef enum check_op { CHECK_PRESENT, CHECK_ABSENT, CHECK_HAS, CHECK_IS } check_op;
+typedef enum check_op {
+    CHECK_PRESENT, CHECK_ABSENT, CHECK_HAS, CHECK_IS,
+    CHECK_COUNT,  /* the field appears exactly N times */
+    CHECK_WITHIN, /* every token of every instance is in the given comma list (absent passes) */
+} check_op;
 
 typedef struct check {
     char *msg_name; /* NULL: the message the last expect matched */
@@ -75,6 +79,7 @@ typedef enum action_kind { ACT_DONE, ACT_SKIP, ACT_FAIL, ACT_NOTE, ACT_CHECK } a
 
 typedef struct action {
     alt_kind on;
+    code_set codes; /* only when the matched status is in this set (empty: any) */
     action_kind kind;
     char *text;     /* template, may be NULL */
     check chk;      /* ACT_CHECK */
@@ -84,7 +89,14 @@ typedef struct action {
 typedef enum step_kind {
     STEP_SEND, STEP_EXPECT, STEP_CHECK, STEP_PAUSE, STEP_OPEN, STEP_CLOSE, STEP_SHUTDOWN,
     STEP_NOTE,
+    STEP_WS_SEND,   /* ws-send OPCODE [TEXT]: one masked client frame after a 101 */
+    STEP_WS_EXPECT, /* ws-expect OPCODE [TEXT]: the next server frame */
+    STEP_COLLECT,   /* collect interim [CODES] until final: the series and its timing metrics */
+    STEP_BOUND,     /* bound METRIC OP VALUE: judge a metric */
+    STEP_CURL,      /* curl-upload METHOD PATH BYTES [expect]: what libcurl experiences */
 } step_kind;
+
+typedef enum bound_op { BOUND_LE, BOUND_LT, BOUND_GE, BOUND_GT } bound_op;
 
 typedef struct send_line {
     char *text;  /* template: escapes and ${vars} unresolved */
@@ -108,8 +120,15 @@ typedef struct step {
     size_t nacts, acts_cap;
     /* STEP_CHECK */
     check chk;
-    /* STEP_PAUSE: duration template; STEP_NOTE: text template */
+    /* STEP_PAUSE: duration template; STEP_NOTE: text template; STEP_WS_*: payload template;
+     * STEP_BOUND: value template; STEP_CURL: path template */
     char *arg;
+    int opcode;      /* STEP_WS_* */
+    char *metric;    /* STEP_BOUND */
+    bound_op bop;    /* STEP_BOUND */
+    char *method;    /* STEP_CURL */
+    long bytes;      /* STEP_CURL */
+    bool expect100;  /* STEP_CURL */
 } step;
 
 typedef struct var_default {

@@ -26,6 +26,8 @@ typedef struct cconn {
     chunk_time *chunks;
     size_t nchunks, chunks_cap;
     int outstanding;    /* requests sent that have no final response yet */
+    size_t ws_pos;
+    int64_t last_send_ns; /* when the last write on this connection finished */      /* after a 101: offset of the next WebSocket frame in rx */
     uint64_t v10_bits;  /* FIFO of outstanding requests: bit set = HTTP/1.0 */
     int nv10;
 } cconn;
@@ -57,18 +59,26 @@ typedef struct runner {
     bool stop;          /* no more steps */
     bool step_failed;   /* the verdict came from a step, not a generic check */
     char status_text[8]; /* ${status} of the last matched message */
+    var locals[6];       /* variables the case run sets: status, ws_key, ws_accept, ... */
+    size_t nlocals;
+    char ws_key[25], ws_accept_s[29], ws_sample_accept[29];
     wire_code bad_code; /* the fatal finding behind the last NEXT_BAD */
 } runner;
 
 /* case_stream.c */
 next_status stream_next(runner *R, cconn *cc, int64_t deadline_ns, wire_msg *m);
 void stream_note_request(cconn *cc, bool is_head, bool http10);
+/* One read into cc->rx (recorded in the transcript); NEXT_MSG means "bytes or EOF arrived". */
+next_status stream_read(runner *R, cconn *cc, int64_t deadline_ns);
 void stream_linger(runner *R, int64_t until_ns);
 int64_t stream_time_at(const cconn *cc, size_t offset);
 size_t stream_pending(const cconn *cc);
 void stream_free(cconn *cc);
 /* The requirement a fatal reader finding breaks, or NULL for h1xx's own limits. */
 const char *stream_bad_require(wire_code code);
+
+/* Names of the variables a case run sets itself (not user variables). */
+bool runner_local_name(const char *name);
 
 /* case_run.c: verdict bookkeeping used by both halves. level_of() gives the verdict for
  * breaking a requirement (MUST: fail, SHOULD: warn, MAY/INFO: none, i.e. VERDICT_PASS). */
@@ -80,5 +90,29 @@ void runner_finding(runner *R, int conn, int code, const char *name, const char 
 void runner_end(runner *R, verdict_t v, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 int64_t runner_rel(const runner *R, int64_t t_abs);
+/* The current connection, opened on first use (NULL and the case ended when that fails). */
+cconn *runner_current(runner *R);
+/* A template expanded with every variable; malloc'd. */
+char *runner_expand(runner *R, const char *tmpl, size_t *len);
+/* A duration template (or the fallback template) in ns; ends the case on a bad value. */
+int64_t runner_duration(runner *R, const char *tmpl, const char *fallback);
+/* A wanted absolute deadline bounded by the case's and the run's. */
+int64_t runner_bounded(const runner *R, int64_t want_abs);
+/* After a timed-out wait: true (case ended) when the case or run deadline cut it short. */
+bool runner_cut(runner *R, int64_t want_abs);
+const char *runner_require(const runner *R, const char *req);
+/* Judges what a wait for a message produced (see expect); true when the step is over. */
+bool runner_outcome(runner *R, const step *st, cconn *cc, next_status s, const wire_msg *m,
+                    const char *desc, int64_t want);
+void runner_remember(runner *R, const step *st, const wire_msg *m, int conn_id);
+/* "interim 100 or final within 3.000s" */
+char *runner_describe(runner *R, const step *st, int64_t ns);
+
+/* case_steps.c: WebSocket frames, interim series, bounds; case_curl.c: libcurl uploads. */
+void step_ws_send(runner *R, const step *st);
+void step_ws_expect(runner *R, const step *st);
+void step_collect(runner *R, const step *st);
+void step_bound(runner *R, const step *st);
+void step_curl(runner *R, const step *st);
 
 #endif

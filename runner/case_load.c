@@ -419,7 +419,8 @@ static int parse_check_body(parser *p, const char *s, check *ck)
     }
     if (!w || strcmp(w, "header") != 0) {
         free(w);
-        return perr(p, "check needs: [NAME] header FIELD present|absent|has TOKEN|is VALUE");
+        return perr(p, "check needs: [NAME] header FIELD present|absent|has TOKEN|is VALUE|"
+                       "count N|within LIST");
     }
     free(w);
     ck->field = next_token(&s, &bad);
@@ -431,12 +432,17 @@ static int parse_check_body(parser *p, const char *s, check *ck)
         ck->op = CHECK_PRESENT;
     else if (strcmp(op, "absent") == 0)
         ck->op = CHECK_ABSENT;
-    else if (strcmp(op, "has") == 0 || strcmp(op, "is") == 0) {
-        ck->op = op[0] == 'h' ? CHECK_HAS : CHECK_IS;
+    else if (!strcmp(op, "has") || !strcmp(op, "is") || !strcmp(op, "count") ||
+             !strcmp(op, "within")) {
+        ck->op = op[0] == 'h' ? CHECK_HAS : op[0] == 'i' ? CHECK_IS
+                 : op[0] == 'c' ? CHECK_COUNT : CHECK_WITHIN;
         ck->value = next_token(&s, &bad);
         rc = ck->value ? check_template(p, ck->value) : perr(p, "'%s' needs a value", op);
+        long n;
+        if (rc == 0 && ck->op == CHECK_COUNT && parse_long(ck->value, 0, 1000, &n))
+            rc = perr(p, "'count' needs a number");
     } else
-        rc = perr(p, "unknown check '%s' (present, absent, has, is)", op);
+        rc = perr(p, "unknown check '%s' (present, absent, has, is, count, within)", op);
     free(op);
     while (rc == 0 && (w = next_token(&s, &bad))) {
         if (strcmp(w, "require") == 0 && !ck->require) {
@@ -469,6 +475,15 @@ static int parse_on(parser *p, const char *s)
             rc = perr(p, "'on %s': the expect above has no '%s' alternative", w, w);
     }
     free(w);
+    code_set codes = {0};
+    if (rc == 0 && act && is_code_token(act)) {
+        if (k != ALT_INTERIM && k != ALT_FINAL)
+            rc = perr(p, "status codes only follow 'interim' or 'final'");
+        else
+            rc = parse_codes(p, act, &codes);
+        free(act);
+        act = next_token(&s, &bad);
+    }
     if (rc) {
         free(act);
         return rc;
@@ -477,6 +492,7 @@ static int parse_on(parser *p, const char *s)
     action *a = &st->acts[st->nacts];
     memset(a, 0, sizeof *a);
     a->on = k;
+    a->codes = codes;
     a->line = p->line;
     static const char *const names[] = {"done", "skip", "fail", "note", "check"};
     int i = 0;
@@ -516,6 +532,150 @@ static int parse_simple_step(parser *p, const char *kw, const char *s)
     if (!st->arg)
         return -1;
     return k == STEP_PAUSE ? check_duration(p, st->arg) : check_template(p, st->arg);
+}
+
+/* ---- WebSocket, series, bounds and libcurl steps ------------------------------------------- */
+
+static int opcode_of(const char *w)
+{
+    static const struct { const char *name; int op; } ops[] = {
+        {"text", 1}, {"binary", 2}, {"close", 8}, {"ping", 9}, {"pong", 10},
+    };
+    for (size_t i = 0; i < sizeof ops / sizeof *ops; i++)
+        if (strcmp(w, ops[i].name) == 0)
+            return ops[i].op;
+    return -1;
+}
+
+/* Options shared by steps that wait: within DUR, require ID, as NAME. */
+static int wait_option(parser *p, step *st, const char *w, const char **s)
+{
+    if (strcmp(w, "within") && strcmp(w, "for") && strcmp(w, "require") && strcmp(w, "as"))
+        return perr(p, "unexpected '%s'", w);
+    return expect_option(p, st, w, s);
+}
+
+/* ws-send OPCODE [TEXT] / ws-expect OPCODE [TEXT] [within DUR] [require ID] */
+static int parse_ws(parser *p, const char *s, bool send)
+{
+    step *st = new_step(p, send ? STEP_WS_SEND : STEP_WS_EXPECT);
+    p->last_expect = NULL;
+    bool bad = false;
+    char *w = next_token(&s, &bad);
+    st->opcode = w ? opcode_of(w) : -1;
+    free(w);
+    if (st->opcode < 0 || (send && st->opcode == 10) || (!send && st->opcode == 9))
+        return perr(p, send ? "ws-send needs text, binary, ping or close"
+                            : "ws-expect needs text, binary, pong or close");
+    int rc = 0;
+    while (rc == 0 && (w = next_token(&s, &bad))) {
+        if (!st->arg && strcmp(w, "within") && strcmp(w, "require")) {
+            st->arg = w;
+            rc = check_template(p, st->arg);
+            continue;
+        }
+        rc = send ? perr(p, "unexpected '%s' in ws-send", w) : wait_option(p, st, w, &s);
+        free(w);
+    }
+    return (rc == 0 && bad) ? perr(p, "unterminated quote") : rc;
+}
+
+/* collect interim [CODES] until final [within DUR] [as NAME] [require ID] */
+static int parse_collect(parser *p, const char *s)
+{
+    step *st = new_step(p, STEP_COLLECT);
+    p->last_expect = NULL;
+    bool bad = false;
+    char *w = next_token(&s, &bad);
+    int rc = (!w || strcmp(w, "interim")) ? perr(p, "collect needs: interim [CODES] until final") : 0;
+    free(w);
+    st->alts[0].kind = ALT_INTERIM;
+    st->alts[1].kind = ALT_FINAL;
+    st->nalts = 2;
+    w = rc ? NULL : next_token(&s, &bad);
+    if (w && is_code_token(w)) {
+        rc = parse_codes(p, w, &st->alts[0].codes);
+        free(w);
+        w = rc ? NULL : next_token(&s, &bad);
+    }
+    if (rc == 0 && (!w || strcmp(w, "until") != 0))
+        rc = perr(p, "collect needs 'until final'");
+    free(w);
+    w = rc ? NULL : next_token(&s, &bad);
+    if (rc == 0 && (!w || strcmp(w, "final") != 0))
+        rc = perr(p, "collect needs 'until final'");
+    free(w);
+    while (rc == 0 && (w = next_token(&s, &bad))) {
+        rc = wait_option(p, st, w, &s);
+        free(w);
+    }
+    return rc;
+}
+
+static const char *const metric_names[] = {
+    "interim-count", "first-interim", "first-response", "min-gap", "median-gap", "max-gap", "final-after",
+    "hint-lead", "body-stall", "curl-total", "curl-status",
+};
+
+/* bound METRIC <=|<|>=|> VALUE [require ID] */
+static int parse_bound(parser *p, const char *s)
+{
+    step *st = new_step(p, STEP_BOUND);
+    p->last_expect = NULL;
+    bool bad = false;
+    st->metric = next_token(&s, &bad);
+    char *op = next_token(&s, &bad);
+    st->arg = next_token(&s, &bad);
+    int rc = 0;
+    bool known = false;
+    for (size_t i = 0; st->metric && i < sizeof metric_names / sizeof *metric_names; i++)
+        known |= strcmp(st->metric, metric_names[i]) == 0;
+    if (!st->metric || !op || !st->arg)
+        rc = perr(p, "bound needs: METRIC <=|<|>=|> VALUE");
+    else if (!known)
+        rc = perr(p, "unknown metric '%s' (interim-count, first-interim, first-response, min-gap, median-gap, "
+                     "max-gap, final-after, hint-lead, body-stall, curl-total, curl-status)",
+                  st->metric);
+    else if (!strcmp(op, "<=") || !strcmp(op, "<") || !strcmp(op, ">=") || !strcmp(op, ">"))
+        st->bop = op[0] == '<' ? (op[1] ? BOUND_LE : BOUND_LT) : (op[1] ? BOUND_GE : BOUND_GT);
+    else
+        rc = perr(p, "bound needs <=, <, >= or >, got '%s'", op);
+    free(op);
+    if (rc == 0)
+        rc = check_template(p, st->arg);
+    char *w;
+    while (rc == 0 && (w = next_token(&s, &bad))) {
+        rc = strcmp(w, "require") ? perr(p, "unexpected '%s' in bound", w)
+                                  : expect_option(p, st, w, &s);
+        free(w);
+    }
+    return rc;
+}
+
+/* curl-upload METHOD PATH BYTES [expect] [within DUR] [require ID] */
+static int parse_curl(parser *p, const char *s)
+{
+    step *st = new_step(p, STEP_CURL);
+    p->last_expect = NULL;
+    bool bad = false;
+    st->method = next_token(&s, &bad);
+    st->arg = next_token(&s, &bad);
+    char *n = next_token(&s, &bad);
+    int rc = 0;
+    if (!st->method || !st->arg || !n || parse_long(n, 0, 1L << 30, &st->bytes))
+        rc = perr(p, "curl-upload needs: METHOD PATH BYTES [expect] [within DUR] [require ID]");
+    free(n);
+    if (rc == 0)
+        rc = check_template(p, st->arg);
+    char *w;
+    while (rc == 0 && (w = next_token(&s, &bad))) {
+        if (strcmp(w, "expect") == 0)
+            st->expect100 = true;
+        else
+            rc = wait_option(p, st, w, &s);
+        free(w);
+    }
+    return rc;
 }
 
 /* ---- lines and files ----------------------------------------------------------------------- */
@@ -559,7 +719,15 @@ static int parse_line(parser *p, const char *line)
     else if (strcmp(kw, "check") == 0) {
         step *st = new_step(p, STEP_CHECK);
         rc = parse_check_body(p, e, &st->chk);
-    } else if (!strcmp(kw, "pause") || !strcmp(kw, "open") || !strcmp(kw, "close") ||
+    } else if (!strcmp(kw, "ws-send") || !strcmp(kw, "ws-expect"))
+        rc = parse_ws(p, e, kw[3] == 's');
+    else if (strcmp(kw, "collect") == 0)
+        rc = parse_collect(p, e);
+    else if (strcmp(kw, "bound") == 0)
+        rc = parse_bound(p, e);
+    else if (strcmp(kw, "curl-upload") == 0)
+        rc = parse_curl(p, e);
+    else if (!strcmp(kw, "pause") || !strcmp(kw, "open") || !strcmp(kw, "close") ||
                !strcmp(kw, "shutdown") || !strcmp(kw, "note"))
         rc = parse_simple_step(p, kw, e);
     else
@@ -587,7 +755,7 @@ static int finish_case(parser *p)
     }
     bool sends = false;
     for (size_t i = 0; i < c->nsteps; i++)
-        sends |= c->steps[i].kind == STEP_SEND;
+        sends |= c->steps[i].kind == STEP_SEND || c->steps[i].kind == STEP_CURL;
     if (!sends)
         return perr(p, "the case sends nothing (no '>' lines)");
     return 0;
@@ -673,6 +841,8 @@ static void free_step(step *st)
     free(st->acts);
     free_check(&st->chk);
     free(st->arg);
+    free(st->metric);
+    free(st->method);
 }
 
 void case_free(case_def *c)

@@ -9,6 +9,7 @@
 
 #include "case_int.h"
 #include "util.h"
+#include "ws.h"
 
 /* ---- verdict bookkeeping ------------------------------------------------------------------- */
 
@@ -126,30 +127,47 @@ static const char *default_var(const case_def *c, const char *name, size_t len)
     return NULL;
 }
 
-static int expand_into(const case_def *c, const run_ctx *ctx, const char *status, const char *t,
+static int expand_into(const case_def *c, const run_ctx *ctx, const runner *R, const char *t,
                        buf_t *out, char **missing, int depth);
 
-static int expand_var(const case_def *c, const run_ctx *ctx, const char *status, const char *n,
+static const char *const local_names[] = {"status", "ws_key", "ws_accept", "ws_sample_key",
+                                          "ws_sample_accept"};
+
+bool runner_local_name(const char *name)
+{
+    for (size_t i = 0; i < sizeof local_names / sizeof *local_names; i++)
+        if (strcmp(name, local_names[i]) == 0)
+            return true;
+    return false;
+}
+
+static const char *local_var(const runner *R, const char *n, size_t len)
+{
+    for (size_t i = 0; R && i < R->nlocals; i++)
+        if (strlen(R->locals[i].name) == len && memcmp(R->locals[i].name, n, len) == 0)
+            return R->locals[i].value;
+    return NULL;
+}
+
+static int expand_var(const case_def *c, const run_ctx *ctx, const runner *R, const char *n,
                       size_t len, buf_t *out, char **missing, int depth)
 {
     const char *v = ctx_var(ctx, n, len);
+    if (!v)
+        v = local_var(R, n, len);
     if (v) {
         buf_append(out, v, strlen(v));
         return 0;
     }
-    if (status && len == 6 && memcmp(n, "status", 6) == 0) {
-        buf_append(out, status, strlen(status));
-        return 0;
-    }
     const char *d = default_var(c, n, len);
     if (d && depth < 8)
-        return expand_into(c, ctx, status, d, out, missing, depth + 1);
+        return expand_into(c, ctx, R, d, out, missing, depth + 1);
     if (missing && !*missing)
         *missing = xstrndup(n, len);
     return -1;
 }
 
-static int expand_into(const case_def *c, const run_ctx *ctx, const char *status, const char *t,
+static int expand_into(const case_def *c, const run_ctx *ctx, const runner *R, const char *t,
                        buf_t *out, char **missing, int depth)
 {
     for (const char *s = t; *s; s++) {
@@ -165,7 +183,7 @@ static int expand_into(const case_def *c, const run_ctx *ctx, const char *status
             buf_append(out, &ch, 1);
         } else if (*s == '$' && s[1] == '{') {
             const char *n = s + 2, *e = strchr(n, '}');
-            if (!e || expand_var(c, ctx, status, n, (size_t)(e - n), out, missing, depth))
+            if (!e || expand_var(c, ctx, R, n, (size_t)(e - n), out, missing, depth))
                 return -1;
             s = e;
         } else {
@@ -192,13 +210,12 @@ char *case_expand(const case_def *c, const run_ctx *ctx, const char *tmpl, size_
 }
 
 /* Expands a template at run time, with ${status} of the last matched message. */
-static char *expand(runner *R, const char *tmpl, size_t *len)
+char *runner_expand(runner *R, const char *tmpl, size_t *len)
 {
     buf_t b;
     buf_init(&b, 0);
     char *missing = NULL;
-    int rc = expand_into(R->c, R->ctx, R->have_last ? R->status_text : NULL, tmpl, &b, &missing,
-                         0);
+    int rc = expand_into(R->c, R->ctx, R, tmpl, &b, &missing, 0);
     free(missing);
     if (rc) { /* variables were checked before the first step; keep the text as written */
         buf_reset(&b);
@@ -209,9 +226,9 @@ static char *expand(runner *R, const char *tmpl, size_t *len)
     return buf_steal(&b);
 }
 
-static int64_t duration_of(runner *R, const char *tmpl, const char *fallback)
+int64_t runner_duration(runner *R, const char *tmpl, const char *fallback)
 {
-    char *s = expand(R, tmpl ? tmpl : fallback, NULL);
+    char *s = runner_expand(R, tmpl ? tmpl : fallback, NULL);
     int64_t ns = 0;
     if (parse_duration_ns(s, &ns)) {
         runner_end(R, VERDICT_ERROR, "%s:%d: '%s' is not a duration", R->c->file, R->c->line, s);
@@ -224,7 +241,7 @@ static int64_t duration_of(runner *R, const char *tmpl, const char *fallback)
 /* ---- deadlines ----------------------------------------------------------------------------- */
 
 /* The deadline for a wait of `ns` from now, bounded by the case's and the run's deadlines. */
-static int64_t bounded(const runner *R, int64_t want_abs)
+int64_t runner_bounded(const runner *R, int64_t want_abs)
 {
     int64_t d = want_abs;
     if (R->case_end_ns < d)
@@ -235,7 +252,7 @@ static int64_t bounded(const runner *R, int64_t want_abs)
 }
 
 /* After a wait timed out: true (and the case ended) when a global bound cut it, not the step. */
-static bool cut_by_bounds(runner *R, int64_t want_abs)
+bool runner_cut(runner *R, int64_t want_abs)
 {
     if (R->ctx->run_deadline_ns && R->ctx->run_deadline_ns < want_abs &&
         clock_ns() >= R->ctx->run_deadline_ns) {
@@ -262,14 +279,14 @@ static cconn *open_conn(runner *R)
     cc->id = R->nconns;
     wire_init(&cc->rd, &R->ctx->limits);
     R->cur = R->nconns - 1;
-    int64_t want = clock_ns() + duration_of(R, NULL, "${timeout}");
-    conn_status s = conn_open(&cc->c, R->ctx->tgt, &R->ctx->copts, bounded(R, want));
+    int64_t want = clock_ns() + runner_duration(R, NULL, "${timeout}");
+    conn_status s = conn_open(&cc->c, R->ctx->tgt, &R->ctx->copts, runner_bounded(R, want));
     if (s == CONN_INTR) {
         runner_end(R, VERDICT_NOTRUN, "interrupted");
         return NULL;
     }
     if (s != CONN_OK) {
-        if (!cut_by_bounds(R, want))
+        if (!runner_cut(R, want))
             runner_end(R, VERDICT_ERROR, "cannot connect to %s: %s", R->ctx->tgt->url,
                        cc->c.errmsg);
         return NULL;
@@ -279,7 +296,7 @@ static cconn *open_conn(runner *R)
     return cc;
 }
 
-static cconn *current(runner *R)
+cconn *runner_current(runner *R)
 {
     if (R->cur < 0)
         return open_conn(R);
@@ -318,14 +335,14 @@ static bool request_line(const char *s, size_t n, bool *is_head, bool *http10)
 
 static void step_send(runner *R, const step *st)
 {
-    cconn *cc = current(R);
+    cconn *cc = runner_current(R);
     if (!cc)
         return;
     buf_t out;
     buf_init(&out, 0);
     for (size_t i = 0; i < st->nlines; i++) {
         size_t n;
-        char *text = expand(R, st->lines[i].text, &n);
+        char *text = runner_expand(R, st->lines[i].text, &n);
         buf_append(&out, text, n);
         bool head = false, v10 = false;
         if (st->lines[i].crlf) {
@@ -339,15 +356,16 @@ static void step_send(runner *R, const step *st)
         free(text);
     }
     size_t sent = 0;
-    int64_t want = clock_ns() + duration_of(R, NULL, "${timeout}");
-    conn_status s = cc->c.curl ? conn_send(&cc->c, out.data, out.len, bounded(R, want), &sent)
+    int64_t want = clock_ns() + runner_duration(R, NULL, "${timeout}");
+    conn_status s = cc->c.curl ? conn_send(&cc->c, out.data, out.len, runner_bounded(R, want), &sent)
                                : CONN_ERROR;
-    int64_t t = runner_rel(R, clock_ns());
+    cc->last_send_ns = clock_ns();
+    int64_t t = runner_rel(R, cc->last_send_ns);
     if (sent)
         result_tx(R->r, TX_SENT, cc->id, t, out.data, sent);
     if (s == CONN_INTR)
         runner_end(R, VERDICT_NOTRUN, "interrupted");
-    else if (s == CONN_TIMEOUT && !cut_by_bounds(R, want))
+    else if (s == CONN_TIMEOUT && !runner_cut(R, want))
         result_tx(R->r, TX_NOTE, cc->id, t, "send stalled: the peer is not reading", 38);
     else if (s == CONN_ERROR) {
         /* The peer may have closed already; what it sent before is still judged. */
@@ -408,7 +426,7 @@ static void describe_codes(buf_t *b, const code_set *cs)
 }
 
 /* "interim 100 or final within 3s" */
-static char *describe_expect(runner *R, const step *st, int64_t ns)
+char *runner_describe(runner *R, const step *st, int64_t ns)
 {
     static const char *const names[] = {"interim", "final", "connection closed", "nothing"};
     buf_t b;
@@ -423,7 +441,7 @@ static char *describe_expect(runner *R, const step *st, int64_t ns)
     return buf_steal(&b);
 }
 
-static const char *step_require(const runner *R, const char *req)
+const char *runner_require(const runner *R, const char *req)
 {
     return req ? req : R->c->require[0];
 }
@@ -434,9 +452,9 @@ static void run_actions(runner *R, const step *st, alt_kind k)
 {
     for (size_t i = 0; i < st->nacts && !R->stop; i++) {
         const action *a = &st->acts[i];
-        if (a->on != k)
+        if (a->on != k || (a->codes.n && !codes_match(&a->codes, R->last.status)))
             continue;
-        char *text = a->text ? expand(R, a->text, NULL) : NULL;
+        char *text = a->text ? runner_expand(R, a->text, NULL) : NULL;
         switch (a->kind) {
         case ACT_DONE:
             if (text)
@@ -447,7 +465,7 @@ static void run_actions(runner *R, const step *st, alt_kind k)
             runner_end(R, VERDICT_SKIP, "inconclusive: %s", text);
             break;
         case ACT_FAIL:
-            runner_fail(R, true, step_require(R, st->require), "%s", text);
+            runner_fail(R, true, runner_require(R, st->require), "%s", text);
             R->stop = true;
             break;
         case ACT_NOTE:
@@ -461,12 +479,13 @@ static void run_actions(runner *R, const step *st, alt_kind k)
     }
 }
 
-static void remember(runner *R, const step *st, const wire_msg *m, int conn_id)
+void runner_remember(runner *R, const step *st, const wire_msg *m, int conn_id)
 {
     R->last = *m;
     R->last_conn = conn_id;
     R->have_last = true;
     snprintf(R->status_text, sizeof R->status_text, "%d", m->status);
+    R->locals[0] = (var){"status", R->status_text};
     if (st->as && R->nnamed < MAX_NAMED)
         R->named[R->nnamed++] = (named_msg){st->as, conn_id, *m};
 }
@@ -478,14 +497,14 @@ static void matched(runner *R, const step *st, alt_kind k)
 
 static void mismatch(runner *R, const step *st, const char *want, const char *got)
 {
-    runner_fail(R, true, step_require(R, st->require), "expected %s, got %s", want, got);
+    runner_fail(R, true, runner_require(R, st->require), "expected %s, got %s", want, got);
     R->stop = true;
 }
 
 static void expect_bad(runner *R, const step *st, const char *desc)
 {
     const char *req = stream_bad_require(R->bad_code);
-    runner_fail(R, true, req ? req : step_require(R, st->require),
+    runner_fail(R, true, req ? req : runner_require(R, st->require),
                 "expected %s, got bytes h1xx cannot parse as a response (%s: %s)", desc,
                 wire_code_name(R->bad_code), wire_code_reason(R->bad_code));
     R->stop = true;
@@ -504,8 +523,8 @@ static char *got_nothing(const cconn *cc, bool closed)
 }
 
 /* Handles one outcome of reading; returns true when the step is over. */
-static bool expect_outcome(runner *R, const step *st, cconn *cc, next_status s,
-                           const wire_msg *m, const char *desc, int64_t want)
+bool runner_outcome(runner *R, const step *st, cconn *cc, next_status s, const wire_msg *m,
+                    const char *desc, int64_t want)
 {
     char got[64];
     char *g;
@@ -513,7 +532,7 @@ static bool expect_outcome(runner *R, const step *st, cconn *cc, next_status s,
     case NEXT_MSG: {
         int i = match_alt(st, m);
         if (i >= 0) {
-            remember(R, st, m, cc->id);
+            runner_remember(R, st, m, cc->id);
             matched(R, st, st->alts[i].kind);
             return true;
         }
@@ -533,7 +552,7 @@ static bool expect_outcome(runner *R, const step *st, cconn *cc, next_status s,
         free(g);
         return true;
     case NEXT_TIMEOUT:
-        if (cut_by_bounds(R, want))
+        if (runner_cut(R, want))
             return true;
         if (names_kind(st, ALT_NOTHING) && !stream_pending(cc)) {
             matched(R, st, ALT_NOTHING);
@@ -562,16 +581,16 @@ static bool expect_outcome(runner *R, const step *st, cconn *cc, next_status s,
 
 static void step_expect(runner *R, const step *st)
 {
-    cconn *cc = current(R);
-    int64_t ns = duration_of(R, st->within, "${timeout}");
+    cconn *cc = runner_current(R);
+    int64_t ns = runner_duration(R, st->within, "${timeout}");
     if (!cc || R->stop)
         return;
     int64_t want = clock_ns() + ns;
-    char *desc = describe_expect(R, st, ns);
+    char *desc = runner_describe(R, st, ns);
     wire_msg *m = xmalloc(sizeof *m);
     for (;;) {
-        next_status s = stream_next(R, cc, bounded(R, want), m);
-        if (R->stop || expect_outcome(R, st, cc, s, m, desc, want))
+        next_status s = stream_next(R, cc, runner_bounded(R, want), m);
+        if (R->stop || runner_outcome(R, st, cc, s, m, desc, want))
             break;
     }
     free(m);
@@ -610,6 +629,43 @@ static bool field_is(const wire_msg *m, const char *stream, const char *field, c
     return false;
 }
 
+static int field_count(const wire_msg *m, const char *stream, const char *field)
+{
+    int n = 0;
+    const wire_field *f = NULL;
+    while ((f = wire_find(m, stream, field, f)))
+        n++;
+    return n;
+}
+
+/* Every comma-separated token of every instance of the field is one of the list's. */
+static bool tokens_within(const wire_msg *m, const char *stream, const char *field,
+                          const char *list)
+{
+    const wire_field *f = NULL;
+    while ((f = wire_find(m, stream, field, f))) {
+        const char *v = stream + f->value_off, *end = v + f->value_len;
+        while (v < end) {
+            while (v < end && (*v == ' ' || *v == '\t' || *v == ','))
+                v++;
+            const char *t = v;
+            while (v < end && *v != ',')
+                v++;
+            const char *te = v;
+            while (te > t && (te[-1] == ' ' || te[-1] == '\t'))
+                te--;
+            if (te > t) {
+                char *tok = xstrndup(t, (size_t)(te - t));
+                bool in = list_has_token(list, strlen(list), tok);
+                free(tok);
+                if (!in)
+                    return false;
+            }
+        }
+    }
+    return true;
+}
+
 static void run_check(runner *R, const check *ck)
 {
     const wire_msg *m = R->have_last ? &R->last : NULL;
@@ -625,21 +681,30 @@ static void run_check(runner *R, const check *ck)
         return;
     }
     const char *stream = R->conns[conn_id - 1].c.rx.data;
-    char *value = ck->value ? expand(R, ck->value, NULL) : NULL;
+    char *value = ck->value ? runner_expand(R, ck->value, NULL) : NULL;
     bool present = wire_find(m, stream, ck->field, NULL) != NULL;
     bool ok = ck->op == CHECK_PRESENT ? present
               : ck->op == CHECK_ABSENT ? !present
               : ck->op == CHECK_HAS    ? wire_has_token(m, stream, ck->field, value)
-                                       : field_is(m, stream, ck->field, value);
+              : ck->op == CHECK_IS     ? field_is(m, stream, ck->field, value)
+              : ck->op == CHECK_COUNT  ? field_count(m, stream, ck->field) == strtol(value, NULL, 10)
+                                       : tokens_within(m, stream, ck->field, value);
     if (!ok) {
         char *got = field_values(m, stream, ck->field);
-        const char *req = step_require(R, ck->require);
+        const char *req = runner_require(R, ck->require);
         if (ck->op == CHECK_PRESENT)
             runner_fail(R, true, req, "expected a %s field in the %d response, got none",
                         ck->field, m->status);
         else if (ck->op == CHECK_ABSENT)
             runner_fail(R, true, req, "expected no %s field in the %d response, got %s",
                         ck->field, m->status, got);
+        else if (ck->op == CHECK_COUNT)
+            runner_fail(R, true, req, "expected the %s field exactly %s time(s) in the %d "
+                        "response, got %d: %s", ck->field, value, m->status,
+                        field_count(m, stream, ck->field), got);
+        else if (ck->op == CHECK_WITHIN)
+            runner_fail(R, true, req, "expected %s to name only '%s' in the %d response, got %s",
+                        ck->field, value, m->status, got);
         else
             runner_fail(R, true, req, "expected %s %s '%s' in the %d response, got %s",
                         ck->field, ck->op == CHECK_HAS ? "listing" : "equal to", value,
@@ -653,13 +718,13 @@ static void run_check(runner *R, const check *ck)
 
 static void step_pause(runner *R, const step *st)
 {
-    int64_t want = clock_ns() + duration_of(R, st->arg, NULL);
+    int64_t want = clock_ns() + runner_duration(R, st->arg, NULL);
     if (R->stop)
         return;
-    if (conn_sleep_until(bounded(R, want)) == CONN_INTR)
+    if (conn_sleep_until(runner_bounded(R, want)) == CONN_INTR)
         runner_end(R, VERDICT_NOTRUN, "interrupted");
     else
-        cut_by_bounds(R, want);
+        runner_cut(R, want);
 }
 
 static void step_close(runner *R, bool half)
@@ -701,8 +766,23 @@ static void run_step(runner *R, const step *st)
     case STEP_SHUTDOWN:
         step_close(R, st->kind == STEP_SHUTDOWN);
         break;
+    case STEP_WS_SEND:
+        step_ws_send(R, st);
+        break;
+    case STEP_WS_EXPECT:
+        step_ws_expect(R, st);
+        break;
+    case STEP_COLLECT:
+        step_collect(R, st);
+        break;
+    case STEP_BOUND:
+        step_bound(R, st);
+        break;
+    case STEP_CURL:
+        step_curl(R, st);
+        break;
     case STEP_NOTE: {
-        char *t = expand(R, st->arg, NULL);
+        char *t = runner_expand(R, st->arg, NULL);
         result_note(R->r, "%s", t);
         free(t);
         break;
@@ -733,7 +813,7 @@ void case_describe(const case_def *c, const req_catalog *cat, case_result *r)
 static bool variables_missing(runner *R)
 {
     for (size_t i = 0; i < R->c->nvars; i++) {
-        if (strcmp(R->c->vars[i], "status") == 0) /* set as the case runs */
+        if (runner_local_name(R->c->vars[i])) /* set as the case runs */
             continue;
         char *ref = xasprintf("${%s}", R->c->vars[i]), *missing = NULL;
         char *v = case_expand(R->c, R->ctx, ref, NULL, &missing);
@@ -749,6 +829,22 @@ static bool variables_missing(runner *R)
     return false;
 }
 
+/* The variables a run sets itself: a fresh WebSocket key (and its accept value) per case, and
+ * the key from RFC 6455's example with its accept value. */
+static void init_locals(runner *R)
+{
+    static const char sample[] = "dGhlIHNhbXBsZSBub25jZQ==";
+    ws_random_key(R->ws_key);
+    ws_accept(R->ws_key, strlen(R->ws_key), R->ws_accept_s);
+    ws_accept(sample, sizeof sample - 1, R->ws_sample_accept);
+    R->locals[1] = (var){"ws_key", R->ws_key};
+    R->locals[2] = (var){"ws_accept", R->ws_accept_s};
+    R->locals[3] = (var){"ws_sample_key", (char *)sample};
+    R->locals[4] = (var){"ws_sample_accept", R->ws_sample_accept};
+    R->nlocals = 5;
+    R->locals[0] = (var){"status", R->status_text};
+}
+
 void case_run(const case_def *c, const run_ctx *ctx, case_result *r)
 {
     memset(r, 0, sizeof *r);
@@ -762,6 +858,7 @@ void case_run(const case_def *c, const run_ctx *ctx, case_result *r)
     r->start_ns = runner_rel(R, start);
     R->case_end_ns = start + ctx->case_deadline_ns;
     r->verdict = VERDICT_PASS;
+    init_locals(R);
     if (conn_interrupted())
         runner_end(R, VERDICT_NOTRUN, "interrupted");
     else if (ctx->run_deadline_ns && start >= ctx->run_deadline_ns)
@@ -770,7 +867,7 @@ void case_run(const case_def *c, const run_ctx *ctx, case_result *r)
         for (size_t i = 0; i < c->nsteps && !R->stop; i++)
             run_step(R, &c->steps[i]);
     if (r->verdict != VERDICT_ERROR && r->verdict != VERDICT_NOTRUN && !conn_interrupted())
-        stream_linger(R, bounded(R, clock_ns() + ctx->linger_ns));
+        stream_linger(R, runner_bounded(R, clock_ns() + ctx->linger_ns));
     for (int i = 0; i < R->nconns; i++)
         stream_free(&R->conns[i]);
     r->duration_ns = clock_ns() - start;

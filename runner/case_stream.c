@@ -136,6 +136,22 @@ static void record_msg(runner *R, cconn *cc, const wire_msg *m)
     mr->body_len = m->body_len;
 }
 
+/* A 101 names what it switches to (UPG-1); whoever sends Upgrade in a response also lists
+ * "upgrade" in Connection (UPG-3). */
+static void upgrade_checks(runner *R, cconn *cc, const wire_msg *m)
+{
+    const char *stream = cc->c.rx.data;
+    bool has_upgrade = wire_find(m, stream, "Upgrade", NULL) != NULL;
+    if (m->status == 101 && !has_upgrade)
+        runner_finding(R, cc->id, 0, "101-without-upgrade", "UPG-1", m->start,
+                       "the 101 response has no Upgrade field naming the protocol switched to "
+                       "(connection %d, byte %zu)", cc->id, m->start);
+    if (has_upgrade && !wire_has_token(m, stream, "Connection", "upgrade"))
+        runner_finding(R, cc->id, 0, "upgrade-without-connection", "UPG-3", m->start,
+                       "the %d response carries Upgrade but its Connection field does not list "
+                       "\"upgrade\" (connection %d, byte %zu)", m->status, cc->id, m->start);
+}
+
 /* One final response per request, no 1xx without a request waiting, no 1xx to HTTP/1.0. */
 static void generic_checks(runner *R, cconn *cc, const wire_msg *m)
 {
@@ -154,11 +170,12 @@ static void generic_checks(runner *R, cconn *cc, const wire_msg *m)
     }
     if (!m->interim)
         pop_request(cc);
+    upgrade_checks(R, cc, m);
 }
 
 /* ---- reading ------------------------------------------------------------------------------- */
 
-static next_status read_more(runner *R, cconn *cc, int64_t deadline_ns)
+next_status stream_read(runner *R, cconn *cc, int64_t deadline_ns)
 {
     int64_t t;
     size_t n;
@@ -211,7 +228,7 @@ next_status stream_next(runner *R, cconn *cc, int64_t deadline_ns, wire_msg *m)
             return NEXT_CLOSED;
         if (!cc->c.curl)
             return NEXT_CLOSED;
-        next_status s = read_more(R, cc, deadline_ns);
+        next_status s = stream_read(R, cc, deadline_ns);
         if (s != NEXT_MSG)
             return s;
     }

@@ -26,7 +26,7 @@ void cli_usage(FILE *out)
         "      --timeout DUR        wait for an answer expected at once (default 3s)\n"
         "      --long-timeout DUR   wait for an answer expected eventually (default 10s)\n"
         "      --quiet-time DUR     how long silence must last to count (default 500ms)\n"
-        "      --case-deadline DUR  bound on one case (default 60s)\n"
+        "      --case-deadline DUR  bound on one case (default 120s)\n"
         "      --deadline DUR       bound on the whole run (default none)\n"
         "      --linger DUR         keep reading after a case's last step (default 50ms)\n"
         "      --report-dir DIR     where reports go (default reports)\n"
@@ -36,6 +36,7 @@ void cli_usage(FILE *out)
         "      --junit-file-line    add file and line to JUnit test cases (not XSD-valid)\n"
         "      --cases DIR          the cases folder (default: found next to h1xx)\n"
         "      --shard I/N          run the I-th of N slices of the cases\n"
+        "      --repeat N           run each selected case N times, concurrently (load)\n"
         "      --insecure           do not verify TLS certificates\n"
         "      --cacert FILE        CA certificates for TLS\n"
         "      --max-head N         bytes in one response head (default 65536)\n"
@@ -53,7 +54,7 @@ enum {
     O_LIST = 256, O_STRICT, O_SET, O_TIMEOUT, O_LONG, O_QUIET, O_CASE_DEADLINE, O_DEADLINE,
     O_LINGER, O_JUNIT, O_JSON, O_REPORT_DIR, O_NO_REPORTS, O_FILE_LINE, O_CASES, O_INSECURE,
     O_CACERT, O_MAX_HEAD, O_MAX_INTERIM, O_MAX_BYTES, O_COLOR, O_VERSION, O_HELP, O_ORIGIN,
-    O_SHARD,
+    O_SHARD, O_REPEAT,
 };
 
 static const struct option longopts[] = {
@@ -78,6 +79,7 @@ static const struct option longopts[] = {
     {"junit-file-line", no_argument, 0, O_FILE_LINE},
     {"cases", required_argument, 0, O_CASES},
     {"shard", required_argument, 0, O_SHARD},
+    {"repeat", required_argument, 0, O_REPEAT},
     {"insecure", no_argument, 0, O_INSECURE},
     {"cacert", required_argument, 0, O_CACERT},
     {"max-head", required_argument, 0, O_MAX_HEAD},
@@ -162,13 +164,14 @@ static void defaults(options *o)
     o->timeout_ns = 3000000000LL;
     o->long_ns = 10000000000LL;
     o->quiet_ns = 500000000LL;
-    o->case_deadline_ns = 60000000000LL;
+    o->case_deadline_ns = 120000000000LL;
     o->linger_ns = 50000000LL;
     o->report_dir = "reports";
     o->max_head = 65536;
     o->max_interim = 1000;
     o->max_bytes = 4194304;
     o->color = -1;
+    o->repeat = 1;
 }
 
 static int one_option(int ch, const char *arg, options *o)
@@ -208,6 +211,7 @@ static int one_option(int ch, const char *arg, options *o)
     case O_FILE_LINE: o->junit_file_line = true; return 0;
     case O_CASES: o->cases_dir = arg; return 0;
     case O_SHARD: return parse_shard(arg, o);
+    case O_REPEAT: return number_arg(arg, 1, 100000, &o->repeat);
     case O_INSECURE: o->insecure = true; return 0;
     case O_CACERT: o->cacert = arg; return 0;
     case O_MAX_HEAD: return number_arg(arg, 256, 64L << 20, &o->max_head);

@@ -35,6 +35,7 @@ typedef struct options {
     int color; /* -1 auto, 0 never, 1 always */
     int verbosity;
     int shard_i, shard_n; /* 1-based shard; 0/0 for all */
+    long repeat;          /* run each selected case this many times (load) */
 } options;
 
 /* Returns -1 (message printed) on a usage error, 1 when --help/--version was handled, 0 to

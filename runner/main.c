@@ -106,6 +106,15 @@ static const case_def **select_cases(case_def *all, size_t n, const options *o, 
             continue;
         sel[k++] = &all[i];
     }
+    if (o->repeat > 1 && k) { /* each case repeat times, the copies side by side */
+        const case_def **rep = xcalloc(k * (size_t)o->repeat, sizeof *rep);
+        for (size_t i = 0; i < k; i++)
+            for (long r = 0; r < o->repeat; r++)
+                rep[i * (size_t)o->repeat + (size_t)r] = sel[i];
+        free(sel);
+        sel = rep;
+        k *= (size_t)o->repeat;
+    }
     *out_n = k;
     return sel;
 }
@@ -279,6 +288,7 @@ static int run(const options *o, const case_def *const *sel, size_t nsel, const 
     run_result rr = {0};
     fill_run(&rr, o, o->url);
     ctx.run_start_ns = clock_ns();
+    rr.start_mono_ns = ctx.run_start_ns;
     ctx.run_deadline_ns = o->deadline_ns ? ctx.run_start_ns + o->deadline_ns : 0;
     rr.cases = xcalloc(nsel ? nsel : 1, sizeof *rr.cases);
     rr.ncases = nsel;

@@ -177,6 +177,24 @@ static void jfindings(buf_t *b, const case_result *c)
     REPORT_PUT(b, "]");
 }
 
+/* Times in seconds (6 decimals), counts as integers. */
+static void jmetrics(buf_t *b, const case_result *c)
+{
+    REPORT_PUT(b, "{");
+    for (size_t i = 0; i < c->nmetrics; i++) {
+        const metric_record *m = &c->metrics[i];
+        if (i)
+            REPORT_PUT(b, ",");
+        jstr(b, m->name);
+        REPORT_PUT(b, ":");
+        if (m->is_time)
+            jsecs(b, m->value);
+        else
+            buf_printf(b, "%lld", (long long)m->value);
+    }
+    REPORT_PUT(b, "}");
+}
+
 static void jnotes(buf_t *b, const case_result *c)
 {
     REPORT_PUT(b, "[");
@@ -238,6 +256,8 @@ static void jcase(buf_t *b, const case_result *c)
     jfindings(b, c);
     REPORT_PUT(b, ",\n     \"notes\":");
     jnotes(b, c);
+    REPORT_PUT(b, ",\n     \"metrics\":");
+    jmetrics(b, c);
     REPORT_PUT(b, ",\n     \"transcript\":");
     jtranscript(b, c);
     REPORT_PUT(b, ",\n     \"transcript_truncated\":");
@@ -280,6 +300,8 @@ static void jheader(buf_t *b, const run_result *r, bool strict)
     REPORT_PUT(b, "\"");
     jtop(b, "duration_s");
     jsecs(b, r->duration_ns);
+    jtop(b, "monotonic_start_s");
+    jsecs(b, r->start_mono_ns);
     jtop(b, "interrupted");
     jbool(b, r->interrupted);
     jtop(b, "deadline_hit");

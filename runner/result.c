@@ -58,6 +58,9 @@ void case_result_free(case_result *c)
     for (size_t i = 0; i < c->nfindings; i++)
         free(c->findings[i].text);
     free(c->findings);
+    for (size_t i = 0; i < c->nmetrics; i++)
+        free(c->metrics[i].name);
+    free(c->metrics);
     memset(c, 0, sizeof *c);
 }
 
@@ -113,4 +116,24 @@ finding_record *result_finding(case_result *c)
     finding_record *f = &c->findings[c->nfindings++];
     memset(f, 0, sizeof *f);
     return f;
+}
+
+void result_metric(case_result *c, const char *name, int64_t value, bool is_time)
+{
+    for (size_t i = 0; i < c->nmetrics; i++)
+        if (strcmp(c->metrics[i].name, name) == 0) {
+            c->metrics[i].value = value;
+            c->metrics[i].is_time = is_time;
+            return;
+        }
+    grow_array((void **)&c->metrics, &c->metrics_cap, c->nmetrics, sizeof *c->metrics);
+    c->metrics[c->nmetrics++] = (metric_record){xstrdup(name), value, is_time};
+}
+
+const metric_record *result_get_metric(const case_result *c, const char *name)
+{
+    for (size_t i = 0; i < c->nmetrics; i++)
+        if (strcmp(c->metrics[i].name, name) == 0)
+            return &c->metrics[i];
+    return NULL;
 }

@@ -69,6 +69,13 @@ typedef struct finding_record {
     size_t offset;       /* stream offset on that connection */
 } finding_record;
 
+/* A measured quantity: a time (ns) or a count. Cases judge them with "bound" steps. */
+typedef struct metric_record {
+    char *name;    /* "first-interim", "max-gap", "interim-count", ... */
+    int64_t value; /* ns when is_time, else a count */
+    bool is_time;
+} metric_record;
+
 typedef struct case_result {
     char *id;      /* "continue/exp1-content-length" */
     char *area;    /* "continue" */
@@ -91,8 +98,10 @@ typedef struct case_result {
     size_t nnotes;
     finding_record *findings;
     size_t nfindings;
+    metric_record *metrics;
+    size_t nmetrics;
     /* private growth capacities */
-    size_t tx_cap, msgs_cap, notes_cap, findings_cap;
+    size_t tx_cap, msgs_cap, notes_cap, findings_cap, metrics_cap;
     size_t tx_bytes;
 } case_result;
 
@@ -102,6 +111,7 @@ typedef struct run_result {
     char *version;      /* h1xx version */
     char *hostname;
     time_t started_wall; /* wall clock at start (UTC when formatted) */
+    int64_t start_mono_ns; /* CLOCK_MONOTONIC at the run start: every *_ns time is after it */
     int64_t duration_ns;
     bool interrupted;    /* SIGINT/SIGTERM */
     bool deadline_hit;   /* --deadline reached */
@@ -123,5 +133,8 @@ void result_tx(case_result *c, tx_kind k, int conn, int64_t t_ns, const void *da
 void result_note(case_result *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 msg_record *result_msg(case_result *c);
 finding_record *result_finding(case_result *c);
+/* Sets (or replaces) a metric. */
+void result_metric(case_result *c, const char *name, int64_t value, bool is_time);
+const metric_record *result_get_metric(const case_result *c, const char *name);
 
 #endif

@@ -27,7 +27,8 @@ import harness  # noqa: E402
 H1XX = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "h1xx"))
 ONLY = sys.argv[3] if len(sys.argv) > 3 and sys.argv[2] == "-k" else ""
 FAST = ["--timeout", "1500ms", "--long-timeout", "4s", "--quiet-time", "400ms"]
-REF_SETS = ["--set", "reject_path=/reject"]
+import demo  # noqa: E402  (fixtures/demo.py: the reference variables)
+REF_SETS = demo.reference_sets()
 RESULTS = []
 
 
