@@ -6,7 +6,7 @@
 
 CC      ?= gcc
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -MMD -MP
+override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -MMD -MP
 LDLIBS  += -lcurl -lpthread -lm
 BUILD   ?= build
 PY      ?= /usr/bin/python3
@@ -53,6 +53,7 @@ selftest: deps h1xx
 # Unit tests first, then the conformance self-test, so both summaries are the last lines.
 test: deps h1xx $(BUILD)/unit-tests
 	$(BUILD)/unit-tests
+	$(PY) -m unittest -q fixtures/test_origin.py
 	$(PY) suite/selftest.py ./h1xx
 
 asan:

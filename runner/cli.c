@@ -32,7 +32,7 @@ void cli_usage(FILE *out)
         "      --report-dir DIR     where reports go (default reports)\n"
         "      --junit FILE         JUnit XML report (default DIR/junit.xml)\n"
         "      --json FILE          JSON report (default DIR/results.json)\n"
-        "      --no-reports         write no report files\n"
+        "      --no-reports         write no report files but those named by --junit/--json\n"
         "      --junit-file-line    add file and line to JUnit test cases (not XSD-valid)\n"
         "      --cases DIR          the cases folder (default: found next to h1xx)\n"
         "      --shard I/N          run the I-th of N slices of the cases\n"

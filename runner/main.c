@@ -266,11 +266,11 @@ static int run(const options *o, const case_def *const *sel, size_t nsel, const 
         target_free(&t);
         return EXIT_USAGE;
     }
-    char *junit = NULL, *json = NULL;
-    if (!o->no_reports) {
-        junit = o->junit ? xstrdup(o->junit) : xasprintf("%s/junit.xml", o->report_dir);
-        json = o->json ? xstrdup(o->json) : xasprintf("%s/results.json", o->report_dir);
-    }
+    /* --no-reports drops the default files; a file named with --junit or --json is written. */
+    char *junit = o->junit ? xstrdup(o->junit)
+                  : o->no_reports ? NULL : xasprintf("%s/junit.xml", o->report_dir);
+    char *json = o->json ? xstrdup(o->json)
+                 : o->no_reports ? NULL : xasprintf("%s/results.json", o->report_dir);
     run_ctx ctx = {.tgt = &t, .cat = cat, .headers = (char **)o->headers,
                    .nheaders = o->nheaders, .case_deadline_ns = o->case_deadline_ns,
                    .linger_ns = o->linger_ns};

@@ -4,7 +4,7 @@
 set -u
 what=${1:-all}
 need_build="gcc make libcurl4-openssl-dev libcunit1-dev"
-need_test="python3 libxml2-utils python3-junitparser openssl"
+need_test="python3 libxml2-utils python3-junitparser python3-websockets openssl"
 pkgs=$need_build
 [ "$what" = all ] && pkgs="$pkgs $need_test"
 

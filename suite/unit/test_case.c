@@ -46,6 +46,32 @@ static void test_good_case(void)
     case_free(&c);
 }
 
+static void test_new_steps(void)
+{
+    const char *text = HEAD "curl-upload PUT ${p} 1024 expect within 5s require EXP-2\n"
+                            "> GET / HTTP/1.1\n"
+                            "expect final\n  on final 426,4xx check header Upgrade within websocket\n"
+                            "collect interim 102 until final within 9s as s require PRC-2\n"
+                            "bound max-gap <= ${g} require PRC-3\n"
+                            "ws-send close 1000\nws-expect text \"a b\" within 1s require WS-7\n";
+    case_def c;
+    char err[256] = "";
+    CU_ASSERT_EQUAL_FATAL(load(text, &c, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(c.steps[0].kind, STEP_CURL);
+    CU_ASSERT_EQUAL(c.steps[0].bytes, 1024);
+    CU_ASSERT_TRUE(c.steps[0].expect100);
+    CU_ASSERT_EQUAL(c.steps[2].acts[0].codes.n, 2);
+    CU_ASSERT_EQUAL(c.steps[2].acts[0].chk.op, CHECK_WITHIN);
+    CU_ASSERT_EQUAL(c.steps[3].kind, STEP_COLLECT);
+    CU_ASSERT_EQUAL(c.steps[3].alts[0].codes.n, 1);
+    CU_ASSERT_EQUAL(c.steps[4].kind, STEP_BOUND);
+    CU_ASSERT_EQUAL(c.steps[4].bop, BOUND_LE);
+    CU_ASSERT_EQUAL(c.steps[5].opcode, 8);
+    CU_ASSERT_STRING_EQUAL(c.steps[6].arg, "a b");
+    CU_ASSERT_STRING_EQUAL(c.steps[6].require, "WS-7");
+    case_free(&c);
+}
+
 static void test_crlf_file_and_comments(void)
 {
     const char *text = "# comment\r\nid a/b\r\ntitle t\r\nrequire EXP-1\r\nlevel MUST\r\n"
@@ -103,6 +129,19 @@ static const struct bad {
     {HEAD "default x\n", 5, "needs a variable name"},
     {HEAD "expect final\n", 5, "sends nothing"},
     {"id a/b\ntitle t\nlevel MUST\n> x\n", 4, "no 'require'"},
+    {HEAD "> x\nexpect final\non close 200 done\n", 7, "no 'close' alternative"},
+    {HEAD "> x\nexpect close\non close 200 done\n", 7, "only follow"},
+    {HEAD "> x\ncheck header X count many\n", 6, "needs a number"},
+    {HEAD "> x\nws-send shout\n", 6, "ws-send needs"},
+    {HEAD "> x\nws-expect ping\n", 6, "ws-expect needs"},
+    {HEAD "> x\nws-expect text \"a\" sideways\n", 6, "unexpected"},
+    {HEAD "> x\ncollect final\n", 6, "collect needs"},
+    {HEAD "> x\ncollect interim 102 until\n", 6, "until final"},
+    {HEAD "> x\nbound speed <= 1s\n", 6, "unknown metric"},
+    {HEAD "> x\nbound max-gap ~ 1s\n", 6, "<=, <, >= or >"},
+    {HEAD "> x\nbound max-gap <=\n", 6, "bound needs"},
+    {HEAD "curl-upload POST /\n", 5, "curl-upload needs"},
+    {HEAD "curl-upload POST / lots\n", 5, "curl-upload needs"},
 };
 
 static void test_bad_corpus(void)
@@ -161,7 +200,7 @@ static void test_shipped_cases_load(void)
     case_def *all = NULL;
     size_t n = 0;
     CU_ASSERT_EQUAL(case_load_dir("cases", &cat, &all, &n), 0);
-    CU_ASSERT_TRUE(n >= 14);
+    CU_ASSERT_TRUE(n >= 46);
     case_list_free(all, n);
 }
 
@@ -182,6 +221,7 @@ void register_case_tests(void)
     CU_pSuite s = CU_add_suite("case loader", setup, teardown);
     CU_add_test(s, "a good case parses into its steps", test_good_case);
     CU_add_test(s, "CRLF files and comments", test_crlf_file_and_comments);
+    CU_add_test(s, "libcurl, code-filtered actions, collect, bound and ws steps", test_new_steps);
     CU_add_test(s, "every bad file is refused with file:line: message", test_bad_corpus);
     CU_add_test(s, "a NUL byte in a case file is refused", test_nul_byte_refused);
     CU_add_test(s, "escapes and variables expand", test_expand);
