@@ -47,7 +47,7 @@ const char *req_level_name(req_level l);
 
 enum { MODE_ORIGIN = 1, MODE_REVERSE_PROXY = 2, MODE_FORWARD_PROXY = 4 };
 
-typedef enum alt_kind { ALT_INTERIM, ALT_FINAL, ALT_CLOSE, ALT_NOTHING } alt_kind;
+typedef enum alt_kind { ALT_INTERIM, ALT_FINAL, ALT_CLOSE, ALT_NOTHING, ALT_REQUEST } alt_kind;
 
 /* A status code set: empty means any; otherwise codes in any range, or (negated) none of them. */
 typedef struct code_set {
@@ -73,6 +73,7 @@ typedef struct check {
     check_op op;
     char *value;    /* template, for HAS / IS */
     char *require;  /* NULL: the case's first requirement */
+    bool on_origin; /* "origin check": the request the embedded origin received */
 } check;
 
 typedef enum action_kind { ACT_DONE, ACT_SKIP, ACT_FAIL, ACT_NOTE, ACT_CHECK } action_kind;
@@ -94,6 +95,10 @@ typedef enum step_kind {
     STEP_COLLECT,   /* collect interim [CODES] until final: the series and its timing metrics */
     STEP_BOUND,     /* bound METRIC OP VALUE: judge a metric */
     STEP_CURL,      /* curl-upload METHOD PATH BYTES [expect]: what libcurl experiences */
+    STEP_ORIGIN_SEND,   /* '<' lines: the embedded origin writes (proxy modes) */
+    STEP_ORIGIN_ACCEPT, /* origin accept [| final]: the proxy's request reached the origin */
+    STEP_ORIGIN_READ,   /* origin read: the request's content reached the origin */
+    STEP_ORIGIN_CLOSE,  /* origin close */
 } step_kind;
 
 typedef enum bound_op { BOUND_LE, BOUND_LT, BOUND_GE, BOUND_GT } bound_op;
@@ -129,6 +134,7 @@ typedef struct step {
     char *method;    /* STEP_CURL */
     long bytes;      /* STEP_CURL */
     bool expect100;  /* STEP_CURL */
+    bool on_origin;  /* STEP_WS_*: the origin's side of the connection */
 } step;
 
 typedef struct var_default {
@@ -143,6 +149,7 @@ typedef struct case_def {
     char **require; /* ids */
     size_t nrequire;
     unsigned modes;
+    bool uses_origin; /* has '<' lines or origin steps (proxy modes only) */
     var_default *defaults;
     size_t ndefaults;
     char **vars;    /* every variable the case uses */
@@ -172,6 +179,8 @@ typedef struct var {
     char *name, *value;
 } var;
 
+struct origin;
+
 typedef struct run_ctx {
     const target *tgt;
     conn_opts copts;
@@ -185,6 +194,8 @@ typedef struct run_ctx {
     int64_t run_deadline_ns; /* absolute; 0: none */
     int64_t case_deadline_ns; /* relative bound per case */
     int64_t linger_ns;  /* how long to keep reading after the last step for late bytes */
+    unsigned mode;      /* MODE_ORIGIN, MODE_REVERSE_PROXY or MODE_FORWARD_PROXY */
+    struct origin *org; /* the embedded origin (proxy modes), else NULL */
 } run_ctx;
 
 /* Plays c and fills r (r is zeroed first; r's strings are allocated; the caller frees with

@@ -27,7 +27,9 @@ typedef struct cconn {
     size_t nchunks, chunks_cap;
     int outstanding;    /* requests sent that have no final response yet */
     size_t ws_pos;
-    int64_t last_send_ns; /* when the last write on this connection finished */      /* after a 101: offset of the next WebSocket frame in rx */
+    int64_t last_send_ns; /* when the last write on this connection finished */
+    wire_msg *peeked;   /* messages read ahead (already recorded and checked), oldest first */
+    size_t npeeked, peek_cap;      /* after a 101: offset of the next WebSocket frame in rx */
     uint64_t v10_bits;  /* FIFO of outstanding requests: bit set = HTTP/1.0 */
     int nv10;
 } cconn;
@@ -59,9 +61,17 @@ typedef struct runner {
     bool stop;          /* no more steps */
     bool step_failed;   /* the verdict came from a step, not a generic check */
     char status_text[8]; /* ${status} of the last matched message */
-    var locals[6];       /* variables the case run sets: status, ws_key, ws_accept, ... */
+    var locals[10];      /* variables the case run sets: status, ws_key, ws_accept, ... */
     size_t nlocals;
     char ws_key[25], ws_accept_s[29], ws_sample_accept[29];
+    /* proxy modes: the case's token, its request base, and the embedded origin's side */
+    char token[48];
+    char *base;
+    struct origin_conn *oc;  /* the origin connection the case owns now */
+    bool oc_final_sent;      /* a final response was written on it */
+    size_t o_ws_pos;         /* after a 101 on oc: the next client frame */
+    struct { int status; int64_t t; int conn; } osent[256]; /* statuses the origin wrote */
+    size_t nosent;
     wire_code bad_code; /* the fatal finding behind the last NEXT_BAD */
 } runner;
 
@@ -71,6 +81,11 @@ void stream_note_request(cconn *cc, bool is_head, bool http10);
 /* One read into cc->rx (recorded in the transcript); NEXT_MSG means "bytes or EOF arrived". */
 next_status stream_read(runner *R, cconn *cc, int64_t deadline_ns);
 void stream_linger(runner *R, int64_t until_ns);
+/* Reads what has already arrived, without waiting, keeping messages for later steps. Returns
+ * true when a final response is among them. */
+bool stream_peek_final(runner *R, cconn *cc);
+/* Drops the first final among the read-ahead messages (and what came before it) into *m. */
+bool stream_take_final(cconn *cc, wire_msg *m);
 int64_t stream_time_at(const cconn *cc, size_t offset);
 size_t stream_pending(const cconn *cc);
 void stream_free(cconn *cc);
@@ -105,6 +120,8 @@ const char *runner_require(const runner *R, const char *req);
 bool runner_outcome(runner *R, const step *st, cconn *cc, next_status s, const wire_msg *m,
                     const char *desc, int64_t want);
 void runner_remember(runner *R, const step *st, const wire_msg *m, int conn_id);
+/* Runs the step's "on" actions for the alternative that matched. */
+void run_actions_for(runner *R, const step *st, alt_kind k);
 /* "interim 100 or final within 3.000s" */
 char *runner_describe(runner *R, const step *st, int64_t ns);
 
@@ -114,5 +131,23 @@ void step_ws_expect(runner *R, const step *st);
 void step_collect(runner *R, const step *st);
 void step_bound(runner *R, const step *st);
 void step_curl(runner *R, const step *st);
+
+/* case_proxy.c: the embedded origin's side of a proxy case. */
+void proxy_case_start(runner *R);
+void proxy_case_end(runner *R);
+void step_origin_send(runner *R, const step *st);
+void step_origin_accept(runner *R, const step *st);
+void step_origin_read(runner *R, const step *st);
+void step_origin_close(runner *R);
+void origin_ws_send(runner *R, const step *st);
+void origin_ws_expect(runner *R, const step *st);
+/* Forwarding metrics (fwd-count, fwd-dropped, fwd-median, fwd-max) and per-message notes. */
+void proxy_forwarding(runner *R);
+/* The request the origin holds now, for checks (NULL without one). */
+const wire_msg *proxy_request(const runner *R, const char **stream);
+
+/* Builds the bytes of a send step: templates expanded, CRLF added to '>'/'<' lines; with cc,
+ * request lines are counted on cc and -H headers added after them. */
+void runner_build(runner *R, const step *st, buf_t *out, cconn *cc);
 
 #endif

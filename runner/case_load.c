@@ -255,17 +255,18 @@ static step *new_step(parser *p, step_kind k)
 static int parse_send(parser *p, const char *s)
 {
     bool raw = s[1] == '|';
+    step_kind kind = s[0] == '<' ? STEP_ORIGIN_SEND : STEP_SEND;
     const char *text = s + (raw ? 2 : 1);
     if (*text == ' ')
         text++;
     else if (*text)
-        return perr(p, "put a space after '>' or '>|'");
+        return perr(p, "put a space after '>', '>|', '<' or '<|'");
     if (check_template(p, text))
         return -1;
     case_def *c = p->c;
-    step *st = (c->nsteps && c->steps[c->nsteps - 1].kind == STEP_SEND)
+    step *st = (c->nsteps && c->steps[c->nsteps - 1].kind == kind)
                    ? &c->steps[c->nsteps - 1]
-                   : new_step(p, STEP_SEND);
+                   : new_step(p, kind);
     grow_array((void **)&st->lines, &st->lines_cap, st->nlines, sizeof *st->lines);
     st->lines[st->nlines++] = (send_line){xstrdup(text), !raw};
     p->last_expect = NULL;
@@ -310,8 +311,8 @@ static int parse_codes(parser *p, const char *tok, code_set *cs)
 
 static int alt_of(const char *w, alt_kind *k)
 {
-    static const char *const names[] = {"interim", "final", "close", "nothing"};
-    for (int i = 0; i < 4; i++)
+    static const char *const names[] = {"interim", "final", "close", "nothing", "request"};
+    for (int i = 0; i < 5; i++)
         if (strcmp(w, names[i]) == 0) {
             *k = (alt_kind)i;
             return 0;
@@ -378,7 +379,7 @@ static int parse_expect(parser *p, const char *s)
         if (strcmp(w, "|") == 0 || strcmp(w, "or") == 0) {
             rc = want_alt ? perr(p, "'%s' without an alternative before it", w) : 0;
             want_alt = true;
-        } else if (want_alt && alt_of(w, &k) == 0) {
+        } else if (want_alt && alt_of(w, &k) == 0 && k != ALT_REQUEST) {
             if (st->nalts == 4)
                 rc = perr(p, "4 alternatives at most");
             else
@@ -614,7 +615,8 @@ static int parse_collect(parser *p, const char *s)
 
 static const char *const metric_names[] = {
     "interim-count", "first-interim", "first-response", "min-gap", "median-gap", "max-gap", "final-after",
-    "hint-lead", "body-stall", "curl-total", "curl-status",
+    "hint-lead", "body-stall", "curl-total", "curl-status", "fwd-count", "fwd-dropped",
+    "fwd-median", "fwd-max",
 };
 
 /* bound METRIC <=|<|>=|> VALUE [require ID] */
@@ -634,7 +636,8 @@ static int parse_bound(parser *p, const char *s)
         rc = perr(p, "bound needs: METRIC <=|<|>=|> VALUE");
     else if (!known)
         rc = perr(p, "unknown metric '%s' (interim-count, first-interim, first-response, min-gap, median-gap, "
-                     "max-gap, final-after, hint-lead, body-stall, curl-total, curl-status)",
+                     "max-gap, final-after, hint-lead, body-stall, curl-total, curl-status, fwd-count, "
+                     "fwd-dropped, fwd-median, fwd-max)",
                   st->metric);
     else if (!strcmp(op, "<=") || !strcmp(op, "<") || !strcmp(op, ">=") || !strcmp(op, ">"))
         st->bop = op[0] == '<' ? (op[1] ? BOUND_LE : BOUND_LT) : (op[1] ? BOUND_GE : BOUND_GT);
@@ -678,12 +681,73 @@ static int parse_curl(parser *p, const char *s)
     return rc;
 }
 
+/* ---- the embedded origin's steps (proxy modes) --------------------------------------------- */
+
+/* origin accept [| final] [within DUR] [require ID] */
+static int parse_origin_accept(parser *p, const char *s)
+{
+    step *st = new_step(p, STEP_ORIGIN_ACCEPT);
+    st->alts[st->nalts++].kind = ALT_REQUEST;
+    bool bad = false;
+    char *w;
+    int rc = 0;
+    while (rc == 0 && (w = next_token(&s, &bad))) {
+        if (strcmp(w, "|") == 0 || strcmp(w, "or") == 0) {
+            free(w);
+            w = next_token(&s, &bad);
+            if (!w || strcmp(w, "final") != 0)
+                rc = perr(p, "origin accept takes one alternative: | final");
+            else
+                st->alts[st->nalts++].kind = ALT_FINAL;
+        } else {
+            rc = wait_option(p, st, w, &s);
+        }
+        free(w);
+    }
+    p->last_expect = st;
+    return rc;
+}
+
+static int parse_origin(parser *p, const char *s)
+{
+    bool bad = false;
+    char *w = next_token(&s, &bad);
+    int rc = 0;
+    p->c->uses_origin = true;
+    if (!w)
+        rc = perr(p, "origin needs accept, read, close, check, ws-send or ws-expect");
+    else if (strcmp(w, "accept") == 0)
+        rc = parse_origin_accept(p, s);
+    else if (strcmp(w, "read") == 0 || strcmp(w, "close") == 0) {
+        step *st = new_step(p, w[0] == 'r' ? STEP_ORIGIN_READ : STEP_ORIGIN_CLOSE);
+        p->last_expect = NULL;
+        char *o;
+        while (rc == 0 && (o = next_token(&s, &bad))) {
+            rc = st->kind == STEP_ORIGIN_CLOSE ? perr(p, "'origin close' takes no argument")
+                                               : wait_option(p, st, o, &s);
+            free(o);
+        }
+    } else if (strcmp(w, "check") == 0) {
+        step *st = new_step(p, STEP_CHECK);
+        p->last_expect = NULL;
+        st->chk.on_origin = true;
+        rc = parse_check_body(p, s, &st->chk);
+    } else if (strcmp(w, "ws-send") == 0 || strcmp(w, "ws-expect") == 0) {
+        rc = parse_ws(p, s, w[3] == 's');
+        if (rc == 0)
+            p->c->steps[p->c->nsteps - 1].on_origin = true;
+    } else
+        rc = perr(p, "unknown origin step '%s' (accept, read, close, check, ws-send, ws-expect)", w);
+    free(w);
+    return rc;
+}
+
 /* ---- lines and files ----------------------------------------------------------------------- */
 
 static int parse_line(parser *p, const char *line)
 {
     const char *s = skip_ws(line);
-    if (*s == '>' && s == line)
+    if ((*s == '>' || *s == '<') && s == line)
         return parse_send(p, s);
     if (!*s || *s == '#')
         return 0;
@@ -721,6 +785,8 @@ static int parse_line(parser *p, const char *line)
         rc = parse_check_body(p, e, &st->chk);
     } else if (!strcmp(kw, "ws-send") || !strcmp(kw, "ws-expect"))
         rc = parse_ws(p, e, kw[3] == 's');
+    else if (strcmp(kw, "origin") == 0)
+        rc = parse_origin(p, e);
     else if (strcmp(kw, "collect") == 0)
         rc = parse_collect(p, e);
     else if (strcmp(kw, "bound") == 0)
@@ -749,6 +815,8 @@ static int finish_case(parser *p)
         return perr(p, "no 'level' line");
     if (!c->modes)
         c->modes = MODE_ORIGIN;
+    if (c->uses_origin && (c->modes & MODE_ORIGIN))
+        return perr(p, "a case with origin steps runs in reverse-proxy or forward-proxy mode only");
     if (!c->rfc) {
         const requirement *r = p->cat ? req_find(p->cat, c->require[0]) : NULL;
         c->rfc = xstrdup(r ? r->rfc : "");

@@ -131,7 +131,7 @@ static int expand_into(const case_def *c, const run_ctx *ctx, const runner *R, c
                        buf_t *out, char **missing, int depth);
 
 static const char *const local_names[] = {"status", "ws_key", "ws_accept", "ws_sample_key",
-                                          "ws_sample_accept"};
+                                          "ws_sample_accept", "base", "token"};
 
 bool runner_local_name(const char *name)
 {
@@ -333,6 +333,26 @@ static bool request_line(const char *s, size_t n, bool *is_head, bool *http10)
     return true;
 }
 
+void runner_build(runner *R, const step *st, buf_t *out_, cconn *cc)
+{
+    buf_t *out = out_;
+    for (size_t i = 0; i < st->nlines; i++) {
+        size_t n;
+        char *text = runner_expand(R, st->lines[i].text, &n);
+        buf_append(out, text, n);
+        bool head = false, v10 = false;
+        if (st->lines[i].crlf) {
+            buf_append(out, "\r\n", 2);
+            if (cc && request_line(text, n, &head, &v10)) {
+                stream_note_request(cc, head, v10);
+                for (size_t h = 0; h < R->ctx->nheaders; h++)
+                    buf_printf(out, "%s\r\n", R->ctx->headers[h]);
+            }
+        }
+        free(text);
+    }
+}
+
 static void step_send(runner *R, const step *st)
 {
     cconn *cc = runner_current(R);
@@ -340,21 +360,7 @@ static void step_send(runner *R, const step *st)
         return;
     buf_t out;
     buf_init(&out, 0);
-    for (size_t i = 0; i < st->nlines; i++) {
-        size_t n;
-        char *text = runner_expand(R, st->lines[i].text, &n);
-        buf_append(&out, text, n);
-        bool head = false, v10 = false;
-        if (st->lines[i].crlf) {
-            buf_append(&out, "\r\n", 2);
-            if (request_line(text, n, &head, &v10)) {
-                stream_note_request(cc, head, v10);
-                for (size_t h = 0; h < R->ctx->nheaders; h++)
-                    buf_printf(&out, "%s\r\n", R->ctx->headers[h]);
-            }
-        }
-        free(text);
-    }
+    runner_build(R, st, &out, cc);
     size_t sent = 0;
     int64_t want = clock_ns() + runner_duration(R, NULL, "${timeout}");
     conn_status s = cc->c.curl ? conn_send(&cc->c, out.data, out.len, runner_bounded(R, want), &sent)
@@ -428,7 +434,8 @@ static void describe_codes(buf_t *b, const code_set *cs)
 /* "interim 100 or final within 3s" */
 char *runner_describe(runner *R, const step *st, int64_t ns)
 {
-    static const char *const names[] = {"interim", "final", "connection closed", "nothing"};
+    static const char *const names[] = {"interim", "final", "connection closed", "nothing",
+                                        "the request at the origin"};
     buf_t b;
     buf_init(&b, 0);
     for (int i = 0; i < st->nalts; i++) {
@@ -448,7 +455,7 @@ const char *runner_require(const runner *R, const char *req)
 
 static void run_check(runner *R, const check *ck);
 
-static void run_actions(runner *R, const step *st, alt_kind k)
+void run_actions_for(runner *R, const step *st, alt_kind k)
 {
     for (size_t i = 0; i < st->nacts && !R->stop; i++) {
         const action *a = &st->acts[i];
@@ -492,7 +499,7 @@ void runner_remember(runner *R, const step *st, const wire_msg *m, int conn_id)
 
 static void matched(runner *R, const step *st, alt_kind k)
 {
-    run_actions(R, st, k);
+    run_actions_for(R, st, k);
 }
 
 static void mismatch(runner *R, const step *st, const char *want, const char *got)
@@ -670,17 +677,25 @@ static void run_check(runner *R, const check *ck)
 {
     const wire_msg *m = R->have_last ? &R->last : NULL;
     int conn_id = R->last_conn;
-    if (ck->msg_name) {
+    const char *stream = NULL;
+    if (ck->on_origin) {
+        m = proxy_request(R, &stream);
+        if (!m) {
+            runner_end(R, VERDICT_ERROR, "origin check: the origin holds no request");
+            return;
+        }
+    } else if (ck->msg_name) {
         const named_msg *nm = find_named(R, ck->msg_name);
         m = nm ? &nm->m : NULL;
         conn_id = nm ? nm->conn : 0;
     }
-    if (!m) {
+    if (!m && !ck->on_origin) {
         runner_end(R, VERDICT_ERROR, "check refers to message '%s', which was never matched",
                    ck->msg_name ? ck->msg_name : "(last)");
         return;
     }
-    const char *stream = R->conns[conn_id - 1].c.rx.data;
+    if (!stream)
+        stream = R->conns[conn_id - 1].c.rx.data;
     char *value = ck->value ? runner_expand(R, ck->value, NULL) : NULL;
     bool present = wire_find(m, stream, ck->field, NULL) != NULL;
     bool ok = ck->op == CHECK_PRESENT ? present
@@ -692,23 +707,27 @@ static void run_check(runner *R, const check *ck)
     if (!ok) {
         char *got = field_values(m, stream, ck->field);
         const char *req = runner_require(R, ck->require);
-        if (ck->op == CHECK_PRESENT)
-            runner_fail(R, true, req, "expected a %s field in the %d response, got none",
-                        ck->field, m->status);
-        else if (ck->op == CHECK_ABSENT)
-            runner_fail(R, true, req, "expected no %s field in the %d response, got %s",
-                        ck->field, m->status, got);
-        else if (ck->op == CHECK_COUNT)
-            runner_fail(R, true, req, "expected the %s field exactly %s time(s) in the %d "
-                        "response, got %d: %s", ck->field, value, m->status,
-                        field_count(m, stream, ck->field), got);
-        else if (ck->op == CHECK_WITHIN)
-            runner_fail(R, true, req, "expected %s to name only '%s' in the %d response, got %s",
-                        ck->field, value, m->status, got);
+        char what[64];
+        if (ck->on_origin)
+            snprintf(what, sizeof what, "request the origin received");
         else
-            runner_fail(R, true, req, "expected %s %s '%s' in the %d response, got %s",
-                        ck->field, ck->op == CHECK_HAS ? "listing" : "equal to", value,
-                        m->status, got);
+            snprintf(what, sizeof what, "%d response", m->status);
+        if (ck->op == CHECK_PRESENT)
+            runner_fail(R, true, req, "expected a %s field in the %s, got none", ck->field,
+                        what);
+        else if (ck->op == CHECK_ABSENT)
+            runner_fail(R, true, req, "expected no %s field in the %s, got %s", ck->field,
+                        what, got);
+        else if (ck->op == CHECK_COUNT)
+            runner_fail(R, true, req, "expected the %s field exactly %s time(s) in the %s, "
+                        "got %d: %s", ck->field, value, what, field_count(m, stream, ck->field),
+                        got);
+        else if (ck->op == CHECK_WITHIN)
+            runner_fail(R, true, req, "expected %s to name only '%s' in the %s, got %s",
+                        ck->field, value, what, got);
+        else
+            runner_fail(R, true, req, "expected %s %s '%s' in the %s, got %s", ck->field,
+                        ck->op == CHECK_HAS ? "listing" : "equal to", value, what, got);
         free(got);
     }
     free(value);
@@ -780,6 +799,18 @@ static void run_step(runner *R, const step *st)
         break;
     case STEP_CURL:
         step_curl(R, st);
+        break;
+    case STEP_ORIGIN_SEND:
+        step_origin_send(R, st);
+        break;
+    case STEP_ORIGIN_ACCEPT:
+        step_origin_accept(R, st);
+        break;
+    case STEP_ORIGIN_READ:
+        step_origin_read(R, st);
+        break;
+    case STEP_ORIGIN_CLOSE:
+        step_origin_close(R);
         break;
     case STEP_NOTE: {
         char *t = runner_expand(R, st->arg, NULL);
@@ -859,6 +890,8 @@ void case_run(const case_def *c, const run_ctx *ctx, case_result *r)
     R->case_end_ns = start + ctx->case_deadline_ns;
     r->verdict = VERDICT_PASS;
     init_locals(R);
+    if (ctx->org)
+        proxy_case_start(R);
     if (conn_interrupted())
         runner_end(R, VERDICT_NOTRUN, "interrupted");
     else if (ctx->run_deadline_ns && start >= ctx->run_deadline_ns)
@@ -868,6 +901,8 @@ void case_run(const case_def *c, const run_ctx *ctx, case_result *r)
             run_step(R, &c->steps[i]);
     if (r->verdict != VERDICT_ERROR && r->verdict != VERDICT_NOTRUN && !conn_interrupted())
         stream_linger(R, runner_bounded(R, clock_ns() + ctx->linger_ns));
+    if (ctx->org)
+        proxy_case_end(R);
     for (int i = 0; i < R->nconns; i++)
         stream_free(&R->conns[i]);
     r->duration_ns = clock_ns() - start;

@@ -27,6 +27,10 @@ static cconn *switched_conn(runner *R, const char *what)
 
 void step_ws_send(runner *R, const step *st)
 {
+    if (st->on_origin) {
+        origin_ws_send(R, st);
+        return;
+    }
     cconn *cc = switched_conn(R, "ws-send");
     if (!cc)
         return;
@@ -120,6 +124,10 @@ static int judge_frame(runner *R, const step *st, cconn *cc, const char *want_de
 
 void step_ws_expect(runner *R, const step *st)
 {
+    if (st->on_origin) {
+        origin_ws_expect(R, st);
+        return;
+    }
     cconn *cc = switched_conn(R, "ws-expect");
     int64_t ns = runner_duration(R, st->within, "${timeout}");
     if (!cc || R->stop)
@@ -279,6 +287,8 @@ static char *metric_text(int64_t v, bool is_time)
 
 void step_bound(runner *R, const step *st)
 {
+    if (strncmp(st->metric, "fwd-", 4) == 0)
+        proxy_forwarding(R);
     const metric_record *m = result_get_metric(R->r, st->metric);
     char *limit_s = runner_expand(R, st->arg, NULL);
     if (!m) {

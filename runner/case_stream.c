@@ -43,8 +43,41 @@ size_t stream_pending(const cconn *cc)
     return cc->c.rx.len > pos ? cc->c.rx.len - pos : 0;
 }
 
+bool stream_peek_final(runner *R, cconn *cc)
+{
+    for (size_t i = 0; i < cc->npeeked; i++)
+        if (!cc->peeked[i].interim)
+            return true;
+    wire_msg *m = xmalloc(sizeof *m);
+    bool final = false;
+    size_t keep = cc->npeeked;
+    cc->npeeked = 0; /* read past the queue, then put it back in front */
+    while (!final && cc->c.curl && stream_next(R, cc, clock_ns(), m) == NEXT_MSG) {
+        grow_array((void **)&cc->peeked, &cc->peek_cap, keep, sizeof *cc->peeked);
+        cc->peeked[keep++] = *m;
+        final = !m->interim;
+    }
+    cc->npeeked = keep;
+    free(m);
+    return final;
+}
+
+bool stream_take_final(cconn *cc, wire_msg *m)
+{
+    for (size_t i = 0; i < cc->npeeked; i++)
+        if (!cc->peeked[i].interim) {
+            *m = cc->peeked[i];
+            cc->npeeked -= i + 1;
+            memmove(cc->peeked, cc->peeked + i + 1, cc->npeeked * sizeof *cc->peeked);
+            return true;
+        }
+    return false;
+}
+
 void stream_free(cconn *cc)
 {
+    free(cc->peeked);
+    cc->peeked = NULL;
     conn_close(&cc->c);
     free(cc->chunks);
     cc->chunks = NULL;
@@ -207,6 +240,11 @@ next_status stream_read(runner *R, cconn *cc, int64_t deadline_ns)
 /* Returns the next message on cc, reading until the deadline. NEXT_MSG fills *m. */
 next_status stream_next(runner *R, cconn *cc, int64_t deadline_ns, wire_msg *m)
 {
+    if (cc->npeeked) {
+        *m = cc->peeked[0];
+        memmove(cc->peeked, cc->peeked + 1, --cc->npeeked * sizeof *cc->peeked);
+        return NEXT_MSG;
+    }
     for (;;) {
         wire_finding f[16];
         size_t nf = 0;

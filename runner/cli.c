@@ -16,7 +16,9 @@ void cli_usage(FILE *out)
         "Tests how an HTTP/1.1 server handles interim (1xx) responses.\n"
         "URL: http://host[:port][/path], https://..., unix:/socket/path[:/path]\n"
         "\n"
-        "  -m, --mode MODE          origin (default); proxy modes are not in this version\n"
+        "  -m, --mode MODE          origin (default), reverse-proxy or forward-proxy\n"
+        "      --origin-listen ADDR the embedded origin of the proxy modes (default\n"
+        "                           127.0.0.1:8081; the proxy under test forwards to it)\n"
         "  -k, --filter GLOB        run the cases whose id matches (repeatable)\n"
         "      --list               print the cases and exit\n"
         "  -j, --jobs N             cases in parallel (default 16)\n"
@@ -245,11 +247,11 @@ int cli_parse(int argc, char **argv, options *o)
         if (one_option(ch, optarg, o))
             return -1;
     }
-    if (strcmp(o->mode, "origin") != 0) {
-        if (!strcmp(o->mode, "reverse-proxy") || !strcmp(o->mode, "forward-proxy"))
-            return usage_error("mode '%s' is not available in this version yet", o->mode);
+    if (strcmp(o->mode, "origin") && strcmp(o->mode, "reverse-proxy") &&
+        strcmp(o->mode, "forward-proxy"))
         return usage_error("unknown mode '%s' (origin, reverse-proxy, forward-proxy)", o->mode);
-    }
+    if (o->origin_listen && strcmp(o->mode, "origin") == 0)
+        return usage_error("%s", "--origin-listen goes with --mode reverse-proxy or forward-proxy");
     if (optind < argc)
         o->url = argv[optind++];
     if (optind < argc)

@@ -16,6 +16,7 @@
 #include "case.h"
 #include "cli.h"
 #include "conn.h"
+#include "origin.h"
 #include "report.h"
 #include "sched.h"
 #include "util.h"
@@ -82,9 +83,16 @@ static char *find_cases_dir(const char *given)
     return xstrdup("cases");
 }
 
+static unsigned mode_bit(const char *mode)
+{
+    return strcmp(mode, "reverse-proxy") == 0   ? MODE_REVERSE_PROXY
+           : strcmp(mode, "forward-proxy") == 0 ? MODE_FORWARD_PROXY
+                                                : MODE_ORIGIN;
+}
+
 static bool selected(const case_def *c, const options *o)
 {
-    if (!(c->modes & MODE_ORIGIN))
+    if (!(c->modes & mode_bit(o->mode)))
         return false;
     if (!o->nfilters)
         return true;
@@ -150,7 +158,11 @@ static void build_vars(run_ctx *ctx, const target *t, const options *o)
     snprintf(port, sizeof port, "%d", t->port);
     add_var(ctx, "host", t->host);
     add_var(ctx, "port", port);
-    add_var(ctx, "authority", t->authority);
+    /* Through a forward proxy the request names the embedded origin, so Host does too. */
+    add_var(ctx, "authority", ctx->mode == MODE_FORWARD_PROXY ? origin_authority(ctx->org)
+                                                              : t->authority);
+    if (ctx->org)
+        add_var(ctx, "origin_authority", origin_authority(ctx->org));
     add_var(ctx, "path", t->path);
     char *d = fmt_duration(o->timeout_ns);
     add_var(ctx, "timeout", d);
@@ -277,8 +289,17 @@ static int run(const options *o, const case_def *const *sel, size_t nsel, const 
     ctx.copts = (conn_opts){.insecure = o->insecure, .cacert = o->cacert,
                             .max_rx = (size_t)o->max_bytes};
     ctx.limits = (wire_limits){(size_t)o->max_head, 100, (size_t)o->max_interim};
-    build_vars(&ctx, &t, o);
+    ctx.mode = mode_bit(o->mode);
     int status = EXIT_USAGE;
+    if (ctx.mode != MODE_ORIGIN) {
+        const char *listen = o->origin_listen ? o->origin_listen : "127.0.0.1:8081";
+        if (origin_start(&ctx.org, listen, (size_t)o->max_bytes, err, sizeof err)) {
+            fprintf(stderr, "h1xx: %s\n", err);
+            goto out;
+        }
+        fprintf(stderr, "h1xx: embedded origin listening on %s\n", origin_authority(ctx.org));
+    }
+    build_vars(&ctx, &t, o);
     if ((junit && check_report_path(junit)) || (json && check_report_path(json)))
         goto out;
     status = EXIT_UNREACHABLE;
@@ -304,6 +325,7 @@ static int run(const options *o, const case_def *const *sel, size_t nsel, const 
     status = wrc ? EXIT_USAGE : exit_status(&rr, o->strict);
     result_free(&rr);
 out:
+    origin_stop(ctx.org);
     free(junit);
     free(json);
     free_vars(&ctx);

@@ -2,6 +2,7 @@
 #include "ws.h"
 
 #include <fcntl.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/random.h>
 #include <unistd.h>
@@ -119,25 +120,40 @@ void ws_random_key(char out[25])
 
 /* ---- frames -------------------------------------------------------------------------------- */
 
+static void frame(buf_t *out, int opcode, const void *payload, size_t len, bool masked);
+
 void ws_frame_client(buf_t *out, int opcode, const void *payload, size_t len)
 {
+    frame(out, opcode, payload, len, true);
+}
+
+void ws_frame_server(buf_t *out, int opcode, const void *payload, size_t len)
+{
+    frame(out, opcode, payload, len, false);
+}
+
+static void frame(buf_t *out, int opcode, const void *payload, size_t len, bool masked)
+{
+    uint8_t mbit = masked ? 0x80 : 0;
     uint8_t h[14];
     size_t n = 0;
     h[n++] = (uint8_t)(0x80 | (opcode & 0x0f));
     if (len < 126) {
-        h[n++] = (uint8_t)(0x80 | len);
+        h[n++] = (uint8_t)(mbit | len);
     } else if (len <= 0xffff) {
-        h[n++] = 0x80 | 126;
+        h[n++] = mbit | 126;
         h[n++] = (uint8_t)(len >> 8), h[n++] = (uint8_t)len;
     } else {
-        h[n++] = 0x80 | 127;
+        h[n++] = mbit | 127;
         for (int i = 7; i >= 0; i--)
             h[n++] = (uint8_t)((uint64_t)len >> (8 * i));
     }
-    uint8_t mask[4];
-    random_bytes(mask, 4);
-    memcpy(h + n, mask, 4);
-    n += 4;
+    uint8_t mask[4] = {0, 0, 0, 0};
+    if (masked) {
+        random_bytes(mask, 4);
+        memcpy(h + n, mask, 4);
+        n += 4;
+    }
     buf_append(out, h, n);
     const uint8_t *p = payload;
     for (size_t i = 0; i < len; i++) {

@@ -21,6 +21,8 @@ enum { WS_CONT = 0, WS_TEXT = 1, WS_BINARY = 2, WS_CLOSE = 8, WS_PING = 9, WS_PO
 
 /* Appends one final, masked client frame (random mask) to out. */
 void ws_frame_client(buf_t *out, int opcode, const void *payload, size_t len);
+/* Appends one final, unmasked server frame to out (the embedded origin's side). */
+void ws_frame_server(buf_t *out, int opcode, const void *payload, size_t len);
 
 typedef struct ws_frame {
     int fin, opcode, masked;

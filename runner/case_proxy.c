@@ -1,0 +1,416 @@
+/* case_proxy: the embedded origin's side of a proxy case. The case's token puts its requests in
+ * its hands (see origin.h); "<" lines are what the origin writes, timestamped so that each
+ * interim response's forwarding delay (origin wrote at t0, client read at t1) is exact. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "case_int.h"
+#include "origin.h"
+#include "util.h"
+#include "ws.h"
+
+#define ORIGIN_WS_MAX (1024 * 1024)
+
+static unsigned long token_counter;
+
+/* ---- the case's token and variables ---------------------------------------------------------- */
+
+void proxy_case_start(runner *R)
+{
+    char key[25];
+    ws_random_key(key); /* 16 random bytes: take a few as the nonce */
+    unsigned long n = __atomic_add_fetch(&token_counter, 1, __ATOMIC_RELAXED);
+    snprintf(R->token, sizeof R->token, "c%lu-", n);
+    for (size_t i = 0, k = strlen(R->token); i < 24 && k < 20; i++)
+        if ((key[i] >= 'a' && key[i] <= 'z') || (key[i] >= '0' && key[i] <= '9'))
+            R->token[k++] = key[i], R->token[k] = '\0';
+    const char *path = R->ctx->tgt->path;
+    size_t plen = strlen(path);
+    while (plen && path[plen - 1] == '/')
+        plen--;
+    if (R->ctx->mode == MODE_FORWARD_PROXY) /* absolute-form, to the embedded origin */
+        R->base = xasprintf("http://%s/h1xx/%s", origin_authority(R->ctx->org), R->token);
+    else
+        R->base = xasprintf("%.*s/h1xx/%s", (int)plen, path, R->token);
+    R->locals[R->nlocals++] = (var){"base", R->base};
+    R->locals[R->nlocals++] = (var){"token", R->token};
+    origin_register(R->ctx->org, R->token);
+}
+
+void proxy_case_end(runner *R)
+{
+    if (R->oc) {
+        result_tx(R->r, TX_CLOSE, R->oc->id, runner_rel(R, clock_ns()), NULL, 0);
+        origin_release(R->ctx->org, R->oc, false);
+        R->oc = NULL;
+    }
+    origin_unregister(R->ctx->org, R->token);
+    free(R->base);
+    R->base = NULL;
+}
+
+const wire_msg *proxy_request(const runner *R, const char **stream)
+{
+    if (!R->oc)
+        return NULL;
+    *stream = R->oc->rx.data;
+    return &R->oc->req;
+}
+
+static origin_conn *need_oc(runner *R, const char *what)
+{
+    if (!R->oc)
+        runner_end(R, VERDICT_ERROR, "%s: the origin holds no request (origin accept first)", what);
+    return R->oc;
+}
+
+/* Records the bytes the origin read from `from` on, chunk by chunk with their arrival times. */
+static void record_origin_reads(runner *R, origin_conn *oc, size_t from)
+{
+    for (size_t i = 0; i < oc->nchunks; i++) {
+        size_t start = i ? oc->chunks[i - 1].end : 0, end = oc->chunks[i].end;
+        if (end <= from)
+            continue;
+        if (start < from)
+            start = from;
+        result_tx(R->r, TX_RECV, oc->id, runner_rel(R, oc->chunks[i].t), oc->rx.data + start,
+                  end - start);
+    }
+}
+
+/* ---- writing ------------------------------------------------------------------------------- */
+
+/* Notes every status line at a message start in what the origin wrote. */
+static void note_statuses(runner *R, const char *p, size_t n, int64_t t, int conn_id)
+{
+    for (size_t i = 0; i + 12 <= n; i++) {
+        bool at_start = i == 0 || (i >= 4 && memcmp(p + i - 4, "\r\n\r\n", 4) == 0);
+        if (!at_start || memcmp(p + i, "HTTP/1.", 7) != 0 || p[i + 8] != ' ')
+            continue;
+        int code = (p[i + 9] - '0') * 100 + (p[i + 10] - '0') * 10 + (p[i + 11] - '0');
+        if (code < 100 || code > 999)
+            continue;
+        if (code >= 200)
+            R->oc_final_sent = true;
+        if (R->nosent < sizeof R->osent / sizeof *R->osent)
+            R->osent[R->nosent].status = code, R->osent[R->nosent].t = t,
+            R->osent[R->nosent++].conn = conn_id;
+    }
+}
+
+void step_origin_send(runner *R, const step *st)
+{
+    origin_conn *oc = need_oc(R, "'<'");
+    if (!oc)
+        return;
+    buf_t out;
+    buf_init(&out, 0);
+    runner_build(R, st, &out, NULL);
+    int64_t want = clock_ns() + runner_duration(R, NULL, "${timeout}");
+    int rc = origin_write(oc, out.data, out.len, runner_bounded(R, want));
+    int64_t t = clock_ns();
+    result_tx(R->r, TX_SENT, oc->id, runner_rel(R, t), out.data, rc ? 0 : out.len);
+    if (rc == 0)
+        note_statuses(R, out.data, out.len, t, oc->id);
+    else
+        result_tx(R->r, TX_NOTE, oc->id, runner_rel(R, t), "origin write failed: the proxy "
+                  "closed its upstream connection", 52);
+    buf_free(&out);
+}
+
+/* ---- accepting and reading ----------------------------------------------------------------- */
+
+static bool client_final(void *arg)
+{
+    runner *R = arg;
+    return R->cur >= 0 && stream_peek_final(R, &R->conns[R->cur]);
+}
+
+static bool step_names(const step *st, alt_kind k)
+{
+    for (int i = 0; i < st->nalts; i++)
+        if (st->alts[i].kind == k)
+            return true;
+    return false;
+}
+
+/* What the proxy's request looks like from the origin, for the report. */
+static void note_request(runner *R, origin_conn *oc)
+{
+    result_note(R->r, "the origin received %s %s %s on connection %d", oc->method, oc->target,
+                oc->version, oc->id);
+}
+
+/* What the client got from the proxy while the origin waited (e.g. the proxy's own 100). */
+static char *client_meanwhile(runner *R)
+{
+    if (R->cur < 0 || !R->conns[R->cur].npeeked)
+        return xstrdup("");
+    const cconn *cc = &R->conns[R->cur];
+    buf_t b;
+    buf_init(&b, 256);
+    buf_printf(&b, " (meanwhile the client got");
+    for (size_t i = 0; i < cc->npeeked && i < 8; i++)
+        buf_printf(&b, "%s %s %d", i ? "," : "", cc->peeked[i].interim ? "interim" : "final",
+                   cc->peeked[i].status);
+    buf_printf(&b, " from the proxy)");
+    return buf_steal(&b);
+}
+
+void step_origin_accept(runner *R, const step *st)
+{
+    int64_t ns = runner_duration(R, st->within, "${timeout}");
+    if (R->stop)
+        return;
+    if (R->oc) { /* the previous exchange is over: the proxy may reuse the connection */
+        origin_release(R->ctx->org, R->oc, R->oc_final_sent && R->oc->pos <= R->oc->rx.len);
+        R->oc = NULL;
+    }
+    R->oc_final_sent = false;
+    int64_t want = clock_ns() + ns;
+    origin_conn *oc = NULL;
+    bool final_alt = step_names(st, ALT_FINAL);
+    int rc = origin_wait(R->ctx->org, R->token, runner_bounded(R, want), &oc,
+                         final_alt ? client_final : NULL, R);
+    if (rc == 1) {
+        R->oc = oc;
+        R->o_ws_pos = 0;
+        record_origin_reads(R, oc, oc->req.start);
+        oc->pos = oc->body_start;
+        note_request(R, oc);
+        run_actions_for(R, st, ALT_REQUEST);
+    } else if (rc == 2) {
+        wire_msg *m = xmalloc(sizeof *m);
+        cconn *cc = &R->conns[R->cur];
+        if (stream_take_final(cc, m)) {
+            runner_remember(R, st, m, cc->id);
+            run_actions_for(R, st, ALT_FINAL);
+        }
+        free(m);
+    } else if (rc == -1) {
+        runner_end(R, VERDICT_NOTRUN, "interrupted");
+    } else if (!runner_cut(R, want)) {
+        char *meanwhile = client_meanwhile(R);
+        runner_fail(R, true, runner_require(R, st->require),
+                    "expected the request at the origin%s within %lldms, got nothing%s",
+                    final_alt ? " (or a final response at the client)" : "",
+                    (long long)(ns / 1000000), meanwhile);
+        free(meanwhile);
+        R->stop = true;
+    }
+}
+
+/* Where the request's content ends, from its framing: -2 not yet known (chunked, incomplete). */
+static long body_end(const origin_conn *oc)
+{
+    const char *s = oc->rx.data;
+    const wire_field *te = wire_find(&oc->req, s, "Transfer-Encoding", NULL);
+    if (te && list_has_token(s + te->value_off, te->value_len, "chunked")) {
+        size_t i = oc->body_start;
+        for (;;) { /* chunk-size [ext] CRLF data CRLF ... 0 CRLF [trailers] CRLF */
+            const char *nl = memchr(s + i, '\n', oc->rx.len - i);
+            if (!nl)
+                return -2;
+            unsigned long size = strtoul(s + i, NULL, 16);
+            i = (size_t)(nl - s) + 1;
+            if (size == 0) {
+                for (;;) {
+                    const char *e = memchr(s + i, '\n', oc->rx.len - i);
+                    if (!e)
+                        return -2;
+                    size_t len = (size_t)(e - (s + i));
+                    i = (size_t)(e - s) + 1;
+                    if (len == 0 || (len == 1 && s[i - 2] == '\r'))
+                        return (long)i;
+                }
+            }
+            if (oc->rx.len - i < size + 2)
+                return -2;
+            i += size + 2;
+        }
+    }
+    const wire_field *cl = wire_find(&oc->req, s, "Content-Length", NULL);
+    long n = cl ? strtol(s + cl->value_off, NULL, 10) : 0;
+    return (long)oc->body_start + (n > 0 ? n : 0);
+}
+
+void step_origin_read(runner *R, const step *st)
+{
+    origin_conn *oc = need_oc(R, "origin read");
+    int64_t ns = runner_duration(R, st->within, "${timeout}");
+    if (!oc || R->stop)
+        return;
+    int64_t want = clock_ns() + ns;
+    size_t recorded = oc->rx.len;
+    long end;
+    while ((end = body_end(oc)) < 0 || (size_t)end > oc->rx.len) {
+        int64_t t;
+        size_t n;
+        int rc = origin_read(oc, runner_bounded(R, want), &t, &n);
+        if (rc == 1)
+            continue;
+        if (rc == -2) {
+            runner_end(R, VERDICT_NOTRUN, "interrupted");
+        } else if (rc == 0 && runner_cut(R, want)) {
+            /* the case or run deadline ended it */
+        } else {
+            runner_fail(R, true, runner_require(R, st->require),
+                        "expected the request's content at the origin within %lldms, got %zu "
+                        "bytes%s", (long long)(ns / 1000000), oc->rx.len - oc->body_start,
+                        rc < 0 ? " and then the proxy closed the connection" : "");
+            R->stop = true;
+        }
+        break;
+    }
+    record_origin_reads(R, oc, recorded);
+    if (end >= 0 && (size_t)end <= oc->rx.len)
+        oc->pos = (size_t)end;
+}
+
+void step_origin_close(runner *R)
+{
+    if (!R->oc)
+        return;
+    result_tx(R->r, TX_CLOSE, R->oc->id, runner_rel(R, clock_ns()), NULL, 0);
+    origin_release(R->ctx->org, R->oc, false);
+    R->oc = NULL;
+}
+
+/* ---- WebSocket on the origin's side -------------------------------------------------------- */
+
+void origin_ws_send(runner *R, const step *st)
+{
+    origin_conn *oc = need_oc(R, "origin ws-send");
+    if (!oc)
+        return;
+    size_t n = 0;
+    char *text = st->arg ? runner_expand(R, st->arg, &n) : xstrdup("");
+    buf_t frame;
+    buf_init(&frame, 0);
+    if (st->opcode == WS_CLOSE && n) {
+        long code = strtol(text, NULL, 10);
+        unsigned char c2[2] = {(unsigned char)(code >> 8), (unsigned char)code};
+        ws_frame_server(&frame, st->opcode, c2, 2);
+    } else {
+        ws_frame_server(&frame, st->opcode, text, n);
+    }
+    int64_t want = clock_ns() + runner_duration(R, NULL, "${timeout}");
+    int rc = origin_write(oc, frame.data, frame.len, runner_bounded(R, want));
+    result_tx(R->r, TX_SENT, oc->id, runner_rel(R, clock_ns()), frame.data, rc ? 0 : frame.len);
+    buf_free(&frame);
+    free(text);
+}
+
+/* The client's frame as the origin got it (masked, as RFC 6455 §5.1 requires of clients). */
+static bool origin_frame_matches(runner *R, const step *st, const uint8_t *p, const ws_frame *f)
+{
+    if (f->opcode != st->opcode)
+        return false;
+    if (!st->arg)
+        return true;
+    size_t n = 0;
+    char *want = runner_expand(R, st->arg, &n);
+    const uint8_t *mask = p + f->payload_off - 4, *pl = p + f->payload_off;
+    bool ok = f->masked && f->payload_len == (st->opcode == WS_CLOSE ? 2 : n);
+    if (ok && st->opcode == WS_CLOSE)
+        ok = (((pl[0] ^ mask[0]) << 8) | (pl[1] ^ mask[1])) == strtol(want, NULL, 10);
+    for (size_t i = 0; ok && st->opcode != WS_CLOSE && i < n; i++)
+        ok = (uint8_t)(pl[i] ^ mask[i % 4]) == (uint8_t)want[i];
+    free(want);
+    return ok;
+}
+
+void origin_ws_expect(runner *R, const step *st)
+{
+    origin_conn *oc = need_oc(R, "origin ws-expect");
+    int64_t ns = runner_duration(R, st->within, "${timeout}");
+    if (!oc || R->stop)
+        return;
+    if (!R->o_ws_pos)
+        R->o_ws_pos = oc->pos;
+    int64_t want = clock_ns() + ns;
+    size_t recorded = oc->rx.len;
+    const char *req = runner_require(R, st->require);
+    for (;;) {
+        ws_frame f;
+        const uint8_t *p = (const uint8_t *)oc->rx.data + R->o_ws_pos;
+        long n = oc->rx.len > R->o_ws_pos
+                     ? ws_frame_parse(p, oc->rx.len - R->o_ws_pos, ORIGIN_WS_MAX, &f) : -2;
+        if (n > 0) {
+            R->o_ws_pos += (size_t)n;
+            if (f.opcode == WS_PING && st->opcode != WS_PING)
+                continue;
+            if (!origin_frame_matches(R, st, p, &f)) {
+                runner_fail(R, true, req, "expected the origin to receive a masked %s frame%s%s, "
+                            "got a %s%s frame of %llu bytes", ws_opcode_name(st->opcode),
+                            st->arg ? " carrying " : "", st->arg ? st->arg : "",
+                            f.masked ? "masked " : "unmasked ", ws_opcode_name(f.opcode),
+                            (unsigned long long)f.payload_len);
+                R->stop = true;
+            }
+            break;
+        }
+        int64_t t;
+        size_t got;
+        int rc = n == -1 ? -3 : origin_read(oc, runner_bounded(R, want), &t, &got);
+        if (rc == 1)
+            continue;
+        if (rc == -2)
+            runner_end(R, VERDICT_NOTRUN, "interrupted");
+        else if (!(rc == 0 && runner_cut(R, want))) {
+            runner_fail(R, true, req, "expected the origin to receive a %s frame within %lldms, "
+                        "got %s", ws_opcode_name(st->opcode), (long long)(ns / 1000000),
+                        rc == -3 ? "a malformed frame" : rc < 0 ? "the connection closed"
+                                                               : "nothing");
+            R->stop = true;
+        }
+        break;
+    }
+    record_origin_reads(R, oc, recorded);
+}
+
+/* ---- forwarding ---------------------------------------------------------------------------- */
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Pairs every status the origin wrote with the next message of that status the client read
+ * (in order), and records each delay: forwarded, held, or dropped is then plain to see. */
+void proxy_forwarding(runner *R)
+{
+    case_result *r = R->r;
+    int64_t *delays = xcalloc(R->nosent + 1, sizeof *delays);
+    size_t nd = 0, dropped = 0, next = 0;
+    for (size_t i = 0; i < R->nosent; i++) {
+        int status = R->osent[i].status;
+        size_t j = next;
+        while (j < r->nmsgs && (r->msgs[j].conn > 100 || r->msgs[j].status != status))
+            j++;
+        int64_t sent = runner_rel(R, R->osent[i].t);
+        if (j == r->nmsgs) {
+            result_note(r, "%d written by the origin at +%.3fms: never reached the client "
+                        "(dropped)", status, (double)sent / 1e6);
+            dropped += status < 200;
+            continue;
+        }
+        int64_t d = r->msgs[j].t_head_ns - sent;
+        result_note(r, "%d written by the origin at +%.3fms, read by the client at +%.3fms: "
+                    "forwarding delay %.3fms", status, (double)sent / 1e6,
+                    (double)r->msgs[j].t_head_ns / 1e6, (double)d / 1e6);
+        if (status < 200)
+            delays[nd++] = d;
+        next = j + 1;
+    }
+    result_metric(r, "fwd-count", (int64_t)nd, false);
+    result_metric(r, "fwd-dropped", (int64_t)dropped, false);
+    if (nd) {
+        qsort(delays, nd, sizeof *delays, cmp_i64);
+        result_metric(r, "fwd-median", delays[nd / 2], true);
+        result_metric(r, "fwd-max", delays[nd - 1], true);
+    }
+    free(delays);
+}
