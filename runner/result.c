@@ -58,6 +58,9 @@ void case_result_free(case_result *c)
     for (size_t i = 0; i < c->nfindings; i++)
         free(c->findings[i].text);
     free(c->findings);
+    for (size_t i = 0; i < c->nowned; i++)
+        free(c->owned[i]);
+    free(c->owned);
     memset(c, 0, sizeof *c);
 }
 
@@ -113,4 +116,11 @@ finding_record *result_finding(case_result *c)
     finding_record *f = &c->findings[c->nfindings++];
     memset(f, 0, sizeof *f);
     return f;
+}
+
+const char *result_own(case_result *c, char *s)
+{
+    grow_array((void **)&c->owned, &c->owned_cap, c->nowned, sizeof *c->owned);
+    c->owned[c->nowned++] = s;
+    return s;
 }

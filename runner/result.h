@@ -91,8 +91,12 @@ typedef struct case_result {
     size_t nnotes;
     finding_record *findings;
     size_t nfindings;
+    /* Strings the case owns that no field frees by itself: finding names and requirement ids
+     * read back from a results.json (see result_own). */
+    char **owned;
+    size_t nowned;
     /* private growth capacities */
-    size_t tx_cap, msgs_cap, notes_cap, findings_cap;
+    size_t tx_cap, msgs_cap, notes_cap, findings_cap, owned_cap;
     size_t tx_bytes;
 } case_result;
 
@@ -106,6 +110,7 @@ typedef struct run_result {
     bool interrupted;    /* SIGINT/SIGTERM */
     bool deadline_hit;   /* --deadline reached */
     bool strict;
+    int shard_i, shard_n; /* --shard I/N of this run, 0/0 when it ran every selected case */
     case_result *cases;
     size_t ncases;
     size_t counts[VERDICT_COUNT];
@@ -123,5 +128,8 @@ void result_tx(case_result *c, tx_kind k, int conn, int64_t t_ns, const void *da
 void result_note(case_result *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 msg_record *result_msg(case_result *c);
 finding_record *result_finding(case_result *c);
+/* Hands s (malloc'd) to c, which frees it with the case; returns s. For fields documented as
+ * static storage when the result is rebuilt from a file. */
+const char *result_own(case_result *c, char *s);
 
 #endif
