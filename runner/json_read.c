@@ -344,7 +344,7 @@ static int member(parser *ps, json_value *v, size_t *cap, size_t *kcap)
         buf_free(&k);
         return -1;
     }
-    if (memchr(k.data, '\0', k.len)) {
+    if (k.len && memchr(k.data, '\0', k.len)) {
         buf_free(&k);
         return fail(ps, "key holds a NUL character");
     }

@@ -217,7 +217,8 @@ static void build(timeline *tl, const case_result *c)
         lane_received(tl, conns[i]);
     }
     for (size_t i = 0; i < tl->nlanes; i++)
-        qsort(tl->lanes[i].marks, tl->lanes[i].n, sizeof(tl_mark), cmp_mark);
+        if (tl->lanes[i].n > 1)
+            qsort(tl->lanes[i].marks, tl->lanes[i].n, sizeof(tl_mark), cmp_mark);
     span_of(tl);
 }
 
