@@ -434,14 +434,15 @@ static void draw_message(buf_t *out, const timeline *tl, const tl_mark *m, int64
         px(out, x);
         REPORT_PUT(out, "\" cy=\"");
         px(out, b);
-        REPORT_PUT(out, "\" r=\"5.5\"/>");
+        REPORT_PUT(out, "\" r=\"4.5\"/>");
         return;
     }
+    /* larger than an interim dot, so that one drawn over it (same chunk) leaves its tips seen */
     buf_printf(out, "<path class=\"%s\" d=\"M", final_class(m->msg->status));
     px(out, x);
     REPORT_PUT(out, ",");
-    px(out, b - 70);
-    REPORT_PUT(out, " l7,7 l-7,7 l-7,-7 z\"/>");
+    px(out, b - 90);
+    REPORT_PUT(out, " l9,9 l-9,9 l-9,-9 z\"/>");
 }
 
 static void draw_mark(buf_t *out, const timeline *tl, const tl_mark *m, int64_t b)

@@ -1,7 +1,8 @@
 /* Unit tests of the HTML report (runner/report_html.c) and its timelines
  * (runner/report_timeline.c): a run whose every string tries to break out of the markup, the
  * transcript cap, a 102 series drawn as a rhythm, the caps on marks and connections, duration
- * labels, an empty run, and unwritable paths. suite/html_test.py checks the page in a browser. */
+ * labels, an empty run, and unwritable paths; and the JUnit testcase properties that
+ * --junit-file-line adds. suite/html_test.py checks the page in a browser. */
 #include <CUnit/CUnit.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -320,6 +321,38 @@ static void test_empty_and_unwritable(void)
     free(dir);
 }
 
+/* Not HTML, but the other reporter option this work added: --junit-file-line puts the case's
+ * requirement ids, level and RFC section in testcase properties, escaped like any attribute. */
+static void test_junit_properties(void)
+{
+    run_result r;
+    evil_run(&r);
+    char *dir = tu_tmpdir(), err[256] = "";
+    CU_ASSERT_PTR_NOT_NULL_FATAL(dir);
+    char *path = xasprintf("%s/j.xml", dir);
+    report_opts o = {.junit_file_line = true};
+    CU_ASSERT_EQUAL(report_junit_write(&r, path, &o, err, sizeof err), 0);
+    size_t len = 0;
+    char *doc = tu_slurp(path, &len);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+    CU_ASSERT_EQUAL(tu_count(doc, "<property name=\"h1xx.require\" value=\"EXP-1 &lt;b&gt;x&lt;/b&gt;"
+                                  "\"/>"), r.ncases);
+    CU_ASSERT_EQUAL(tu_count(doc, "<property name=\"h1xx.level\""), r.ncases);
+    CU_ASSERT_EQUAL(tu_count(doc, "<property name=\"h1xx.failed_require\""), r.ncases);
+    CU_ASSERT_EQUAL(tu_count(doc, "<property name=\"h1xx.rfc\" value=\"&lt;script&gt;"), r.ncases);
+    free(doc);
+    o.junit_file_line = false;
+    CU_ASSERT_EQUAL(report_junit_write(&r, path, &o, err, sizeof err), 0);
+    doc = tu_slurp(path, &len);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+    CU_ASSERT_EQUAL(tu_count(doc, "h1xx.require"), 0); /* the default stays XSD-valid */
+    free(doc);
+    free(path);
+    tu_rmtree(dir);
+    free(dir);
+    result_free(&r);
+}
+
 void register_html_tests(void)
 {
     CU_pSuite s = CU_add_suite("html", NULL, NULL);
@@ -331,4 +364,5 @@ void register_html_tests(void)
     CU_add_test(s, "timeline: caps on marks, labels, connections", test_timeline_caps);
     CU_add_test(s, "timeline: duration labels", test_durations);
     CU_add_test(s, "empty run, unwritable paths", test_empty_and_unwritable);
+    CU_add_test(s, "JUnit testcase properties with --junit-file-line", test_junit_properties);
 }
