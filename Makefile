@@ -1,7 +1,8 @@
 # h1xx: HTTP/1.1 interim-response conformance suite.
 # make            build ./h1xx
 # make demo       run every case against the bundled reference origin
-# make test       unit tests (CUnit) and self-tests against the fixtures
+# make test       unit tests (CUnit), the HTML report in a browser, packaging, and the
+#                 self-tests against the fixtures
 # make asan       the same tests with AddressSanitizer + UndefinedBehaviorSanitizer
 # make install    PREFIX=/usr/local (and DESTDIR=): bin/h1xx, share/h1xx/cases, share/man/man1/h1xx.1
 # make test-html  the HTML report in headless chromium (skips when chromium is missing)
@@ -66,7 +67,8 @@ test-html: deps h1xx
 test-packaging: deps h1xx
 	$(PY) suite/packaging_test.py ./h1xx
 
-# Unit tests first, then the conformance self-test, so both summaries are the last lines.
+# Unit tests first, then the browser and packaging tests, the conformance self-test last; each
+# ends with its own "N passed, N failed" line.
 test: deps h1xx $(BUILD)/unit-tests
 	$(BUILD)/unit-tests
 	$(PY) suite/html_test.py ./h1xx
