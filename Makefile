@@ -3,7 +3,7 @@
 # make demo       run every case against the bundled reference origin
 # make test       unit tests (CUnit), the HTML report in a browser, packaging, and the
 #                 self-tests against the fixtures
-# make asan       the same tests with AddressSanitizer + UndefinedBehaviorSanitizer
+# make asan       unit tests and self-tests under AddressSanitizer + UndefinedBehaviorSanitizer
 # make install    PREFIX=/usr/local (and DESTDIR=): bin/h1xx, share/h1xx/cases, share/man/man1/h1xx.1
 # make test-html  the HTML report in headless chromium (skips when chromium is missing)
 
