@@ -1,8 +1,11 @@
 # h1xx: HTTP/1.1 interim-response conformance suite.
 # make            build ./h1xx
 # make demo       run every case against the bundled reference origin
-# make test       unit tests (CUnit) and self-tests against the fixtures
-# make asan       the same tests with AddressSanitizer + UndefinedBehaviorSanitizer
+# make test       unit tests (CUnit), the HTML report in a browser, packaging, and the
+#                 self-tests against the fixtures
+# make asan       unit tests and self-tests under AddressSanitizer + UndefinedBehaviorSanitizer
+# make install    PREFIX=/usr/local (and DESTDIR=): bin/h1xx, share/h1xx/cases, share/man/man1/h1xx.1
+# make test-html  the HTML report in headless chromium (skips when chromium is missing)
 
 CC      ?= gcc
 CFLAGS  ?= -O2 -g
@@ -16,7 +19,14 @@ RUNNER_OBJ := $(RUNNER_SRC:runner/%.c=$(BUILD)/%.o)
 UNIT_SRC   := $(wildcard suite/unit/*.c)
 UNIT_OBJ   := $(UNIT_SRC:suite/unit/%.c=$(BUILD)/unit/%.o)
 
-.PHONY: all deps deps-build demo test unit selftest asan clean
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BINDIR   = $(DESTDIR)$(PREFIX)/bin
+DATADIR  = $(DESTDIR)$(PREFIX)/share/h1xx
+MANDIR   = $(DESTDIR)$(PREFIX)/share/man/man1
+
+.PHONY: all deps deps-build demo test unit selftest asan clean install uninstall test-html \
+        test-packaging
 
 all: deps-build h1xx
 
@@ -50,11 +60,35 @@ unit: deps $(BUILD)/unit-tests
 selftest: deps h1xx
 	$(PY) suite/selftest.py ./h1xx
 
-# Unit tests first, then the conformance self-test, so both summaries are the last lines.
+test-html: deps h1xx
+	$(PY) suite/html_test.py ./h1xx
+
+# Man page against --help, install from a copy of the tree, the CI examples' syntax.
+test-packaging: deps h1xx
+	$(PY) suite/packaging_test.py ./h1xx
+
+# Unit tests first, then the browser and packaging tests, the conformance self-test last; each
+# ends with its own "N passed, N failed" line.
 test: deps h1xx $(BUILD)/unit-tests
 	$(BUILD)/unit-tests
 	$(PY) -m unittest -q fixtures/test_origin.py
+	$(PY) suite/html_test.py ./h1xx
+	$(PY) suite/packaging_test.py ./h1xx
 	$(PY) suite/selftest.py ./h1xx
+
+# The binary finds PREFIX/share/h1xx/cases from its own place (PREFIX/bin), so no flag is needed.
+install: all
+	install -d $(BINDIR) $(MANDIR) $(DATADIR)/cases
+	install -m 755 h1xx $(BINDIR)/h1xx
+	install -m 644 h1xx.1 $(MANDIR)/h1xx.1
+	install -m 644 cases/requirements.tsv cases/FORMAT.md $(DATADIR)/cases/
+	for d in cases/*/; do \
+	  install -d $(DATADIR)/$$d && install -m 644 $$d*.case $(DATADIR)/$$d || exit 1; \
+	done
+
+uninstall:
+	rm -f $(BINDIR)/h1xx $(MANDIR)/h1xx.1
+	rm -rf $(DATADIR)
 
 asan:
 	$(MAKE) BUILD=build-asan CC=gcc \

@@ -996,6 +996,11 @@ static int check_placement(const case_def *c, const char *path)
     return rc;
 }
 
+static int cmp_case_id(const void *a, const void *b)
+{
+    return strcmp(((const case_def *)a)->id, ((const case_def *)b)->id);
+}
+
 int case_load_dir(const char *dir, const req_catalog *cat, case_def **out, size_t *n)
 {
     size_t nareas = 0, cap = 0;
@@ -1029,6 +1034,8 @@ int case_load_dir(const char *dir, const req_catalog *cat, case_def **out, size_
         free(areas[a]);
     }
     free(areas);
+    if (*n > 1) /* file names sort differently ("a-b.case" before "a.case") */
+        qsort(*out, *n, sizeof **out, cmp_case_id);
     return rc;
 }
 

@@ -13,6 +13,7 @@ void cli_usage(FILE *out)
     fputs(
         "usage: h1xx [options] URL\n"
         "       h1xx --list [options]\n"
+        "       h1xx merge [options] OUT.json IN.json...   (see h1xx merge --help)\n"
         "Tests how an HTTP/1.1 server handles interim (1xx) responses.\n"
         "URL: http://host[:port][/path], https://..., unix:/socket/path[:/path]\n"
         "\n"
@@ -34,9 +35,12 @@ void cli_usage(FILE *out)
         "      --report-dir DIR     where reports go (default reports)\n"
         "      --junit FILE         JUnit XML report (default DIR/junit.xml)\n"
         "      --json FILE          JSON report (default DIR/results.json)\n"
-        "      --no-reports         write no report files but those named by --junit/--json\n"
-        "      --junit-file-line    add file and line to JUnit test cases (not XSD-valid)\n"
-        "      --cases DIR          the cases folder (default: found next to h1xx)\n"
+        "      --html FILE          HTML report (default DIR/report.html)\n"
+        "      --no-reports         write no report files but those named by --junit/--json/--html\n"
+        "      --junit-file-line    add file, line and properties to JUnit test cases\n"
+        "                           (for GitLab, GitHub annotations; not XSD-valid)\n"
+        "      --cases DIR          the cases folder (default: $H1XX_CASES, else the\n"
+        "                           installed one, found next to h1xx)\n"
         "      --shard I/N          run the I-th of N slices of the cases\n"
         "      --repeat N           run each selected case N times, concurrently (load)\n"
         "      --insecure           do not verify TLS certificates\n"
@@ -56,7 +60,7 @@ enum {
     O_LIST = 256, O_STRICT, O_SET, O_TIMEOUT, O_LONG, O_QUIET, O_CASE_DEADLINE, O_DEADLINE,
     O_LINGER, O_JUNIT, O_JSON, O_REPORT_DIR, O_NO_REPORTS, O_FILE_LINE, O_CASES, O_INSECURE,
     O_CACERT, O_MAX_HEAD, O_MAX_INTERIM, O_MAX_BYTES, O_COLOR, O_VERSION, O_HELP, O_ORIGIN,
-    O_SHARD, O_REPEAT,
+    O_SHARD, O_REPEAT, O_HTML,
 };
 
 static const struct option longopts[] = {
@@ -76,6 +80,7 @@ static const struct option longopts[] = {
     {"linger", required_argument, 0, O_LINGER},
     {"junit", required_argument, 0, O_JUNIT},
     {"json", required_argument, 0, O_JSON},
+    {"html", required_argument, 0, O_HTML},
     {"report-dir", required_argument, 0, O_REPORT_DIR},
     {"no-reports", no_argument, 0, O_NO_REPORTS},
     {"junit-file-line", no_argument, 0, O_FILE_LINE},
@@ -208,6 +213,7 @@ static int one_option(int ch, const char *arg, options *o)
     case O_LINGER: return duration_arg(arg, &o->linger_ns);
     case O_JUNIT: o->junit = arg; return 0;
     case O_JSON: o->json = arg; return 0;
+    case O_HTML: o->html = arg; return 0;
     case O_REPORT_DIR: o->report_dir = arg; return 0;
     case O_NO_REPORTS: o->no_reports = true; return 0;
     case O_FILE_LINE: o->junit_file_line = true; return 0;

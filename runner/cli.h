@@ -25,7 +25,7 @@ typedef struct options {
     const char **headers;
     size_t nheaders;
     int64_t timeout_ns, long_ns, quiet_ns, case_deadline_ns, deadline_ns, linger_ns;
-    const char *junit, *json, *report_dir;
+    const char *junit, *json, *html, *report_dir;
     bool no_reports;
     bool junit_file_line;
     const char *cases_dir;

@@ -1,5 +1,5 @@
 /* main: h1xx's entry point. Loads the cases, checks the target answers, runs the cases on the
- * scheduler, and writes the reports. Exit statuses are in cli.h. */
+ * scheduler, and writes the reports. "h1xx merge ..." is merge.c's. Exit statuses are in cli.h. */
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +17,7 @@
 #include "cli.h"
 #include "conn.h"
 #include "origin.h"
+#include "merge.h"
 #include "report.h"
 #include "sched.h"
 #include "util.h"
@@ -102,8 +103,10 @@ static bool selected(const case_def *c, const options *o)
     return false;
 }
 
-/* Selected cases in id order; with --shard I/N every N-th of them from the I-th. */
-static const case_def **select_cases(case_def *all, size_t n, const options *o, size_t *out_n)
+/* Selected cases in id order; with --shard I/N every N-th of them from the I-th. *matched is
+ * the number the filters selected before sharding. */
+static const case_def **select_cases(case_def *all, size_t n, const options *o, size_t *out_n,
+                                     size_t *matched)
 {
     const case_def **sel = xcalloc(n ? n : 1, sizeof *sel);
     size_t k = 0, seen = 0;
@@ -124,6 +127,7 @@ static const case_def **select_cases(case_def *all, size_t n, const options *o, 
         k *= (size_t)o->repeat;
     }
     *out_n = k;
+    *matched = o->shard_n ? seen : k;
     return sel;
 }
 
@@ -211,7 +215,7 @@ static int check_report_path(const char *path)
 }
 
 static int write_reports(const run_result *rr, const char *junit, const char *json,
-                         const options *o)
+                         const char *html, const options *o)
 {
     report_opts ro = {.junit_file_line = o->junit_file_line, .strict = o->strict};
     char err[512];
@@ -221,6 +225,10 @@ static int write_reports(const run_result *rr, const char *junit, const char *js
         rc = -1;
     }
     if (json && report_json_write(rr, json, &ro, err, sizeof err)) {
+        fprintf(stderr, "h1xx: %s\n", err);
+        rc = -1;
+    }
+    if (html && report_html_write(rr, html, &ro, err, sizeof err)) {
         fprintf(stderr, "h1xx: %s\n", err);
         rc = -1;
     }
@@ -267,6 +275,8 @@ static void fill_run(run_result *rr, const options *o, const char *url)
     rr->hostname = xstrdup(host);
     rr->started_wall = time(NULL);
     rr->strict = o->strict;
+    rr->shard_i = o->shard_i;
+    rr->shard_n = o->shard_n;
 }
 
 static int run(const options *o, const case_def *const *sel, size_t nsel, const req_catalog *cat)
@@ -278,11 +288,14 @@ static int run(const options *o, const case_def *const *sel, size_t nsel, const 
         target_free(&t);
         return EXIT_USAGE;
     }
-    /* --no-reports drops the default files; a file named with --junit or --json is written. */
+    /* --no-reports drops the default files; a file named with --junit, --json or --html is
+     * written. */
     char *junit = o->junit ? xstrdup(o->junit)
                   : o->no_reports ? NULL : xasprintf("%s/junit.xml", o->report_dir);
     char *json = o->json ? xstrdup(o->json)
                  : o->no_reports ? NULL : xasprintf("%s/results.json", o->report_dir);
+    char *html = o->html ? xstrdup(o->html)
+                 : o->no_reports ? NULL : xasprintf("%s/report.html", o->report_dir);
     run_ctx ctx = {.tgt = &t, .cat = cat, .headers = (char **)o->headers,
                    .nheaders = o->nheaders, .case_deadline_ns = o->case_deadline_ns,
                    .linger_ns = o->linger_ns};
@@ -300,7 +313,8 @@ static int run(const options *o, const case_def *const *sel, size_t nsel, const 
         fprintf(stderr, "h1xx: embedded origin listening on %s\n", origin_authority(ctx.org));
     }
     build_vars(&ctx, &t, o);
-    if ((junit && check_report_path(junit)) || (json && check_report_path(json)))
+    if ((junit && check_report_path(junit)) || (json && check_report_path(json)) ||
+        (html && check_report_path(html)))
         goto out;
     status = EXIT_UNREACHABLE;
     int p = probe(&ctx, o);
@@ -320,7 +334,7 @@ static int run(const options *o, const case_def *const *sel, size_t nsel, const 
     rr.interrupted = conn_interrupted();
     rr.deadline_hit = ctx.run_deadline_ns && clock_ns() >= ctx.run_deadline_ns;
     result_count(&rr);
-    int wrc = write_reports(&rr, junit, json, o);
+    int wrc = write_reports(&rr, junit, json, html, o);
     console_summary(&con, &rr);
     status = wrc ? EXIT_USAGE : exit_status(&rr, o->strict);
     result_free(&rr);
@@ -328,6 +342,7 @@ out:
     origin_stop(ctx.org);
     free(junit);
     free(json);
+    free(html);
     free_vars(&ctx);
     target_free(&t);
     return status;
@@ -335,6 +350,8 @@ out:
 
 int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "merge") == 0)
+        return merge_main(argc - 1, argv + 1);
     options o;
     int rc = cli_parse(argc, argv, &o);
     if (rc) {
@@ -357,13 +374,14 @@ int main(int argc, char **argv)
         fprintf(stderr, "h1xx: the case files above have errors\n");
         goto out;
     }
-    sel = select_cases(all, nall, &o, &nsel);
+    size_t matched = 0;
+    sel = select_cases(all, nall, &o, &nsel, &matched);
     if (o.list) {
         list_cases(sel, nsel);
         status = EXIT_OK;
         goto out;
     }
-    if (nsel == 0) {
+    if (matched == 0) { /* an empty shard of a non-empty selection runs, and reports nothing */
         fprintf(stderr, "h1xx: no case matches the filters\n");
         goto out;
     }

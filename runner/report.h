@@ -1,4 +1,4 @@
-/* report: writers over one run_result. File writers write to "PATH.tmp.PID" in the same
+/* report: writers over one run_result (console, JUnit XML, JSON, HTML). File writers write to "PATH.tmp.PID" in the same
  * directory and rename it over PATH, so a crash or an interrupt never leaves half a report.
  * They return 0, or -1 with a one-line reason in err (errsz bytes). */
 #ifndef H1XX_REPORT_H
@@ -17,6 +17,9 @@ typedef struct report_opts {
 int report_junit_write(const run_result *r, const char *path, const report_opts *o, char *err,
                        size_t errsz);
 int report_json_write(const run_result *r, const char *path, const report_opts *o, char *err,
+                      size_t errsz);
+/* The self-contained HTML report: summary, filters, cases with timelines and transcripts. */
+int report_html_write(const run_result *r, const char *path, const report_opts *o, char *err,
                       size_t errsz);
 
 /* JSON string escaping and XML text escaping are exposed for the tests. They append to buf

@@ -1,14 +1,19 @@
 /* report_json: the machine-readable report the self-tests read. Its shape is a contract:
  *
- *   {"h1xx", "target", "mode", "started", "duration_s", "interrupted", "deadline_hit", "strict",
+ *   {"h1xx", "target", "mode", "started", "hostname", "duration_s", "interrupted",
+ *    "deadline_hit", "strict", "shard" ("I/N" or null),
  *    "summary": {"pass","warn","fail","skip","error","not-run","total"},
  *    "cases": [{"id","area","title","file","line","require":[...],"rfc","level","verdict",
  *               "message","failed_require","start_s","duration_s","messages":[...],
  *               "findings":[...],"notes":[...],"transcript":[...],"transcript_truncated"}]}
+ *   messages: {"conn","status","interim","t_first_s","t_head_s","t_end_s","head","head_b64",
+ *              "body_len"}; findings: {"code","name","text","require","verdict","conn","offset"};
+ *   transcript: {"kind","conn","t_s","data","b64"}
  *
  * Times are seconds with six decimals formatted from integer nanoseconds. Strings are valid
  * JSON whatever bytes they came from: invalid UTF-8 is shown as the text "\xHH"; transcript
- * entries also carry their exact bytes in base64 ("b64"). */
+ * entries and message heads also carry their exact bytes in base64 ("b64", "head_b64"), so
+ * runner/result_load.c can rebuild the run from this file (h1xx merge). */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,7 +161,9 @@ static void jmessages(buf_t *b, const case_result *c)
         jf_secs(b, "t_end_s", m->t_end_ns);
         jkey(b, "head");
         jstr_n(b, m->head ? m->head : "", m->head ? m->head_len : 0);
-        buf_printf(b, ",\"body_len\":%" PRIu64 "}", m->body_len);
+        REPORT_PUT(b, ",\"head_b64\":\"");
+        report_base64(b, m->head ? m->head : "", m->head ? m->head_len : 0);
+        buf_printf(b, "\",\"body_len\":%" PRIu64 "}", m->body_len);
     }
     REPORT_PUT(b, "]");
 }
@@ -298,6 +305,8 @@ static void jheader(buf_t *b, const run_result *r, bool strict)
     REPORT_PUT(b, "\"");
     report_utc(b, r->started_wall, true);
     REPORT_PUT(b, "\"");
+    jtop(b, "hostname");
+    jstr(b, r->hostname);
     jtop(b, "duration_s");
     jsecs(b, r->duration_ns);
     jtop(b, "monotonic_start_s");
@@ -308,6 +317,11 @@ static void jheader(buf_t *b, const run_result *r, bool strict)
     jbool(b, r->deadline_hit);
     jtop(b, "strict");
     jbool(b, strict);
+    jtop(b, "shard");
+    if (r->shard_n > 0)
+        buf_printf(b, "\"%d/%d\"", r->shard_i, r->shard_n);
+    else
+        REPORT_PUT(b, "null");
 }
 
 int report_json_write(const run_result *r, const char *path, const report_opts *o, char *err,

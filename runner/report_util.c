@@ -103,6 +103,36 @@ void report_readable_str(buf_t *out, const char *s)
     report_readable_text(out, s, strlen(s));
 }
 
+void report_html_escape(buf_t *out, const char *s, size_t len)
+{
+    buf_t r;
+    buf_init(&r, 0);
+    report_readable_text(&r, s, len);
+    size_t run = 0;
+    for (size_t i = 0; i < r.len; i++) {
+        const char *ref;
+        switch (r.data[i]) {
+        case '&': ref = "&amp;"; break;
+        case '<': ref = "&lt;"; break;
+        case '>': ref = "&gt;"; break;
+        case '"': ref = "&quot;"; break;
+        case '\'': ref = "&#39;"; break;
+        default: continue;
+        }
+        buf_append(out, r.data + run, i - run);
+        buf_append(out, ref, strlen(ref));
+        run = i + 1;
+    }
+    buf_append(out, r.data + run, r.len - run);
+    buf_free(&r);
+}
+
+void report_html_str(buf_t *out, const char *s)
+{
+    s = report_str(s);
+    report_html_escape(out, s, strlen(s));
+}
+
 /* Length of a prefix of s no longer than max that does not end inside a UTF-8 sequence. */
 static size_t char_boundary(const char *s, size_t len, size_t max)
 {
@@ -186,6 +216,55 @@ void report_base64(buf_t *out, const void *data, size_t len)
         q[3] = i + 2 < len ? tab[v & 63] : '=';
         buf_append(out, q, 4);
     }
+}
+
+static int b64_value(unsigned char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    return c == '+' ? 62 : c == '/' ? 63 : -1;
+}
+
+/* Decodes one group of four characters; pad is how many of them are '=' (0 to 2). */
+static int b64_group(const unsigned char *q, size_t pad, buf_t *b)
+{
+    uint32_t v = 0;
+    for (size_t k = 0; k < 4; k++) {
+        int d = k < 4 - pad ? b64_value(q[k]) : 0;
+        if (d < 0 || (k >= 4 - pad && q[k] != '='))
+            return -1;
+        v = v << 6 | (uint32_t)d;
+    }
+    if ((pad == 1 && (v & 0xFF)) || (pad == 2 && (v & 0xFFFF)))
+        return -1; /* bits past the data must be zero */
+    unsigned char o[3] = {(unsigned char)(v >> 16), (unsigned char)(v >> 8), (unsigned char)v};
+    buf_append(b, o, 3 - pad);
+    return 0;
+}
+
+int report_base64_decode(const char *s, size_t len, char **out, size_t *outlen)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    if (len % 4)
+        return -1;
+    buf_t b;
+    buf_init(&b, 0);
+    for (size_t i = 0; i < len; i += 4) {
+        size_t pad = 0;
+        if (i + 4 == len)
+            pad = p[i + 3] == '=' ? (p[i + 2] == '=' ? 2 : 1) : 0;
+        if (b64_group(p + i, pad, &b)) {
+            buf_free(&b);
+            return -1;
+        }
+    }
+    *outlen = b.len;
+    *out = buf_steal(&b);
+    return 0;
 }
 
 /* ---- verdicts ------------------------------------------------------------------------------ */

@@ -38,6 +38,13 @@ void report_readable_text(buf_t *out, const char *s, size_t len);
 /* The same for a NUL-terminated string (NULL reads as ""). */
 void report_readable_str(buf_t *out, const char *s);
 
+/* Appends s readable (as report_readable_text) and escaped for HTML text and attribute values:
+ * & < > " ' become character references. The output is valid UTF-8 without control characters
+ * and can never open or close markup. */
+void report_html_escape(buf_t *out, const char *s, size_t len);
+/* The same for a NUL-terminated string (NULL reads as ""). */
+void report_html_str(buf_t *out, const char *s);
+
 /* Appends s as one line for a summary attribute: like report_readable_text, except that runs of
  * CR/LF/TAB become one space, and the text is cut at about `max` bytes (on a character
  * boundary) with "..." added. */
@@ -54,6 +61,10 @@ void report_ms(buf_t *out, int64_t ns);
 void report_utc(buf_t *out, time_t t, bool zulu);
 /* Appends the standard base64 encoding (with padding) of len bytes. */
 void report_base64(buf_t *out, const void *data, size_t len);
+/* Decodes standard base64 strictly (padded to a multiple of 4, no whitespace, unused bits
+ * zero). Returns 0 and the bytes (malloc'd, NUL-terminated after *outlen; the caller frees),
+ * or -1. */
+int report_base64_decode(const char *s, size_t len, char **out, size_t *outlen);
 
 /* ---- verdicts ------------------------------------------------------------------------------ */
 

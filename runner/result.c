@@ -61,6 +61,9 @@ void case_result_free(case_result *c)
     for (size_t i = 0; i < c->nmetrics; i++)
         free(c->metrics[i].name);
     free(c->metrics);
+    for (size_t i = 0; i < c->nowned; i++)
+        free(c->owned[i]);
+    free(c->owned);
     memset(c, 0, sizeof *c);
 }
 
@@ -136,4 +139,11 @@ const metric_record *result_get_metric(const case_result *c, const char *name)
         if (strcmp(c->metrics[i].name, name) == 0)
             return &c->metrics[i];
     return NULL;
+}
+
+const char *result_own(case_result *c, char *s)
+{
+    grow_array((void **)&c->owned, &c->owned_cap, c->nowned, sizeof *c->owned);
+    c->owned[c->nowned++] = s;
+    return s;
 }

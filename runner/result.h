@@ -100,8 +100,12 @@ typedef struct case_result {
     size_t nfindings;
     metric_record *metrics;
     size_t nmetrics;
+    /* Strings the case owns that no field frees by itself: finding names and requirement ids
+     * read back from a results.json (see result_own). */
+    char **owned;
+    size_t nowned;
     /* private growth capacities */
-    size_t tx_cap, msgs_cap, notes_cap, findings_cap, metrics_cap;
+    size_t tx_cap, msgs_cap, notes_cap, findings_cap, metrics_cap, owned_cap;
     size_t tx_bytes;
 } case_result;
 
@@ -116,6 +120,7 @@ typedef struct run_result {
     bool interrupted;    /* SIGINT/SIGTERM */
     bool deadline_hit;   /* --deadline reached */
     bool strict;
+    int shard_i, shard_n; /* --shard I/N of this run, 0/0 when it ran every selected case */
     case_result *cases;
     size_t ncases;
     size_t counts[VERDICT_COUNT];
@@ -136,5 +141,8 @@ finding_record *result_finding(case_result *c);
 /* Sets (or replaces) a metric. */
 void result_metric(case_result *c, const char *name, int64_t value, bool is_time);
 const metric_record *result_get_metric(const case_result *c, const char *name);
+/* Hands s (malloc'd) to c, which frees it with the case; returns s. For fields documented as
+ * static storage when the result is rebuilt from a file. */
+const char *result_own(case_result *c, char *s);
 
 #endif

@@ -24,14 +24,14 @@ import sys
 
 SYSTEM_PYTHON = "/usr/bin/python3"
 
-TOP_KEYS = ["h1xx", "target", "mode", "started", "duration_s", "interrupted",
-            "deadline_hit", "strict", "summary", "cases"]
+TOP_KEYS = ["h1xx", "target", "mode", "started", "hostname", "duration_s", "interrupted",
+            "deadline_hit", "strict", "shard", "summary", "cases"]
 SUMMARY_KEYS = ["pass", "warn", "fail", "skip", "error", "not-run", "total"]
 CASE_KEYS = ["id", "area", "title", "file", "line", "require", "rfc", "level", "verdict",
              "message", "failed_require", "start_s", "duration_s", "messages", "findings",
              "notes", "transcript", "transcript_truncated"]
 MESSAGE_KEYS = ["conn", "status", "interim", "t_first_s", "t_head_s", "t_end_s", "head",
-                "body_len"]
+                "head_b64", "body_len"]
 FINDING_KEYS = ["code", "name", "text", "require", "verdict", "conn", "offset"]
 TX_KEYS = ["kind", "conn", "t_s", "data", "b64"]
 TYPES = {"MUST", "MUST NOT", "SHOULD", "SHOULD NOT", "MAY", "harness"}

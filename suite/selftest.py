@@ -6,7 +6,8 @@
    citing exactly the violator's requirement, while every other case still passes or skips.
    A case that no violator makes fail is reported as a defect.
 2. End to end: exit statuses, reports (schema-valid JUnit read back by junitparser, JSON),
-   unix/IPv6/TLS targets, bad flags, bad case files, deadlines and interrupts.
+   unix/IPv6/TLS targets, bad flags, bad case files, deadlines and interrupts, shards merged
+   by `h1xx merge`.
 
 Usage: selftest.py ./h1xx [-k SUBSTRING]. The last line is "selftest: N passed, N failed".
 """
@@ -331,6 +332,49 @@ def e2e_real_websocket(workdir):
            "\n    " + "\n    ".join(problems))
 
 
+def e2e_shard_merge(workdir):
+    """Two shards run separately and merged give exactly the cases and verdicts of one
+    unsharded run (against a violator, so that verdicts differ), and valid merged reports."""
+    def verdicts(path):
+        with open(path) as f:
+            return [(c["id"], c["verdict"], c["failed_require"]) for c in json.load(f)["cases"]]
+    paths = {}
+    with harness.start("origin.py", ["--violate", "wait-body"]) as fx:
+        url = f"http://127.0.0.1:{fx.port}/"
+        for name, extra in (("all", []), ("s1", ["--shard", "1/2"]), ("s2", ["--shard", "2/2"]),
+                            ("e1", ["-k", "http10/*", "--shard", "4/4"])):
+            d = os.path.join(workdir, "shard-" + name)
+            rc, out, err = run_h1xx(["--report-dir", d] + FAST + REF_SETS + extra + [url])
+            paths[name] = os.path.join(d, "results.json")
+            if rc not in (0, 1):
+                record(f"shard run {name}", False, f"exit {rc} {err}")
+                return
+    merged = os.path.join(workdir, "merged.json")
+    mx, mh = merged + ".xml", merged + ".html"
+    rc, out, err = run_h1xx(["merge", "--junit", mx, "--html", mh, merged, paths["s2"],
+                             paths["s1"]])
+    want, got = verdicts(paths["all"]), verdicts(merged) if rc in (0, 1) else []
+    s1, s2 = verdicts(paths["s1"]), verdicts(paths["s2"])
+    record("--shard 1/2 + 2/2, merged: exactly the cases and verdicts of one unsharded run",
+           rc == 1 and got == want and len(s1) + len(s2) == len(want) and s1 and s2
+           and any(v[1] == "fail" for v in want) and any(v[1] == "pass" for v in want),
+           f"merge exit {rc} {err}\nunsharded {want}\nmerged {got}")
+    check = subprocess.run([sys.executable, os.path.join(ROOT, "suite", "check_reports.py"),
+                            mx, merged], capture_output=True, text=True)
+    record("merged JUnit valid against the XSD and agreeing with the merged JSON; HTML written",
+           check.returncode == 0 and os.path.getsize(mh) > 1000, check.stdout + check.stderr)
+    with open(paths["e1"]) as f:
+        empty = json.load(f)
+    record("an empty shard (more shards than cases) writes empty reports",
+           empty["summary"]["total"] == 0 and empty["shard"] == "4/4", empty["summary"])
+    rc, out, err = run_h1xx(["merge", merged + ".2", paths["s1"]])
+    record("merge refuses a missing shard (exit 2)", rc == 2 and "shard 2/2 is missing" in err,
+           f"{rc} {err}")
+    rc, out, err = run_h1xx(["merge", merged + ".3", paths["all"], paths["all"]])
+    record("merge refuses a case given twice (exit 2)", rc == 2 and "is in both" in err,
+           f"{rc} {err}")
+
+
 def main():
     if not os.access(H1XX, os.X_OK):
         raise SystemExit(f"selftest: no h1xx binary at {H1XX}")
@@ -347,6 +391,7 @@ def main():
             e2e_skip_reason(workdir)
             e2e_deadline_and_interrupt(workdir)
             e2e_real_websocket(workdir)
+            e2e_shard_merge(workdir)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     passed = sum(1 for _, ok in RESULTS if ok)

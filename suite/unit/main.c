@@ -6,6 +6,8 @@ void register_wire_tests(void);
 void register_report_tests(void);
 void register_case_tests(void);
 void register_ws_tests(void);
+void register_json_read_tests(void);
+void register_html_tests(void);
 
 int main(void)
 {
@@ -15,12 +17,13 @@ int main(void)
     register_report_tests();
     register_case_tests();
     register_ws_tests();
+    register_json_read_tests();
+    register_html_tests();
     CU_basic_set_mode(CU_BRM_NORMAL);
     CU_basic_run_tests();
     unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-    unsigned run = CU_get_number_of_tests_run();
-    CU_cleanup_registry();
-    printf("unit: %u passed, %u failed\n", run - CU_get_number_of_tests_failed(),
-           CU_get_number_of_tests_failed());
+    unsigned run = CU_get_number_of_tests_run(), tests_failed = CU_get_number_of_tests_failed();
+    CU_cleanup_registry(); /* resets the counts: read them before */
+    printf("unit: %u passed, %u failed\n", run - tests_failed, tests_failed);
     return failed ? 1 : 0;
 }

@@ -1,0 +1,267 @@
+#!/usr/bin/python3
+"""packaging_test: what a person installing h1xx, or copying its CI examples, relies on.
+
+1. The man page (h1xx.1) documents exactly the long options that `h1xx --help` and
+   `h1xx merge --help` print, which are exactly the options runner/cli.c and runner/merge.c
+   accept; groff formats it without a warning and `man -l` renders every section.
+2. `make install PREFIX=...` from a copy of the tree (only the files git tracks or would track)
+   installs bin/h1xx, share/h1xx/cases and share/man/man1/h1xx.1; the installed binary finds
+   its cases with no flag from any directory, runs a case against the reference origin, and
+   `make uninstall` removes what install put there.
+3. examples/ci/*.yml parse as YAML, have the shape GitHub Actions and GitLab CI need (jobs,
+   steps, stages, needs that name real jobs, a published JUnit report), every shell block
+   passes `bash -n`, and every h1xx option they use exists.
+
+Usage: packaging_test.py ./h1xx. The last line is "packaging_test: N passed, N failed".
+"""
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "fixtures"))
+import harness  # noqa: E402
+
+H1XX = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "h1xx"))
+RESULTS = []
+LONG_OPT = re.compile(r"(?<![\w-])--([a-z][a-z0-9-]*)")
+
+
+def record(name, ok, detail=""):
+    RESULTS.append((name, ok))
+    print(("ok   - " if ok else "FAIL - ") + name + ("" if ok else ": " + str(detail)), flush=True)
+
+
+def run(cmd, **kw):
+    kw.setdefault("timeout", 300)
+    return subprocess.run(cmd, capture_output=True, text=True, errors="replace", **kw)
+
+
+# ---- 1. man page and --help ---------------------------------------------------------------
+
+def help_options():
+    main, merge = run([H1XX, "--help"]).stdout, run([H1XX, "merge", "--help"]).stdout
+    return set(LONG_OPT.findall(main)) | set(LONG_OPT.findall(merge))
+
+
+def source_options():
+    """The names in the getopt tables of cli.c and merge.c."""
+    names = set()
+    for f in ("cli.c", "merge.c"):
+        with open(os.path.join(ROOT, "runner", f)) as fh:
+            names |= set(re.findall(r'\{"([a-z][a-z0-9-]*)",\s*(?:no|required|optional)_argument',
+                                    fh.read()))
+    return names
+
+
+def man_text(path):
+    with open(path) as f:
+        src = f.read()
+    src = "\n".join(line for line in src.splitlines() if not line.startswith('.\\"'))
+    return re.sub(r"\\f[BIRP]", "", src).replace("\\-", "-")
+
+
+def check_man():
+    man = os.path.join(ROOT, "h1xx.1")
+    in_help, in_source = help_options(), source_options()
+    in_man = set(LONG_OPT.findall(man_text(man)))
+    record("--help lists every option the parsers accept, and no other",
+           in_help == in_source, f"only in --help: {sorted(in_help - in_source)}, "
+           f"only in the parsers: {sorted(in_source - in_help)}")
+    record("h1xx.1 documents every option of --help, and no other", in_man == in_help,
+           f"missing from h1xx.1: {sorted(in_help - in_man)}, "
+           f"only in h1xx.1: {sorted(in_man - in_help)}")
+    g = run(["groff", "-man", "-Tutf8", "-ww", "-z", man])
+    record("groff formats h1xx.1 without a warning", g.returncode == 0 and not g.stderr.strip(),
+           g.stderr)
+    m = run(["man", "-l", man], env=dict(os.environ, MANWIDTH="100", MAN_KEEP_FORMATTING=""))
+    text = m.stdout
+    sections = ["NAME", "SYNOPSIS", "DESCRIPTION", "OPTIONS", "MERGE", "EXIT STATUS",
+                "ENVIRONMENT", "FILES", "EXAMPLES"]
+    gone = [s for s in sections if not re.search(rf"^{s}$", text, re.M)]
+    record("man -l h1xx.1 renders every section", m.returncode == 0 and not gone,
+           f"exit {m.returncode}, missing {gone}: {m.stderr[:300]}")
+    codes = [c for c in ("0", "1", "2", "3", "130")
+             if not re.search(rf"^\s+{c}\s+\S", text, re.M)]
+    record("the man page gives every exit status", not codes, f"missing {codes}")
+
+
+# ---- 2. install ---------------------------------------------------------------------------
+
+def tree_files():
+    """The files of a clean checkout: tracked, or new and not ignored."""
+    p = run(["git", "-C", ROOT, "ls-files", "--cached", "--others", "--exclude-standard", "-z"])
+    if p.returncode == 0 and p.stdout:
+        return [f for f in p.stdout.split("\0") if f and os.path.isfile(os.path.join(ROOT, f))]
+    skip = {"build", "build-asan", "reports", ".git", "h1xx", "h1xx-asan", "__pycache__"}
+    out = []
+    for d, dirs, files in os.walk(ROOT):
+        dirs[:] = [x for x in dirs if x not in skip]
+        out += [os.path.relpath(os.path.join(d, f), ROOT) for f in files
+                if not (d == ROOT and f in skip)]
+    return out
+
+
+def copy_tree(dst):
+    for f in tree_files():
+        os.makedirs(os.path.dirname(os.path.join(dst, f)), exist_ok=True)
+        shutil.copy2(os.path.join(ROOT, f), os.path.join(dst, f))
+
+
+def check_install(workdir):
+    src, prefix = os.path.join(workdir, "src"), os.path.join(workdir, "prefix")
+    copy_tree(src)
+    t0 = time.monotonic()
+    p = run(["make", "-C", src, "-j2", "install", f"PREFIX={prefix}"], timeout=600)
+    took = time.monotonic() - t0
+    record(f"make install PREFIX=... from a copy of the tree ({took:.0f}s)", p.returncode == 0,
+           p.stdout[-1500:] + p.stderr[-1500:])
+    if p.returncode != 0:
+        return
+    want = ["bin/h1xx", "share/man/man1/h1xx.1", "share/h1xx/cases/requirements.tsv",
+            "share/h1xx/cases/continue/exp1-chunked.case"]
+    gone = [w for w in want if not os.path.isfile(os.path.join(prefix, w))]
+    record("installed: bin/h1xx, share/h1xx/cases, share/man/man1/h1xx.1", not gone,
+           f"missing {gone}")
+    env = {k: v for k, v in os.environ.items() if k != "H1XX_CASES"}
+    installed = os.path.join(prefix, "bin", "h1xx")
+    got = run([installed, "--list"], cwd="/", env=env)
+    ours = run([H1XX, "--list"])
+    record("the installed h1xx --list finds its cases with no flag, from /",
+           got.returncode == 0 and got.stdout.splitlines()[-1] == ours.stdout.splitlines()[-1]
+           and "continue/exp1-chunked" in got.stdout, got.stdout[-500:] + got.stderr)
+    with harness.start("origin.py", []) as fx:
+        r = run([installed, "--no-reports", "-k", "continue/exp1-chunked",
+                 f"http://127.0.0.1:{fx.port}/"], cwd="/", env=env)
+    record("the installed h1xx runs a case", r.returncode == 0 and "1 passed" in r.stdout,
+           r.stdout[-500:] + r.stderr)
+    m = run(["man", "-l", os.path.join(prefix, "share/man/man1/h1xx.1")])
+    record("man -l renders the installed page", m.returncode == 0 and "h1xx merge" in m.stdout,
+           m.stderr)
+    u = run(["make", "-C", src, "uninstall", f"PREFIX={prefix}"])
+    left = [os.path.relpath(os.path.join(d, f), prefix) for d, _, fs in os.walk(prefix)
+            for f in fs]
+    record("make uninstall removes every installed file", u.returncode == 0 and not left,
+           f"left: {left} {u.stderr}")
+
+
+# ---- 3. CI examples -----------------------------------------------------------------------
+
+def load_yaml(path):
+    try:
+        import yaml
+    except ImportError:
+        if os.path.realpath(sys.executable) != "/usr/bin/python3" and \
+                os.access("/usr/bin/python3", os.X_OK):
+            os.execv("/usr/bin/python3", ["/usr/bin/python3"] + sys.argv)
+        raise SystemExit("packaging_test: python3-yaml is not installed (Debian: python3-yaml)")
+    with open(path) as f:
+        return yaml.safe_load(f)
+
+
+def shell_ok(script, where, problems):
+    script = re.sub(r"\$\{\{[^}]*\}\}", "1", script)  # GitHub expressions
+    p = run(["bash", "-n", "-c", script])
+    if p.returncode != 0:
+        problems.append(f"{where}: bash -n: {p.stderr.strip()}")
+
+
+def h1xx_options_used(script):
+    joined = re.sub(r"\\\n", " ", script)
+    opts = set()
+    for line in joined.splitlines():
+        m = re.search(r"(?:^|[\s/\"])h1xx\"?\s(.*)$", line)
+        if m:
+            opts |= set(LONG_OPT.findall(m.group(1)))
+    return opts
+
+
+def check_github(path, known):
+    d, problems, used = load_yaml(path), [], set()
+    on = d.get("on", d.get(True))
+    if not on or not isinstance(d.get("jobs"), dict) or not d["jobs"]:
+        problems.append("needs 'on' and 'jobs'")
+    for name, job in (d.get("jobs") or {}).items():
+        if "runs-on" not in job or not isinstance(job.get("steps"), list) or not job["steps"]:
+            problems.append(f"job {name}: needs runs-on and steps")
+            continue
+        needs = job.get("needs", [])
+        for n in [needs] if isinstance(needs, str) else needs:
+            if n not in d["jobs"]:
+                problems.append(f"job {name}: needs unknown job {n}")
+        for i, step in enumerate(job["steps"]):
+            if ("run" in step) == ("uses" in step):
+                problems.append(f"job {name} step {i}: exactly one of run/uses")
+            if "run" in step:
+                shell_ok(step["run"], f"job {name} step {i}", problems)
+                used |= h1xx_options_used(step["run"])
+    uses = [s.get("uses", "") for j in d["jobs"].values() for s in j.get("steps", [])]
+    if not any("junit" in u for u in uses):
+        problems.append("no step publishes the JUnit report")
+    shards = d["jobs"].get("conformance", {}).get("strategy", {}).get("matrix", {}).get("shard")
+    if shards != list(range(1, int(d["env"]["SHARDS"]) + 1)):
+        problems.append(f"matrix shards {shards} do not match SHARDS={d['env']['SHARDS']}")
+    if used - known or "shard" not in used:
+        problems.append(f"h1xx options that do not exist: {sorted(used - known)} (used {used})")
+    record("examples/ci/github-actions.yml: YAML, jobs and steps, bash -n, h1xx options",
+           not problems, "\n    ".join(problems))
+
+
+GITLAB_RESERVED = {"stages", "variables", "default", "include", "workflow", "image", "services",
+                   "before_script", "after_script", "cache"}
+
+
+def check_gitlab(path, known):
+    d, problems, used = load_yaml(path), [], set()
+    stages = d.get("stages", [])
+    jobs = {k: v for k, v in d.items() if k not in GITLAB_RESERVED and not k.startswith(".")}
+    for name, job in jobs.items():
+        if job.get("stage") not in stages:
+            problems.append(f"job {name}: stage {job.get('stage')} not in {stages}")
+        script = job.get("script")
+        if not isinstance(script, list) or not all(isinstance(s, str) for s in script):
+            problems.append(f"job {name}: script must be a list of strings")
+            continue
+        for n in job.get("needs", []):
+            if n not in jobs:
+                problems.append(f"job {name}: needs unknown job {n}")
+        shell_ok("\n".join(script), f"job {name}", problems)
+        used |= h1xx_options_used("\n".join(script))
+    junit = [j for j in jobs.values()
+             if j.get("artifacts", {}).get("reports", {}).get("junit")]
+    if not junit:
+        problems.append("no job publishes a JUnit report (artifacts:reports:junit)")
+    if not any(isinstance(j.get("parallel"), int) and "CI_NODE_TOTAL" in "\n".join(j["script"])
+               for j in jobs.values()):
+        problems.append("no parallel job shards with $CI_NODE_INDEX/$CI_NODE_TOTAL")
+    if used - known or "shard" not in used:
+        problems.append(f"h1xx options that do not exist: {sorted(used - known)} (used {used})")
+    record("examples/ci/gitlab-ci.yml: YAML, stages and jobs, bash -n, h1xx options",
+           not problems, "\n    ".join(problems))
+
+
+def main():
+    if not os.access(H1XX, os.X_OK):
+        raise SystemExit(f"packaging_test: no h1xx binary at {H1XX}")
+    workdir = tempfile.mkdtemp(prefix="h1xx-packaging-")
+    t0 = time.monotonic()
+    try:
+        check_man()
+        known = help_options()
+        check_github(os.path.join(ROOT, "examples", "ci", "github-actions.yml"), known)
+        check_gitlab(os.path.join(ROOT, "examples", "ci", "gitlab-ci.yml"), known)
+        check_install(workdir)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    passed = sum(1 for _, ok in RESULTS if ok)
+    print(f"packaging_test took {time.monotonic() - t0:.1f}s")
+    print(f"packaging_test: {passed} passed, {len(RESULTS) - passed} failed")
+    return 1 if len(RESULTS) - passed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
