@@ -71,7 +71,7 @@ test-packaging: deps h1xx
 # ends with its own "N passed, N failed" line.
 test: deps h1xx $(BUILD)/unit-tests
 	$(BUILD)/unit-tests
-	$(PY) -m unittest -q fixtures/test_origin.py
+	$(PY) -m unittest -q fixtures/test_origin.py fixtures/test_proxy.py
 	$(PY) suite/html_test.py ./h1xx
 	$(PY) suite/packaging_test.py ./h1xx
 	$(PY) suite/selftest.py ./h1xx

@@ -7,6 +7,7 @@
  *   expect ALT [| ALT ...] [within|for DUR] [strict] [as NAME] [require ID]
  *     on ALT done|skip|fail|note ["text"] | on ALT check ...
  *   check [NAME] header FIELD present|absent|has TOKEN|is VALUE [require ID]
+ *   collect interim [CODES] until final [CODES] ...   bound METRIC OP VALUE
  *   pause DUR   open   close   shutdown   note "text"
  * Consecutive send lines make one write. Escapes \r \n \t \0 \\ \$ \xHH and ${variables} are
  * resolved when the case runs. */

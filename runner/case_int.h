@@ -70,6 +70,8 @@ typedef struct runner {
     struct origin_conn *oc;  /* the origin connection the case owns now */
     bool oc_final_sent;      /* a final response was written on it */
     size_t o_ws_pos;         /* after a 101 on oc: the next client frame */
+    wire_msg *oreq;          /* the last request the origin received, kept after release */
+    char *oreq_stream;       /* its bytes (offsets in oreq point into this) */
     struct { int status; int64_t t; int conn; } osent[256]; /* statuses the origin wrote */
     size_t nosent;
     wire_code bad_code; /* the fatal finding behind the last NEXT_BAD */

@@ -607,7 +607,10 @@ static int parse_collect(parser *p, const char *s)
         rc = perr(p, "collect needs 'until final'");
     free(w);
     while (rc == 0 && (w = next_token(&s, &bad))) {
-        rc = wait_option(p, st, w, &s);
+        if (is_code_token(w) && st->alts[1].codes.n == 0)
+            rc = parse_codes(p, w, &st->alts[1].codes);
+        else
+            rc = wait_option(p, st, w, &s);
         free(w);
     }
     return rc;

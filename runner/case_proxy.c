@@ -48,14 +48,47 @@ void proxy_case_end(runner *R)
     origin_unregister(R->ctx->org, R->token);
     free(R->base);
     R->base = NULL;
+    free(R->oreq);
+    free(R->oreq_stream);
+    R->oreq = NULL;
+    R->oreq_stream = NULL;
 }
 
 const wire_msg *proxy_request(const runner *R, const char **stream)
 {
-    if (!R->oc)
-        return NULL;
-    *stream = R->oc->rx.data;
-    return &R->oc->req;
+    if (R->oc) {
+        *stream = R->oc->rx.data;
+        return &R->oc->req;
+    }
+    *stream = R->oreq_stream;
+    return R->oreq;
+}
+
+/* Keeps the request the origin holds, so checks still work once the connection is handed back. */
+static void keep_request(runner *R, const origin_conn *oc)
+{
+    free(R->oreq_stream);
+    R->oreq_stream = xstrndup(oc->rx.data, oc->req.head_end);
+    if (!R->oreq)
+        R->oreq = xmalloc(sizeof *R->oreq);
+    *R->oreq = oc->req;
+}
+
+static long body_end(const origin_conn *oc);
+
+/* The exchange on R->oc is over (request read whole, final written): the proxy may send any
+ * case's next request on this connection, so the dispatcher takes it back at once. */
+static void release_if_done(runner *R)
+{
+    origin_conn *oc = R->oc;
+    long end = body_end(oc);
+    if (!R->oc_final_sent || end < 0 || oc->pos < (size_t)end)
+        return;
+    keep_request(R, oc);
+    result_tx_note(R->r, oc->id, runner_rel(R, clock_ns()), "exchange complete: the connection "
+                   "goes back to the embedded origin for the proxy's next request");
+    origin_release(R->ctx->org, oc, true);
+    R->oc = NULL;
 }
 
 static origin_conn *need_oc(runner *R, const char *what)
@@ -111,11 +144,12 @@ void step_origin_send(runner *R, const step *st)
     int rc = origin_write(oc, out.data, out.len, runner_bounded(R, want));
     int64_t t = clock_ns();
     result_tx(R->r, TX_SENT, oc->id, runner_rel(R, t), out.data, rc ? 0 : out.len);
-    if (rc == 0)
+    if (rc == 0) {
         note_statuses(R, out.data, out.len, t, oc->id);
-    else
-        result_tx(R->r, TX_NOTE, oc->id, runner_rel(R, t), "origin write failed: the proxy "
-                  "closed its upstream connection", 52);
+        release_if_done(R);
+    } else
+        result_tx_note(R->r, oc->id, runner_rel(R, t),
+                       "origin write failed: the proxy closed its upstream connection");
     buf_free(&out);
 }
 
@@ -264,8 +298,10 @@ void step_origin_read(runner *R, const step *st)
         break;
     }
     record_origin_reads(R, oc, recorded);
-    if (end >= 0 && (size_t)end <= oc->rx.len)
+    if (end >= 0 && (size_t)end <= oc->rx.len) {
         oc->pos = (size_t)end;
+        release_if_done(R);
+    }
 }
 
 void step_origin_close(runner *R)

@@ -372,7 +372,7 @@ static void step_send(runner *R, const step *st)
     if (s == CONN_INTR)
         runner_end(R, VERDICT_NOTRUN, "interrupted");
     else if (s == CONN_TIMEOUT && !runner_cut(R, want))
-        result_tx(R->r, TX_NOTE, cc->id, t, "send stalled: the peer is not reading", 38);
+        result_tx_note(R->r, cc->id, t, "send stalled: the peer is not reading");
     else if (s == CONN_ERROR) {
         /* The peer may have closed already; what it sent before is still judged. */
         char *why = xasprintf("send failed after %zu of %zu bytes: %s", sent, out.len,
@@ -755,7 +755,7 @@ static void step_close(runner *R, bool half)
         return;
     if (half) {
         conn_shutdown_write(&cc->c);
-        result_tx(R->r, TX_NOTE, cc->id, runner_rel(R, clock_ns()), "shutdown (write side)", 21);
+        result_tx_note(R->r, cc->id, runner_rel(R, clock_ns()), "shutdown (write side)");
         return;
     }
     conn_disconnect(&cc->c);

@@ -56,7 +56,7 @@ void step_ws_send(runner *R, const step *st)
     if (s == CONN_INTR)
         runner_end(R, VERDICT_NOTRUN, "interrupted");
     else if (s != CONN_OK)
-        result_tx(R->r, TX_NOTE, cc->id, runner_rel(R, clock_ns()), "frame not sent", 14);
+        result_tx_note(R->r, cc->id, runner_rel(R, clock_ns()), "frame not sent");
     buf_free(&frame);
     free(text);
 }

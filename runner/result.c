@@ -95,6 +95,11 @@ void result_tx(case_result *c, tx_kind k, int conn, int64_t t_ns, const void *da
     c->tx_bytes += e->len;
 }
 
+void result_tx_note(case_result *c, int conn, int64_t t_ns, const char *text)
+{
+    result_tx(c, TX_NOTE, conn, t_ns, text, strlen(text));
+}
+
 void result_note(case_result *c, const char *fmt, ...)
 {
     va_list ap;

@@ -136,6 +136,8 @@ void result_free(run_result *r);
 #define RESULT_TX_MAX (1024 * 1024)
 void result_tx(case_result *c, tx_kind k, int conn, int64_t t_ns, const void *data, size_t len);
 void result_note(case_result *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A transcript note (TX_NOTE) of plain text. */
+void result_tx_note(case_result *c, int conn, int64_t t_ns, const char *text);
 msg_record *result_msg(case_result *c);
 finding_record *result_finding(case_result *c);
 /* Sets (or replaces) a metric. */

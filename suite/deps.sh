@@ -5,7 +5,7 @@
 set -u
 what=${1:-all}
 need_build="gcc make libcurl4-openssl-dev libcunit1-dev"
-need_test="python3 libxml2-utils python3-junitparser python3-websockets openssl python3-yaml man-db"
+need_test="python3 libxml2-utils python3-junitparser python3-websockets openssl python3-yaml man-db nginx haproxy"
 pkgs=$need_build
 [ "$what" = all ] && pkgs="$pkgs $need_test"
 [ "$what" = browser ] && pkgs="chromium"
