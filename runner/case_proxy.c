@@ -426,17 +426,17 @@ void proxy_forwarding(runner *R)
         size_t j = next;
         while (j < r->nmsgs && (r->msgs[j].conn > 100 || r->msgs[j].status != status))
             j++;
-        int64_t sent = runner_rel(R, R->osent[i].t);
+        int64_t sent = runner_rel(R, R->osent[i].t); /* notes count from the case's start */
         if (j == r->nmsgs) {
             result_note(r, "%d written by the origin at +%.3fms: never reached the client "
-                        "(dropped)", status, (double)sent / 1e6);
+                        "(dropped)", status, (double)(sent - r->start_ns) / 1e6);
             dropped += status < 200;
             continue;
         }
         int64_t d = r->msgs[j].t_head_ns - sent;
         result_note(r, "%d written by the origin at +%.3fms, read by the client at +%.3fms: "
-                    "forwarding delay %.3fms", status, (double)sent / 1e6,
-                    (double)r->msgs[j].t_head_ns / 1e6, (double)d / 1e6);
+                    "forwarding delay %.3fms", status, (double)(sent - r->start_ns) / 1e6,
+                    (double)(r->msgs[j].t_head_ns - r->start_ns) / 1e6, (double)d / 1e6);
         if (status < 200)
             delays[nd++] = d;
         next = j + 1;

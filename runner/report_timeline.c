@@ -3,6 +3,8 @@
 #include "report_timeline.h"
 
 #include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -93,7 +95,7 @@ static void mark_event(tl_lane *l, int64_t t, const char *name)
 static void lane_sent(timeline *tl, int conn)
 {
     const case_result *c = tl->c;
-    tl_lane *l = lane_new(tl, "conn %d sent", conn);
+    tl_lane *l = lane_new(tl, conn > 100 ? "origin %d wrote" : "conn %d sent", conn);
     for (size_t i = 0; i < c->ntx; i++) {
         const tx_entry *e = &c->tx[i];
         if (e->conn != conn)
@@ -108,17 +110,68 @@ static void lane_sent(timeline *tl, int conn)
     }
 }
 
-/* HOOK for the proxy modes. The embedded origin will record when it sent each message; once
- * msg_record (or case_result) carries that time, add here one lane "conn %d origin sent" with a
- * mark per message at the origin's send time, and set link_lane/link_t on the matching marks of
- * the "received" lane built next (lane_received), so the forwarding delay is drawn as a dashed
- * link from the origin's mark to the client's. Until then a case has no origin lane. Returns
- * the index of the lane it added, or -1. */
-static int lanes_origin(timeline *tl, int conn)
+/* Proxy modes: connections numbered above 100 are the embedded origin's. Each status line the
+ * origin wrote (at a message start in a "sent" chunk) is paired, in order and by status, with
+ * the client's next received message of that status; the pair is drawn as a dashed link, the
+ * forwarding delay. */
+typedef struct origin_write {
+    int status;
+    int64_t t;
+    int lane;
+} origin_write;
+
+static size_t origin_writes(timeline *tl, origin_write *w, size_t cap)
 {
-    (void)tl;
-    (void)conn;
-    return -1;
+    const case_result *c = tl->c;
+    size_t n = 0;
+    for (size_t i = 0; i < c->ntx && n < cap; i++) {
+        const tx_entry *e = &c->tx[i];
+        if (e->conn <= 100 || e->kind != TX_SENT)
+            continue;
+        int lane = -1;
+        char want[48];
+        snprintf(want, sizeof want, "origin %d wrote", e->conn);
+        for (size_t l = 0; l < tl->nlanes; l++)
+            if (strcmp(tl->lanes[l].name, want) == 0)
+                lane = (int)l;
+        for (size_t k = 0; k + 12 <= e->len && n < cap; k++) {
+            bool start = k == 0 || (k >= 4 && memcmp(e->data + k - 4, "\r\n\r\n", 4) == 0);
+            if (!start || memcmp(e->data + k, "HTTP/1.", 7) != 0 || e->data[k + 8] != ' ')
+                continue;
+            const char *d = e->data + k + 9;
+            if (d[0] < '1' || d[0] > '9' || d[1] < '0' || d[1] > '9' || d[2] < '0' || d[2] > '9')
+                continue;
+            w[n++] = (origin_write){(d[0] - '0') * 100 + (d[1] - '0') * 10 + (d[2] - '0'),
+                                    rel(tl, e->t_ns), lane};
+        }
+    }
+    return n;
+}
+
+static void link_forwarding(timeline *tl)
+{
+    origin_write w[256];
+    size_t nw = origin_writes(tl, w, 256), next = 0;
+    if (!nw)
+        return;
+    for (size_t l = 0; l < tl->nlanes; l++) {
+        tl_lane *lane = &tl->lanes[l];
+        if (strncmp(lane->name, "conn ", 5) != 0 || !strstr(lane->name, "received"))
+            continue;
+        for (size_t j = 0; j < lane->n; j++) {
+            tl_mark *m = &lane->marks[j];
+            if (m->kind != MK_INTERIM && m->kind != MK_FINAL)
+                continue;
+            size_t k = next;
+            while (k < nw && w[k].status != m->msg->status)
+                k++;
+            if (k == nw || w[k].lane < 0)
+                continue;
+            m->link_lane = w[k].lane;
+            m->link_t = w[k].t;
+            next = k + 1;
+        }
+    }
 }
 
 static void received_messages(timeline *tl, tl_lane *l, int conn)
@@ -141,7 +194,7 @@ static void received_messages(timeline *tl, tl_lane *l, int conn)
 static void lane_received(timeline *tl, int conn)
 {
     const case_result *c = tl->c;
-    tl_lane *l = lane_new(tl, "conn %d received", conn);
+    tl_lane *l = lane_new(tl, conn > 100 ? "origin %d read" : "conn %d received", conn);
     for (size_t i = 0; i < c->ntx; i++) {
         const tx_entry *e = &c->tx[i];
         if (e->conn != conn)
@@ -213,12 +266,12 @@ static void build(timeline *tl, const case_result *c)
     size_t n = conns_of(tl, conns);
     for (size_t i = 0; i < n; i++) {
         lane_sent(tl, conns[i]);
-        lanes_origin(tl, conns[i]);
         lane_received(tl, conns[i]);
     }
     for (size_t i = 0; i < tl->nlanes; i++)
         if (tl->lanes[i].n > 1)
             qsort(tl->lanes[i].marks, tl->lanes[i].n, sizeof(tl_mark), cmp_mark);
+    link_forwarding(tl);
     span_of(tl);
 }
 
