@@ -6,6 +6,7 @@ void register_wire_tests(void);
 void register_report_tests(void);
 void register_case_tests(void);
 void register_ws_tests(void);
+void register_origin_tests(void);
 void register_json_read_tests(void);
 void register_html_tests(void);
 
@@ -17,6 +18,7 @@ int main(void)
     register_report_tests();
     register_case_tests();
     register_ws_tests();
+    register_origin_tests();
     register_json_read_tests();
     register_html_tests();
     CU_basic_set_mode(CU_BRM_NORMAL);
