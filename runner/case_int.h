@@ -118,6 +118,8 @@ int64_t runner_bounded(const runner *R, int64_t want_abs);
 /* After a timed-out wait: true (case ended) when the case or run deadline cut it short. */
 bool runner_cut(runner *R, int64_t want_abs);
 const char *runner_require(const runner *R, const char *req);
+/* Whether status is in the set (an empty set holds every status). */
+bool codes_match(const code_set *cs, int status);
 /* Judges what a wait for a message produced (see expect); true when the step is over. */
 bool runner_outcome(runner *R, const step *st, cconn *cc, next_status s, const wire_msg *m,
                     const char *desc, int64_t want);

@@ -324,13 +324,7 @@ void origin_ws_send(runner *R, const step *st)
     char *text = st->arg ? runner_expand(R, st->arg, &n) : xstrdup("");
     buf_t frame;
     buf_init(&frame, 0);
-    if (st->opcode == WS_CLOSE && n) {
-        long code = strtol(text, NULL, 10);
-        unsigned char c2[2] = {(unsigned char)(code >> 8), (unsigned char)code};
-        ws_frame_server(&frame, st->opcode, c2, 2);
-    } else {
-        ws_frame_server(&frame, st->opcode, text, n);
-    }
+    ws_frame_text(&frame, st->opcode, text, n, false);
     int64_t want = clock_ns() + runner_duration(R, NULL, "${timeout}");
     int rc = origin_write(oc, frame.data, frame.len, runner_bounded(R, want));
     result_tx(R->r, TX_SENT, oc->id, runner_rel(R, clock_ns()), frame.data, rc ? 0 : frame.len);

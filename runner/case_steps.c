@@ -38,13 +38,7 @@ void step_ws_send(runner *R, const step *st)
     char *text = st->arg ? runner_expand(R, st->arg, &n) : xstrdup("");
     buf_t frame;
     buf_init(&frame, 0);
-    if (st->opcode == WS_CLOSE && n) {
-        long code = strtol(text, NULL, 10);
-        unsigned char c2[2] = {(unsigned char)(code >> 8), (unsigned char)code};
-        ws_frame_client(&frame, st->opcode, c2, 2);
-    } else {
-        ws_frame_client(&frame, st->opcode, text, n);
-    }
+    ws_frame_text(&frame, st->opcode, text, n, true);
     size_t sent = 0;
     int64_t want = clock_ns() + runner_duration(R, NULL, "${timeout}");
     conn_status s = cc->c.curl ? conn_send(&cc->c, frame.data, frame.len,
@@ -231,16 +225,6 @@ static void series_metrics(runner *R, int64_t t_ref, const int64_t *t, size_t n,
     free(gaps);
 }
 
-static bool codes_in(const code_set *cs, int status)
-{
-    if (cs->n == 0)
-        return true;
-    bool in = false;
-    for (int i = 0; i < cs->n; i++)
-        in |= status >= cs->r[i].lo && status <= cs->r[i].hi;
-    return in != cs->negated;
-}
-
 void step_collect(runner *R, const step *st)
 {
     cconn *cc = runner_current(R);
@@ -258,14 +242,14 @@ void step_collect(runner *R, const step *st)
         if (R->stop)
             break;
         if (s == NEXT_MSG && m->interim) {
-            if (codes_in(&st->alts[0].codes, m->status)) {
+            if (codes_match(&st->alts[0].codes, m->status)) {
                 grow_array((void **)&t, &cap, n, sizeof *t);
                 t[n++] = stream_time_at(cc, m->head_end - 1);
                 code = (n == 1 || code == m->status) ? m->status : 0;
             }
             continue;
         }
-        if (s == NEXT_MSG && codes_in(&st->alts[1].codes, m->status))
+        if (s == NEXT_MSG && codes_match(&st->alts[1].codes, m->status))
             series_metrics(R, t_ref, t, n, stream_time_at(cc, m->head_end - 1), code);
         if (runner_outcome(R, st, cc, s, m, desc, want))
             break;

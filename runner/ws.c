@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <unistd.h>
@@ -130,6 +131,17 @@ void ws_frame_client(buf_t *out, int opcode, const void *payload, size_t len)
 void ws_frame_server(buf_t *out, int opcode, const void *payload, size_t len)
 {
     frame(out, opcode, payload, len, false);
+}
+
+void ws_frame_text(buf_t *out, int opcode, const char *text, size_t n, bool masked)
+{
+    if (opcode == WS_CLOSE && n) {
+        long code = strtol(text, NULL, 10);
+        unsigned char c2[2] = {(unsigned char)(code >> 8), (unsigned char)code};
+        frame(out, opcode, c2, 2, masked);
+    } else {
+        frame(out, opcode, text, n, masked);
+    }
 }
 
 static void frame(buf_t *out, int opcode, const void *payload, size_t len, bool masked)

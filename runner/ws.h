@@ -4,6 +4,7 @@
 #ifndef H1XX_WS_H
 #define H1XX_WS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,6 +24,9 @@ enum { WS_CONT = 0, WS_TEXT = 1, WS_BINARY = 2, WS_CLOSE = 8, WS_PING = 9, WS_PO
 void ws_frame_client(buf_t *out, int opcode, const void *payload, size_t len);
 /* Appends one final, unmasked server frame to out (the embedded origin's side). */
 void ws_frame_server(buf_t *out, int opcode, const void *payload, size_t len);
+/* A frame from a case's text: for close, the text is the status code ("1000"); masked for the
+ * client's side, unmasked for the origin's. */
+void ws_frame_text(buf_t *out, int opcode, const char *text, size_t n, bool masked);
 
 typedef struct ws_frame {
     int fin, opcode, masked;

@@ -55,19 +55,6 @@ def load_levels():
     return levels
 
 
-def load_violators():
-    table = []
-    with open(os.path.join(ROOT, "suite", "violators.tsv")) as f:
-        for n, line in enumerate(f, 1):
-            if not line.strip() or line.startswith("#"):
-                continue
-            cols = line.split()
-            if len(cols) < 3:
-                raise SystemExit(f"suite/violators.tsv:{n}: need VIOLATOR REQUIREMENT CASE...")
-            table.append((cols[0], cols[1], cols[2:]))
-    return table
-
-
 def list_case_ids():
     rc, out, err = run_h1xx(["--list"])
     if rc != 0:
@@ -98,7 +85,7 @@ def run_against(violations, workdir, extra=()):
 
 def conformance(workdir):
     levels = load_levels()
-    table = load_violators()
+    table = load_table("violators.tsv")
     ids = list_case_ids()
     rc, out, err, ref, junit, js = run_against([], workdir)
     verdicts = {c["id"]: c for c in ref["cases"]}
@@ -121,27 +108,7 @@ def conformance(workdir):
         for fut in concurrent.futures.as_completed(futures):
             violator, req, cases = futures[fut]
             rc, out, err, data, _, _ = fut.result()
-            got = {c["id"]: c for c in data["cases"]}
-            mapped = {e.partition("@")[0] for e in cases}
-            problems = []
-            for entry in cases:
-                # CASE or CASE@REQ: the case must catch the violation citing REQ (default: the
-                # violator's own requirement), e.g. a 101 without Upgrade also breaks WS-3.
-                cid, _, want_req = entry.partition("@")
-                want = "warn" if levels.get(want_req or req) == "SHOULD" else "fail"
-                c = got.get(cid)
-                if cid not in ids:
-                    problems.append(f"{cid}: no such case")
-                elif not c or c["verdict"] != want or c.get("failed_require") != (want_req or req):
-                    problems.append(f"{cid}: expected {want} citing {want_req or req}, got "
-                                    f"{c and c['verdict']} citing {c and c.get('failed_require')}"
-                                    f" ({c and c.get('message')})")
-                else:
-                    covered.add(cid)
-            for cid, c in got.items():
-                if cid not in mapped and c["verdict"] not in ("pass", "skip"):
-                    problems.append(f"{cid}: not mapped to {violator} but {c['verdict']}: "
-                                    f"{c.get('message')}")
+            problems = judge_violator(levels, ids, req, cases, data, violator, covered)
             record(f"violator {violator}: exactly its cases catch {req}", not problems,
                    "\n    " + "\n    ".join(problems))
     if not ONLY:
