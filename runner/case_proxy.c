@@ -121,9 +121,10 @@ static void note_statuses(runner *R, const char *p, size_t n, int64_t t, int con
         bool at_start = i == 0 || (i >= 4 && memcmp(p + i - 4, "\r\n\r\n", 4) == 0);
         if (!at_start || memcmp(p + i, "HTTP/1.", 7) != 0 || p[i + 8] != ' ')
             continue;
-        int code = (p[i + 9] - '0') * 100 + (p[i + 10] - '0') * 10 + (p[i + 11] - '0');
-        if (code < 100 || code > 999)
-            continue;
+        const char *d = p + i + 9;
+        if (d[0] < '1' || d[0] > '9' || d[1] < '0' || d[1] > '9' || d[2] < '0' || d[2] > '9')
+            continue; /* not a status the proxy could read either (e.g. "1x0") */
+        int code = (d[0] - '0') * 100 + (d[1] - '0') * 10 + (d[2] - '0');
         if (code >= 200)
             R->oc_final_sent = true;
         if (R->nosent < sizeof R->osent / sizeof *R->osent)

@@ -470,7 +470,8 @@ REAL_PROXIES = {
         "version": "nginx/1.22.1",
         # nginx 1.22 supports no upstream 1xx but 101: it takes a 1xx as the final response
         # and holds what follows as its body until the origin closes; it answers Expect with its
-        # own 100 and waits for the body instead of forwarding the head.
+        # own 100 and waits for the body instead of forwarding the head; a malformed status
+        # line is held until the origin closes, then relayed to the client as it came.
         "fails": {
             "interim/pxy1-every-1xx-forwarded": "PXY-1",
             "processing/pxy-prc4-forwarded-promptly": "PRC-4",
@@ -482,6 +483,7 @@ REAL_PROXIES = {
             "interim/pxy4-no-cache-1xx": "GEN-4",
             "interim/pxy3-via": "PXY-1",
             "processing/pxy-prc5-idle-timeout": "PRC-5",
+            "interim/pxy-garbage-1xx": "GEN-3",
         },
     },
     "haproxy": {
