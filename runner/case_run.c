@@ -71,7 +71,13 @@ void runner_finding(runner *R, int conn_id, int code, const char *name, const ch
     va_start(ap, fmt);
     char *text = xvasprintf(fmt, ap);
     va_end(ap);
+    if (require)
+        runner_fail(R, false, require, "%s", text);
     finding_record *f = result_finding(R->r);
+    if (!f) { /* past the cap: judged above, not recorded */
+        free(text);
+        return;
+    }
     f->code = code;
     f->name = name;
     f->require = require;
@@ -79,8 +85,6 @@ void runner_finding(runner *R, int conn_id, int code, const char *name, const ch
     f->offset = offset;
     f->verdict = require ? level_verdict(R, require) : VERDICT_PASS;
     f->text = text;
-    if (require)
-        runner_fail(R, false, require, "%s", text);
 }
 
 void runner_end(runner *R, verdict_t v, const char *fmt, ...)
@@ -773,6 +777,10 @@ void case_run(const case_def *c, const run_ctx *ctx, case_result *r)
         stream_linger(R, bounded(R, clock_ns() + ctx->linger_ns));
     for (int i = 0; i < R->nconns; i++)
         stream_free(&R->conns[i]);
+    if (r->msgs_dropped || r->findings_dropped)
+        result_note(r, "%zu more messages and %zu more findings were checked but not recorded "
+                    "(caps: %d messages, %d findings a case)", r->msgs_dropped,
+                    r->findings_dropped, RESULT_MSGS_MAX, RESULT_FINDINGS_MAX);
     r->duration_ns = clock_ns() - start;
     free(R);
 }

@@ -207,9 +207,17 @@ conn_status conn_open(conn *c, const target *t, const conn_opts *o, int64_t dead
     c->curl = h;
     c->tls = t->scheme == TARGET_HTTPS;
     set_options(h, t, o, deadline_ns);
+    char detail[CURL_ERROR_SIZE] = "";
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, detail);
     CURLcode rc = curl_easy_perform(h);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
     if (rc != CURLE_OK) {
-        snprintf(c->errmsg, sizeof c->errmsg, "%s", curl_easy_strerror(rc));
+        /* curl's detail names the cause (e.g. "wrong version number" for TLS to a plain port) */
+        const char *what = curl_easy_strerror(rc);
+        if (!detail[0] || strstr(detail, what))
+            snprintf(c->errmsg, sizeof c->errmsg, "%s", detail[0] ? detail : what);
+        else
+            snprintf(c->errmsg, sizeof c->errmsg, "%s: %s", what, detail);
         return rc == CURLE_OPERATION_TIMEDOUT ? CONN_TIMEOUT : CONN_ERROR;
     }
     curl_socket_t s = CURL_SOCKET_BAD;
