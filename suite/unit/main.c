@@ -5,6 +5,7 @@
 void register_wire_tests(void);
 void register_report_tests(void);
 void register_case_tests(void);
+void register_util_tests(void);
 
 int main(void)
 {
@@ -13,6 +14,7 @@ int main(void)
     register_wire_tests();
     register_report_tests();
     register_case_tests();
+    register_util_tests();
     CU_basic_set_mode(CU_BRM_NORMAL);
     CU_basic_run_tests();
     unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
