@@ -275,8 +275,8 @@ def hostile_section():
         print("peak RSS: not measured (%s missing)" % TIME)
     for label in sorted(rss):
         print("peak RSS: %-45s %7.1f MiB" % (label, rss[label] / 1024.0))
-        record("peak RSS under 256 MiB: %s" % label, rss[label] < 256 * 1024,
-               "%d KiB" % rss[label])
+        record("peak RSS under %d MiB: %s" % (ARGS.rss_limit, label),
+               rss[label] < ARGS.rss_limit * 1024, "%d KiB" % rss[label])
 
 
 # ---- 2. interrupts --------------------------------------------------------------------------
@@ -383,6 +383,7 @@ BAD_FLAGS = [
     (["--timeout", "0"], ["bad duration '0'"]),
     (["--timeout", "5parsecs"], ["bad duration"]),
     (["--deadline", "-1"], ["bad duration"]),
+    (["--timeout", "333333331m"], ["bad duration"]),
     (["--jobs", "0"], ["bad number"]),
     (["--jobs", "99999"], ["bad number"]),
     (["--max-head", "10"], ["bad number"]),
@@ -462,6 +463,8 @@ def main():
     p.add_argument("--slack", type=float, default=3.0,
                    help="seconds a run may take past its deadline (default 3)")
     p.add_argument("--skip-input", action="store_true", help="hostile servers only")
+    p.add_argument("--rss-limit", type=int, default=256,
+                   help="MiB the watched runs may use at their peak (default 256)")
     ARGS = p.parse_args()
     ARGS.h1xx = os.path.abspath(ARGS.h1xx)
     if not os.access(ARGS.h1xx, os.X_OK):
