@@ -217,7 +217,7 @@ conn_status conn_open(conn *c, const target *t, const conn_opts *o, int64_t dead
         if (!detail[0] || strstr(detail, what))
             snprintf(c->errmsg, sizeof c->errmsg, "%s", detail[0] ? detail : what);
         else
-            snprintf(c->errmsg, sizeof c->errmsg, "%s: %s", what, detail);
+            snprintf(c->errmsg, sizeof c->errmsg, "%s: %.200s", what, detail);
         return rc == CURLE_OPERATION_TIMEDOUT ? CONN_TIMEOUT : CONN_ERROR;
     }
     curl_socket_t s = CURL_SOCKET_BAD;
