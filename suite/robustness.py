@@ -369,6 +369,12 @@ def badcase_section(workdir):
         expect_usage("badcase %s: exit 2, '%s:%s: ...%s'" % (n, n, line, words),
                      ["--cases", cases, "--report-dir", "reports", "http://127.0.0.1:9/"], 2,
                      ["%s:%s: " % (n, line), words], workdir)
+    empty = os.path.join(workdir, "cases-empty")
+    os.makedirs(os.path.join(empty, "bad"))
+    shutil.copy(os.path.join(ROOT, "cases", "requirements.tsv"), empty)
+    expect_usage("cases folder whose only area is empty: exit 2, no case", ["--cases", empty,
+                 "--report-dir", "reports", "http://127.0.0.1:9/"], 2, ["no case matches"],
+                 workdir)
     big = os.path.join(workdir, "cases-big")
     os.makedirs(os.path.join(big, "bad"))
     shutil.copy(os.path.join(ROOT, "cases", "requirements.tsv"), big)

@@ -69,7 +69,8 @@ static int replay_dir(const char *dir, size_t *count)
         names[n++] = xasprintf("%s/%s", dir, e->d_name);
     }
     closedir(d);
-    qsort(names, n, sizeof *names, cmp_names);
+    if (n)
+        qsort(names, n, sizeof *names, cmp_names);
     int rc = 0;
     for (size_t i = 0; i < n; i++) {
         struct stat st;
