@@ -130,12 +130,21 @@ static const char *default_var(const case_def *c, const char *name, size_t len)
     return NULL;
 }
 
-static int expand_into(const case_def *c, const run_ctx *ctx, const char *status, const char *t,
-                       buf_t *out, char **missing, int depth);
+/* Bounds on one expansion: defaults may use other defaults, so a few lines of a case file could
+ * otherwise ask for 40^8 copies of a value (or as many references to an empty one). */
+#define EXPAND_MAX_BYTES (4 * 1024 * 1024)
+#define EXPAND_MAX_REFS 10000
+#define EXPAND_TOO_BIG (-2)
 
+static int expand_into(const case_def *c, const run_ctx *ctx, const char *status, const char *t,
+                       buf_t *out, char **missing, int depth, size_t *refs);
+
+/* Returns 0, -1 for an unset variable (named in *missing), or EXPAND_TOO_BIG. */
 static int expand_var(const case_def *c, const run_ctx *ctx, const char *status, const char *n,
-                      size_t len, buf_t *out, char **missing, int depth)
+                      size_t len, buf_t *out, char **missing, int depth, size_t *refs)
 {
+    if (++*refs > EXPAND_MAX_REFS)
+        return EXPAND_TOO_BIG;
     const char *v = ctx_var(ctx, n, len);
     if (v) {
         buf_append(out, v, strlen(v));
@@ -147,16 +156,18 @@ static int expand_var(const case_def *c, const run_ctx *ctx, const char *status,
     }
     const char *d = default_var(c, n, len);
     if (d && depth < 8)
-        return expand_into(c, ctx, status, d, out, missing, depth + 1);
+        return expand_into(c, ctx, status, d, out, missing, depth + 1, refs);
     if (missing && !*missing)
         *missing = xstrndup(n, len);
     return -1;
 }
 
 static int expand_into(const case_def *c, const run_ctx *ctx, const char *status, const char *t,
-                       buf_t *out, char **missing, int depth)
+                       buf_t *out, char **missing, int depth, size_t *refs)
 {
     for (const char *s = t; *s; s++) {
+        if (out->truncated)
+            return EXPAND_TOO_BIG;
         if (*s == '\\' && s[1]) {
             char ch = *++s;
             if (ch == 'x' && s[1] && s[2]) {
@@ -169,24 +180,27 @@ static int expand_into(const case_def *c, const run_ctx *ctx, const char *status
             buf_append(out, &ch, 1);
         } else if (*s == '$' && s[1] == '{') {
             const char *n = s + 2, *e = strchr(n, '}');
-            if (!e || expand_var(c, ctx, status, n, (size_t)(e - n), out, missing, depth))
-                return -1;
+            int rc = e ? expand_var(c, ctx, status, n, (size_t)(e - n), out, missing, depth, refs)
+                       : -1;
+            if (rc)
+                return rc;
             s = e;
         } else {
             buf_append(out, s, 1);
         }
     }
-    return 0;
+    return out->truncated ? EXPAND_TOO_BIG : 0;
 }
 
 char *case_expand(const case_def *c, const run_ctx *ctx, const char *tmpl, size_t *len,
                   char **missing)
 {
     buf_t b;
-    buf_init(&b, 0);
+    buf_init(&b, EXPAND_MAX_BYTES);
+    size_t refs = 0;
     if (missing)
         *missing = NULL;
-    if (expand_into(c, ctx, NULL, tmpl, &b, missing, 0)) {
+    if (expand_into(c, ctx, NULL, tmpl, &b, missing, 0, &refs)) {
         buf_free(&b);
         return NULL;
     }
@@ -199,10 +213,11 @@ char *case_expand(const case_def *c, const run_ctx *ctx, const char *tmpl, size_
 static char *expand(runner *R, const char *tmpl, size_t *len)
 {
     buf_t b;
-    buf_init(&b, 0);
+    buf_init(&b, EXPAND_MAX_BYTES);
     char *missing = NULL;
+    size_t refs = 0;
     int rc = expand_into(R->c, R->ctx, R->have_last ? R->status_text : NULL, tmpl, &b, &missing,
-                         0);
+                         0, &refs);
     free(missing);
     if (rc) { /* variables were checked before the first step; keep the text as written */
         buf_reset(&b);
@@ -743,9 +758,15 @@ static bool variables_missing(runner *R)
         char *v = case_expand(R->c, R->ctx, ref, NULL, &missing);
         free(ref);
         free(v);
+        if (!v && !missing) {
+            runner_end(R, VERDICT_ERROR, "%s:%d: ${%s} expands to more than %d bytes or through "
+                       "more than %d variable references", R->c->file, R->c->line,
+                       R->c->vars[i], EXPAND_MAX_BYTES, EXPAND_MAX_REFS);
+            return true;
+        }
         if (!v) {
             runner_end(R, VERDICT_SKIP, "needs --set %s=VALUE (see the README's variables)",
-                       missing ? missing : R->c->vars[i]);
+                       missing);
             free(missing);
             return true;
         }

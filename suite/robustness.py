@@ -375,6 +375,31 @@ def badcase_section(workdir):
     expect_usage("cases folder whose only area is empty: exit 2, no case", ["--cases", empty,
                  "--report-dir", "reports", "http://127.0.0.1:9/"], 2, ["no case matches"],
                  workdir)
+    laughs = os.path.join(workdir, "cases-laughs")
+    os.makedirs(os.path.join(laughs, "bad"))
+    shutil.copy(os.path.join(ROOT, "cases", "requirements.tsv"), laughs)
+    shutil.copy(os.path.join(ROOT, "suite", "fuzz", "regressions", "case",
+                             "nested-defaults-40-pow-7.case"),
+                os.path.join(laughs, "bad", "b.case"))
+    with open(os.path.join(laughs, "bad", "b.case"), "r+") as f:
+        text = f.read().replace("id a/b", "id bad/b")
+        f.seek(0)
+        f.write(text)
+    with harness.start("hostile.py", ["--behaviour", "plain-http"]) as fx:
+        d = tempfile.mkdtemp(prefix="h1xx-input-", dir=workdir)
+        for sets in ([], ["--set", "j="]):
+            run = run_h1xx(["--cases", laughs, "--json", "r.json", "--junit", "r.xml"] + sets +
+                           ["http://127.0.0.1:%d/" % fx.port], d, 20)
+            try:
+                with open(os.path.join(d, "r.json")) as f:
+                    c = json.load(f)["cases"][0]
+            except (OSError, ValueError, IndexError, KeyError) as e:
+                c = {"error": str(e)}
+            record("case whose defaults nest to 40^7 copies%s: error verdict at once, exit 1"
+                   % (" of an empty --set" if sets else ""),
+                   run.rc == 1 and run.took < 5 and c.get("verdict") == "error" and
+                   "variable references" in c.get("message", ""),
+                   "exit %d in %.1fs: %s" % (run.rc, run.took, c))
     big = os.path.join(workdir, "cases-big")
     os.makedirs(os.path.join(big, "bad"))
     shutil.copy(os.path.join(ROOT, "cases", "requirements.tsv"), big)

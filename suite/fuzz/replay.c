@@ -2,13 +2,15 @@
  * file (a directory's files in name order) through LLVMFuzzerTestOneInput once. Built with the
  * ordinary compiler by `make test` (and so also run under `make asan` and `make valgrind`), so
  * the corpus and every regression input kept in suite/fuzz/regressions are replayed on every
- * test run. A harness that finds a violation aborts; otherwise this prints a summary line. */
+ * test run. A harness that finds a violation aborts, an input that takes over a minute ends
+ * the process (SIGALRM); otherwise this prints a summary line. */
 #include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -16,6 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
 #define INPUT_MAX (16 * 1024 * 1024)
+#define INPUT_SECONDS 60
 
 static int replay_file(const char *path)
 {
@@ -42,7 +45,9 @@ static int replay_file(const char *path)
     uint8_t *data = xmalloc(len ? len : 1);
     memcpy(data, b.data ? b.data : "", len);
     buf_free(&b);
+    alarm(INPUT_SECONDS); /* a hang is a failure too (SIGALRM ends the process) */
     LLVMFuzzerTestOneInput(data, len);
+    alarm(0);
     free(data);
     return 0;
 }
