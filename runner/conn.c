@@ -167,6 +167,14 @@ static void describe_peer(conn *c)
         snprintf(c->peer, sizeof c->peer, strchr(ip, ':') ? "[%s]:%ld" : "%s:%ld", ip, port);
 }
 
+/* libcurl calls this while it connects (and shakes hands); non-zero aborts the connect, so an
+ * interrupt does not wait for the connect timeout. */
+static int on_progress(void *arg, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
+{
+    (void)arg, (void)a, (void)b, (void)c, (void)d;
+    return conn_interrupted() ? 1 : 0;
+}
+
 static void set_options(CURL *h, const target *t, const conn_opts *o, int64_t deadline_ns)
 {
     char *url = (t->scheme == TARGET_UNIX) ? xstrdup("http://localhost/")
@@ -180,6 +188,8 @@ static void set_options(CURL *h, const target *t, const conn_opts *o, int64_t de
     curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, ms_left(deadline_ns));
     curl_easy_setopt(h, CURLOPT_PROXY, "");  /* never take a proxy from the environment */
+    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
     if (t->scheme == TARGET_UNIX)
         curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, t->unix_path);
     if (t->scheme == TARGET_HTTPS) {
@@ -211,6 +221,10 @@ conn_status conn_open(conn *c, const target *t, const conn_opts *o, int64_t dead
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, detail);
     CURLcode rc = curl_easy_perform(h);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
+    if (rc == CURLE_ABORTED_BY_CALLBACK || (rc != CURLE_OK && conn_interrupted())) {
+        snprintf(c->errmsg, sizeof c->errmsg, "interrupted");
+        return CONN_INTR;
+    }
     if (rc != CURLE_OK) {
         /* curl's detail names the cause (e.g. "wrong version number" for TLS to a plain port) */
         const char *what = curl_easy_strerror(rc);

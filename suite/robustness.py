@@ -281,7 +281,7 @@ def hostile_section():
 
 # ---- 2. interrupts --------------------------------------------------------------------------
 
-def interrupt_run(name, sigs, label, jobs="4"):
+def interrupt_run(name, sigs, label, jobs="4", stop_within=5.0):
     workdir = tempfile.mkdtemp(prefix="h1xx-robust-", dir=ARGS.tmp)
     with harness.start("hostile.py", ["--behaviour", name]) as fx:
         run = run_h1xx(["--report-dir", "reports", "--timeout", "5s", "--long-timeout", "20s",
@@ -291,7 +291,7 @@ def interrupt_run(name, sigs, label, jobs="4"):
     problems = []
     if run.rc != 130:
         problems.append("exit %d, expected 130" % run.rc)
-    if run.took > 5 + ARGS.slack:
+    if run.took > stop_within + ARGS.slack:
         problems.append("took %.1fs to stop" % run.took)
     try:
         with open(os.path.join(rdir, "results.json")) as f:
@@ -322,6 +322,9 @@ def interrupt_section():
                   "double SIGINT during a slow drip: exit 130, reports valid and marked")
     interrupt_run("silent", [(0.5, signal.SIGTERM)],
                   "SIGTERM while every case waits on a silent server: exit 130")
+    interrupt_run("backlog-full", [(0.5, signal.SIGINT)],
+                  "SIGINT while the connect hangs (full backlog): exit 130 at once, reports",
+                  stop_within=1.0)
 
 
 # ---- 3. bad user input ----------------------------------------------------------------------
