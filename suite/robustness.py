@@ -46,6 +46,9 @@ UNREACHABLE = {"backlog-full": "http", "plain-http": "https", "tls-close-at-hell
 RANDOM_SEEDS = [1, 2, 3, 4, 5, 6]
 VERDICTS = {"pass", "warn", "fail", "skip", "error", "not-run"}
 RSS_WATCH = ["many-interim-10000", "huge-header-1mib"]
+# also run with -vv, so that the console prints their bytes in every transcript
+VERBOSE_TOO = ["ctl-in-reason", "xml-hostile-text", "invalid-utf8-header", "nul-flood",
+               "binary-garbage", "utf16-response"]
 
 RESULTS = []
 ARGS = None
@@ -136,10 +139,21 @@ def leftovers(d):
 
 
 def console_problems(out):
-    """Raw control bytes on the console (only LF is expected; no colour off a terminal)."""
+    """What a server could do to a terminal through h1xx's console: raw control bytes (only LF
+    is expected; no colour off a terminal), invalid UTF-8, C1 controls, bidi overrides."""
     bad = sorted({b for b in out if (b < 0x20 and b != 0x0A) or b == 0x7F})
-    return ["console carries raw control bytes %s" % ", ".join("0x%02X" % b for b in bad)] \
+    problems = ["console carries raw control bytes %s" % ", ".join("0x%02X" % b for b in bad)] \
         if bad else []
+    try:
+        text = out.decode("utf-8")
+    except UnicodeDecodeError as e:
+        return problems + ["console output is not UTF-8: %s" % e]
+    odd = sorted({"U+%04X" % ord(ch) for ch in text
+                  if 0x80 <= ord(ch) <= 0x9F or 0x202A <= ord(ch) <= 0x202E or
+                  0x2066 <= ord(ch) <= 0x2069})
+    if odd:
+        problems.append("console carries C1 or bidi control characters %s" % ", ".join(odd))
+    return problems
 
 
 def recv_streams(case):
@@ -249,7 +263,8 @@ def report_problems(rdir, run, wire):
 def hostile_section():
     names = [n for n in hostile.BEHAVIOURS if n != "random-mix"]
     jobs = [(n, None, (), None) for n in names]
-    jobs += [("random-mix", s, (), None) for s in RANDOM_SEEDS]
+    jobs += [("random-mix", s, ("-vv",), None) for s in RANDOM_SEEDS]  # transcripts on the console
+    jobs += [(n, None, ("-vv",), n + " -vv") for n in VERBOSE_TOO]
     # the same two servers with limits raised so that h1xx holds all of it (peak memory)
     jobs += [("many-interim-10000", None, ("--max-interim", "10001"),
               "many-interim-10000 --max-interim 10001"),
