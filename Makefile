@@ -1,9 +1,11 @@
 # h1xx: HTTP/1.1 interim-response conformance suite.
 # make            build ./h1xx
 # make demo       run every case against the bundled reference origin
-# make test       unit tests (CUnit), the HTML report in a browser, packaging, and the
-#                 self-tests against the fixtures
-# make asan       unit tests and self-tests under AddressSanitizer + UndefinedBehaviorSanitizer
+# make test       unit tests (CUnit), fuzz replays, fixture checks, the HTML report in a browser,
+#                 packaging, robustness (hostile servers) and the self-tests against the fixtures
+# make asan       unit tests, replays, robustness and self-tests under ASan + UBSan
+# make fuzz       libFuzzer (clang) on the wire reader and the case loader, FUZZ_SECONDS each
+# make valgrind   unit tests, fuzz replays and a self-test subset under valgrind
 # make install    PREFIX=/usr/local (and DESTDIR=): bin/h1xx, share/h1xx/cases, share/man/man1/h1xx.1
 # make test-html  the HTML report in headless chromium (skips when chromium is missing)
 
@@ -25,8 +27,8 @@ BINDIR   = $(DESTDIR)$(PREFIX)/bin
 DATADIR  = $(DESTDIR)$(PREFIX)/share/h1xx
 MANDIR   = $(DESTDIR)$(PREFIX)/share/man/man1
 
-.PHONY: all deps deps-build demo test unit selftest asan clean install uninstall test-html \
-        test-packaging
+.PHONY: all deps deps-build demo test unit selftest asan fuzz valgrind clean install uninstall \
+        test-html test-packaging
 
 all: deps-build h1xx
 
@@ -42,8 +44,23 @@ $(BUILD)/unit/%.o: suite/unit/%.c | $(BUILD)/unit
 $(BUILD)/unit-tests: $(RUNNER_OBJ) $(UNIT_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcunit
 
-$(BUILD) $(BUILD)/unit:
+$(BUILD) $(BUILD)/unit $(BUILD)/fuzz:
 	mkdir -p $@
+
+# Fuzz harnesses (suite/fuzz): replay-KIND runs the corpus and the regression inputs through a
+# harness with any compiler (make test); fuzz-KIND is the libFuzzer build (make fuzz).
+FUZZ_DEFS := -DH1XX_CATALOG='"$(CURDIR)/cases/requirements.tsv"'
+REPLAY    := $(BUILD)/replay-wire $(BUILD)/replay-case
+.PRECIOUS: $(BUILD)/fuzz/%.o
+$(BUILD)/fuzz/%.o: suite/fuzz/%.c | $(BUILD)/fuzz
+	$(CC) $(CFLAGS) $(FUZZ_DEFS) -Irunner -c -o $@ $<
+$(BUILD)/replay-%: $(BUILD)/fuzz/fuzz_%.o $(BUILD)/fuzz/replay.o $(RUNNER_OBJ)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/fuzz-%: $(BUILD)/fuzz/fuzz_%.o $(RUNNER_OBJ)
+	$(CC) $(CFLAGS) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+replay: $(REPLAY)
+	$(BUILD)/replay-wire suite/fuzz/corpus/wire suite/fuzz/regressions/wire
+	$(BUILD)/replay-case suite/fuzz/corpus/case suite/fuzz/regressions/case
 
 # Installs missing Debian packages when root; otherwise prints the command to run.
 deps-build:
@@ -67,13 +84,16 @@ test-html: deps h1xx
 test-packaging: deps h1xx
 	$(PY) suite/packaging_test.py ./h1xx
 
-# Unit tests first, then the browser and packaging tests, the conformance self-test last; each
-# ends with its own "N passed, N failed" line.
-test: deps h1xx $(BUILD)/unit-tests
+# Unit tests and fuzz replays first, then the fixtures' own checks, the browser and packaging
+# tests, robustness (hostile servers, bad input), and the conformance self-test last, so that its
+# summary is the last line; each ends with its own "N passed, N failed" line.
+test: deps h1xx $(BUILD)/unit-tests $(REPLAY)
 	$(BUILD)/unit-tests
+	$(MAKE) --no-print-directory replay
 	$(PY) -m unittest -q fixtures/test_origin.py fixtures/test_proxy.py
 	$(PY) suite/html_test.py ./h1xx
 	$(PY) suite/packaging_test.py ./h1xx
+	$(PY) suite/robustness.py ./h1xx
 	$(PY) suite/selftest.py ./h1xx
 
 # The binary finds PREFIX/share/h1xx/cases from its own place (PREFIX/bin), so no flag is needed.
@@ -90,17 +110,36 @@ uninstall:
 	rm -f $(BINDIR)/h1xx $(MANDIR)/h1xx.1
 	rm -rf $(DATADIR)
 
-asan:
-	$(MAKE) BUILD=build-asan CC=gcc \
-	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
-	  LDFLAGS="-fsanitize=address,undefined" build-asan/unit-tests h1xx-asan
+ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+asan: deps
+	$(MAKE) BUILD=build-asan CC=gcc CFLAGS="$(ASAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" \
+	  build-asan/unit-tests h1xx-asan build-asan/replay-wire build-asan/replay-case
 	ASAN_OPTIONS=detect_leaks=1 build-asan/unit-tests
+	ASAN_OPTIONS=detect_leaks=1 $(MAKE) --no-print-directory BUILD=build-asan replay
+	ASAN_OPTIONS=detect_leaks=1 $(PY) suite/robustness.py ./h1xx-asan --rss-limit 1024
 	ASAN_OPTIONS=detect_leaks=1 $(PY) suite/selftest.py ./h1xx-asan
 
-h1xx-asan: $(RUNNER_OBJ) $(BUILD)/main.o
+# libFuzzer with ASan + UBSan (clang); CI passes a shorter FUZZ_SECONDS.
+FUZZ_SECONDS ?= 60
+comma := ,
+fuzz:
+	@sh suite/deps.sh fuzz
+	$(MAKE) BUILD=build-fuzz CC=clang LDFLAGS="-fsanitize=address,undefined" \
+	  CFLAGS="$(subst address,fuzzer-no-link$(comma)address,$(ASAN_FLAGS))" \
+	  build-fuzz/fuzz-wire build-fuzz/fuzz-case
+	sh suite/fuzz/run.sh build-fuzz $(FUZZ_SECONDS)
+
+# Unit tests, fuzz replays and a self-test subset under valgrind (suite/valgrind.sh).
+valgrind: deps
+	@sh suite/deps.sh valgrind
+	$(MAKE) BUILD=build-vg CFLAGS="-O1 -g" build-vg/unit-tests h1xx-vg build-vg/replay-wire \
+	  build-vg/replay-case
+	bash suite/valgrind.sh build-vg
+
+h1xx-asan h1xx-vg: $(RUNNER_OBJ) $(BUILD)/main.o
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 clean:
-	rm -rf build build-asan h1xx h1xx-asan
+	rm -rf build build-asan build-fuzz build-vg h1xx h1xx-asan h1xx-vg
 
--include $(wildcard $(BUILD)/*.d $(BUILD)/unit/*.d)
+-include $(wildcard $(BUILD)/*.d $(BUILD)/unit/*.d $(BUILD)/fuzz/*.d)

@@ -204,8 +204,9 @@ typedef struct run_ctx {
 void case_run(const case_def *c, const run_ctx *ctx, case_result *r);
 
 /* Resolves a template against the case's defaults and the context's variables. Returns a
- * malloc'd byte string (*len bytes, NUL-terminated) or NULL when a variable is unset (its name
- * is then in *missing, malloc'd). */
+ * malloc'd byte string (*len bytes, NUL-terminated), or NULL when a variable is unset (its name
+ * is then in *missing, malloc'd), or NULL with *missing NULL when the expansion would pass 4 MiB
+ * or 10,000 variable references (defaults that use defaults can nest). */
 char *case_expand(const case_def *c, const run_ctx *ctx, const char *tmpl, size_t *len,
                   char **missing);
 

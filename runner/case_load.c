@@ -976,7 +976,10 @@ static char **list_dir(const char *dir, bool want_dirs, const char *suffix, size
         }
     }
     closedir(d);
-    qsort(names, *n, sizeof *names, cmp_str);
+    if (!names) /* an empty folder: an empty list, not the NULL of "cannot read" */
+        names = xcalloc(1, sizeof *names);
+    else
+        qsort(names, *n, sizeof *names, cmp_str);
     return names;
 }
 

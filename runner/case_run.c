@@ -72,7 +72,13 @@ void runner_finding(runner *R, int conn_id, int code, const char *name, const ch
     va_start(ap, fmt);
     char *text = xvasprintf(fmt, ap);
     va_end(ap);
+    if (require)
+        runner_fail(R, false, require, "%s", text);
     finding_record *f = result_finding(R->r);
+    if (!f) { /* past the cap: judged above, not recorded */
+        free(text);
+        return;
+    }
     f->code = code;
     f->name = name;
     f->require = require;
@@ -80,8 +86,6 @@ void runner_finding(runner *R, int conn_id, int code, const char *name, const ch
     f->offset = offset;
     f->verdict = require ? level_verdict(R, require) : VERDICT_PASS;
     f->text = text;
-    if (require)
-        runner_fail(R, false, require, "%s", text);
 }
 
 void runner_end(runner *R, verdict_t v, const char *fmt, ...)
@@ -127,9 +131,14 @@ static const char *default_var(const case_def *c, const char *name, size_t len)
     return NULL;
 }
 
-static int expand_into(const case_def *c, const run_ctx *ctx, const runner *R, const char *t,
-                       buf_t *out, char **missing, int depth);
+/* Bounds on one expansion: defaults may use other defaults, so a few lines of a case file could
+ * otherwise ask for 40^8 copies of a value (or as many references to an empty one). */
+#define EXPAND_MAX_BYTES (4 * 1024 * 1024)
+#define EXPAND_MAX_REFS 10000
+#define EXPAND_TOO_BIG (-2)
 
+static int expand_into(const case_def *c, const run_ctx *ctx, const runner *R, const char *t,
+                       buf_t *out, char **missing, int depth, size_t *refs);
 static const char *const local_names[] = {"status", "ws_key", "ws_accept", "ws_sample_key",
                                           "ws_sample_accept", "base", "token"};
 
@@ -149,9 +158,12 @@ static const char *local_var(const runner *R, const char *n, size_t len)
     return NULL;
 }
 
+/* Returns 0, -1 for an unset variable (named in *missing), or EXPAND_TOO_BIG. */
 static int expand_var(const case_def *c, const run_ctx *ctx, const runner *R, const char *n,
-                      size_t len, buf_t *out, char **missing, int depth)
+                      size_t len, buf_t *out, char **missing, int depth, size_t *refs)
 {
+    if (++*refs > EXPAND_MAX_REFS)
+        return EXPAND_TOO_BIG;
     const char *v = ctx_var(ctx, n, len);
     if (!v)
         v = local_var(R, n, len);
@@ -161,16 +173,18 @@ static int expand_var(const case_def *c, const run_ctx *ctx, const runner *R, co
     }
     const char *d = default_var(c, n, len);
     if (d && depth < 8)
-        return expand_into(c, ctx, R, d, out, missing, depth + 1);
+        return expand_into(c, ctx, R, d, out, missing, depth + 1, refs);
     if (missing && !*missing)
         *missing = xstrndup(n, len);
     return -1;
 }
 
 static int expand_into(const case_def *c, const run_ctx *ctx, const runner *R, const char *t,
-                       buf_t *out, char **missing, int depth)
+                       buf_t *out, char **missing, int depth, size_t *refs)
 {
     for (const char *s = t; *s; s++) {
+        if (out->truncated)
+            return EXPAND_TOO_BIG;
         if (*s == '\\' && s[1]) {
             char ch = *++s;
             if (ch == 'x' && s[1] && s[2]) {
@@ -183,24 +197,27 @@ static int expand_into(const case_def *c, const run_ctx *ctx, const runner *R, c
             buf_append(out, &ch, 1);
         } else if (*s == '$' && s[1] == '{') {
             const char *n = s + 2, *e = strchr(n, '}');
-            if (!e || expand_var(c, ctx, R, n, (size_t)(e - n), out, missing, depth))
-                return -1;
+            int rc = e ? expand_var(c, ctx, R, n, (size_t)(e - n), out, missing, depth, refs)
+                       : -1;
+            if (rc)
+                return rc;
             s = e;
         } else {
             buf_append(out, s, 1);
         }
     }
-    return 0;
+    return out->truncated ? EXPAND_TOO_BIG : 0;
 }
 
 char *case_expand(const case_def *c, const run_ctx *ctx, const char *tmpl, size_t *len,
                   char **missing)
 {
     buf_t b;
-    buf_init(&b, 0);
+    buf_init(&b, EXPAND_MAX_BYTES);
+    size_t refs = 0;
     if (missing)
         *missing = NULL;
-    if (expand_into(c, ctx, NULL, tmpl, &b, missing, 0)) {
+    if (expand_into(c, ctx, NULL, tmpl, &b, missing, 0, &refs)) {
         buf_free(&b);
         return NULL;
     }
@@ -213,9 +230,10 @@ char *case_expand(const case_def *c, const run_ctx *ctx, const char *tmpl, size_
 char *runner_expand(runner *R, const char *tmpl, size_t *len)
 {
     buf_t b;
-    buf_init(&b, 0);
+    buf_init(&b, EXPAND_MAX_BYTES);
     char *missing = NULL;
-    int rc = expand_into(R->c, R->ctx, R, tmpl, &b, &missing, 0);
+    size_t refs = 0;
+    int rc = expand_into(R->c, R->ctx, R, tmpl, &b, &missing, 0, &refs);
     free(missing);
     if (rc) { /* variables were checked before the first step; keep the text as written */
         buf_reset(&b);
@@ -850,9 +868,15 @@ static bool variables_missing(runner *R)
         char *v = case_expand(R->c, R->ctx, ref, NULL, &missing);
         free(ref);
         free(v);
+        if (!v && !missing) {
+            runner_end(R, VERDICT_ERROR, "%s:%d: ${%s} expands to more than %d bytes or through "
+                       "more than %d variable references", R->c->file, R->c->line,
+                       R->c->vars[i], EXPAND_MAX_BYTES, EXPAND_MAX_REFS);
+            return true;
+        }
         if (!v) {
             runner_end(R, VERDICT_SKIP, "needs --set %s=VALUE (see the README's variables)",
-                       missing ? missing : R->c->vars[i]);
+                       missing);
             free(missing);
             return true;
         }
@@ -905,6 +929,10 @@ void case_run(const case_def *c, const run_ctx *ctx, case_result *r)
         proxy_case_end(R);
     for (int i = 0; i < R->nconns; i++)
         stream_free(&R->conns[i]);
+    if (r->msgs_dropped || r->findings_dropped)
+        result_note(r, "%zu more messages and %zu more findings were checked but not recorded "
+                    "(caps: %d messages, %d findings a case)", r->msgs_dropped,
+                    r->findings_dropped, RESULT_MSGS_MAX, RESULT_FINDINGS_MAX);
     r->duration_ns = clock_ns() - start;
     free(R);
 }

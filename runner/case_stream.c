@@ -158,6 +158,8 @@ static void report_findings(runner *R, cconn *cc, const wire_finding *f, size_t 
 static void record_msg(runner *R, cconn *cc, const wire_msg *m)
 {
     msg_record *mr = result_msg(R->r);
+    if (!mr)
+        return; /* past the cap: still judged, not recorded */
     mr->conn = cc->id;
     mr->status = m->status;
     mr->interim = m->interim;
@@ -273,13 +275,15 @@ next_status stream_next(runner *R, cconn *cc, int64_t deadline_ns, wire_msg *m)
 }
 
 /* After the last step: reads what is still arriving until `until`, so late bytes (a 1xx after
- * the final response, an extra response) are seen and checked. */
+ * the final response, an extra response) are seen and checked. The bound also holds for bytes
+ * already buffered: a flood of small responses is checked only until `until`. */
 void stream_linger(runner *R, int64_t until_ns)
 {
     for (int i = 0; i < R->nconns; i++) {
         cconn *cc = &R->conns[i];
         wire_msg *m = xmalloc(sizeof *m);
-        while (cc->c.curl || stream_pending(cc)) {
+        while ((cc->c.curl || stream_pending(cc)) && clock_ns() < until_ns &&
+               !conn_interrupted()) {
             next_status s = stream_next(R, cc, until_ns, m);
             if (s != NEXT_MSG)
                 break;

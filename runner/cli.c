@@ -99,11 +99,23 @@ static const struct option longopts[] = {
     {0, 0, 0, 0},
 };
 
+/* Prints "h1xx: " and fmt with arg, the user's text shown with control bytes as \xHH so that
+ * the message stays one line and cannot drive the terminal. */
 static int usage_error(const char *fmt, const char *arg)
 {
+    buf_t b;
+    buf_init(&b, 4096);
+    for (const char *p = arg ? arg : ""; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c < 0x20 || c == 0x7f)
+            buf_printf(&b, "\\x%02X", c);
+        else
+            buf_append(&b, p, 1);
+    }
     fputs("h1xx: ", stderr);
-    fprintf(stderr, fmt, arg);
+    fprintf(stderr, fmt, b.data ? b.data : "");
     fputs("\nTry 'h1xx --help'.\n", stderr);
+    buf_free(&b);
     return -1;
 }
 

@@ -167,6 +167,14 @@ static void describe_peer(conn *c)
         snprintf(c->peer, sizeof c->peer, strchr(ip, ':') ? "[%s]:%ld" : "%s:%ld", ip, port);
 }
 
+/* libcurl calls this while it connects (and shakes hands); non-zero aborts the connect, so an
+ * interrupt does not wait for the connect timeout. */
+static int on_progress(void *arg, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
+{
+    (void)arg, (void)a, (void)b, (void)c, (void)d;
+    return conn_interrupted() ? 1 : 0;
+}
+
 static void set_options(CURL *h, const target *t, const conn_opts *o, int64_t deadline_ns)
 {
     char *url = (t->scheme == TARGET_UNIX) ? xstrdup("http://localhost/")
@@ -180,6 +188,8 @@ static void set_options(CURL *h, const target *t, const conn_opts *o, int64_t de
     curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, ms_left(deadline_ns));
     curl_easy_setopt(h, CURLOPT_PROXY, "");  /* never take a proxy from the environment */
+    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
     if (t->scheme == TARGET_UNIX)
         curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, t->unix_path);
     if (t->scheme == TARGET_HTTPS) {
@@ -207,9 +217,21 @@ conn_status conn_open(conn *c, const target *t, const conn_opts *o, int64_t dead
     c->curl = h;
     c->tls = t->scheme == TARGET_HTTPS;
     set_options(h, t, o, deadline_ns);
+    char detail[CURL_ERROR_SIZE] = "";
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, detail);
     CURLcode rc = curl_easy_perform(h);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
+    if (rc == CURLE_ABORTED_BY_CALLBACK || (rc != CURLE_OK && conn_interrupted())) {
+        snprintf(c->errmsg, sizeof c->errmsg, "interrupted");
+        return CONN_INTR;
+    }
     if (rc != CURLE_OK) {
-        snprintf(c->errmsg, sizeof c->errmsg, "%s", curl_easy_strerror(rc));
+        /* curl's detail names the cause (e.g. "wrong version number" for TLS to a plain port) */
+        const char *what = curl_easy_strerror(rc);
+        if (!detail[0] || strstr(detail, what))
+            snprintf(c->errmsg, sizeof c->errmsg, "%s", detail[0] ? detail : what);
+        else
+            snprintf(c->errmsg, sizeof c->errmsg, "%s: %.200s", what, detail);
         return rc == CURLE_OPERATION_TIMEDOUT ? CONN_TIMEOUT : CONN_ERROR;
     }
     curl_socket_t s = CURL_SOCKET_BAD;

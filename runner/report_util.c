@@ -338,8 +338,8 @@ void report_transcript(buf_t *out, const case_result *c)
     for (size_t i = 0; i < c->ntx; i++)
         transcript_entry(out, c, &c->tx[i]);
     if (c->tx_truncated)
-        buf_printf(out, "... transcript truncated: bytes past %d were counted, not kept ...\n",
-                   RESULT_TX_MAX);
+        buf_printf(out, "... transcript truncated: bytes past %d (or reads past %d) were not "
+                   "kept ...\n", RESULT_TX_MAX, RESULT_TX_ENTRIES);
 }
 
 /* ---- detail block -------------------------------------------------------------------------- */

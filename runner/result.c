@@ -81,7 +81,12 @@ void result_free(run_result *r)
 
 void result_tx(case_result *c, tx_kind k, int conn, int64_t t_ns, const void *data, size_t len)
 {
-    if (c->tx_bytes + len > RESULT_TX_MAX) {
+    bool bytes = k == TX_SENT || k == TX_RECV;
+    if (bytes && c->ntx >= RESULT_TX_ENTRIES) {
+        c->tx_truncated = true;
+        return;
+    }
+    if (bytes && (c->tx_truncated || c->tx_bytes + len > RESULT_TX_MAX)) {
         c->tx_truncated = true;
         len = 0;
     }
@@ -102,6 +107,8 @@ void result_tx_note(case_result *c, int conn, int64_t t_ns, const char *text)
 
 void result_note(case_result *c, const char *fmt, ...)
 {
+    if (c->nnotes >= RESULT_NOTES_MAX)
+        return;
     va_list ap;
     va_start(ap, fmt);
     char *s = xvasprintf(fmt, ap);
@@ -112,6 +119,10 @@ void result_note(case_result *c, const char *fmt, ...)
 
 msg_record *result_msg(case_result *c)
 {
+    if (c->nmsgs >= RESULT_MSGS_MAX) {
+        c->msgs_dropped++;
+        return NULL;
+    }
     grow_array((void **)&c->msgs, &c->msgs_cap, c->nmsgs, sizeof *c->msgs);
     msg_record *m = &c->msgs[c->nmsgs++];
     memset(m, 0, sizeof *m);
@@ -120,6 +131,10 @@ msg_record *result_msg(case_result *c)
 
 finding_record *result_finding(case_result *c)
 {
+    if (c->nfindings >= RESULT_FINDINGS_MAX) {
+        c->findings_dropped++;
+        return NULL;
+    }
     grow_array((void **)&c->findings, &c->findings_cap, c->nfindings, sizeof *c->findings);
     finding_record *f = &c->findings[c->nfindings++];
     memset(f, 0, sizeof *f);

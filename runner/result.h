@@ -104,6 +104,7 @@ typedef struct case_result {
      * read back from a results.json (see result_own). */
     char **owned;
     size_t nowned;
+    size_t msgs_dropped, findings_dropped; /* past their caps: checked, not recorded */
     /* private growth capacities */
     size_t tx_cap, msgs_cap, notes_cap, findings_cap, metrics_cap, owned_cap;
     size_t tx_bytes;
@@ -131,15 +132,26 @@ void result_count(run_result *r);
 void case_result_free(case_result *c);
 void result_free(run_result *r);
 
-/* Builders used by the interpreter. Data is copied. The transcript keeps at most
- * RESULT_TX_MAX bytes per case; past that entries are recorded with len 0 and tx_truncated. */
+/* Builders used by the interpreter. Data is copied. Everything a server can make grow has a cap
+ * per case, so a hostile server cannot make h1xx (or its reports) grow without bound:
+ * - the transcript keeps the first RESULT_TX_MAX bytes sent and received; once a sent/recv
+ *   entry does not fit, it and every later one are recorded with len 0 and tx_truncated is set
+ *   (so the bytes kept are an exact prefix of each connection's stream, with no holes); past
+ *   RESULT_TX_ENTRIES sent/recv entries are not recorded at all (tx_truncated too);
+ * - result_msg and result_finding return NULL past RESULT_MSGS_MAX / RESULT_FINDINGS_MAX and
+ *   count what they dropped (the caller still judges those messages; case_run notes the count);
+ * - past RESULT_NOTES_MAX notes, later notes are dropped. */
 #define RESULT_TX_MAX (1024 * 1024)
+#define RESULT_TX_ENTRIES 20000
+#define RESULT_MSGS_MAX 2000
+#define RESULT_FINDINGS_MAX 1000
+#define RESULT_NOTES_MAX 1000
 void result_tx(case_result *c, tx_kind k, int conn, int64_t t_ns, const void *data, size_t len);
 void result_note(case_result *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A transcript note (TX_NOTE) of plain text. */
 void result_tx_note(case_result *c, int conn, int64_t t_ns, const char *text);
-msg_record *result_msg(case_result *c);
-finding_record *result_finding(case_result *c);
+msg_record *result_msg(case_result *c);         /* NULL past the cap */
+finding_record *result_finding(case_result *c); /* NULL past the cap */
 /* Sets (or replaces) a metric. */
 void result_metric(case_result *c, const char *name, int64_t value, bool is_time);
 const metric_record *result_get_metric(const case_result *c, const char *name);

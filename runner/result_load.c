@@ -158,6 +158,8 @@ static int load_require(loader *L, const json_value *obj, const char *where, cas
 static int load_message(loader *L, const json_value *o, const char *where, case_result *c)
 {
     msg_record *m = result_msg(c);
+    if (!m) /* more than a run records: the rest is dropped, as the run would */
+        return 0;
     int64_t body;
     bool interim;
     if (get_int32(L, o, "conn", where, 0, &m->conn) || get_int32(L, o, "status", where, 0,
@@ -183,6 +185,8 @@ static int load_message(loader *L, const json_value *o, const char *where, case_
 static int load_finding(loader *L, const json_value *o, const char *where, case_result *c)
 {
     finding_record *f = result_finding(c);
+    if (!f)
+        return 0;
     int64_t code, offset;
     char *name = NULL, *require = NULL;
     if (get_int(L, o, "code", where, 0, INT_MAX, &code) ||

@@ -214,7 +214,13 @@ int parse_duration_ns(const char *s, int64_t *out_ns)
         scale = 60LL * 1000000000;
     else
         return -1;
-    *out_ns = whole * scale + frac * scale / fscale;
+    /* scale and fscale are 6e10 or powers of ten: one divides the other, so no product
+     * overflows; a duration is at most DURATION_MAX_NS, so adding it to a clock reading
+     * cannot overflow either */
+    int64_t part = (scale >= fscale) ? frac * (scale / fscale) : frac / (fscale / scale);
+    if (whole > (DURATION_MAX_NS - part) / scale)
+        return -1;
+    *out_ns = whole * scale + part;
     return 0;
 }
 

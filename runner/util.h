@@ -46,7 +46,9 @@ void grow_array(void **arr, size_t *cap, size_t need, size_t size);
 
 /* Parses a whole decimal integer in [min, max]. Returns 0 on success, -1 otherwise. */
 int parse_long(const char *s, long min, long max, long *out);
-/* Parses a duration: "250ms", "2s", "1.5s", "3m" or a bare number of seconds. Returns 0 / -1. */
+/* Parses a duration: "250ms", "2s", "1.5s", "3m" or a bare number of seconds, at most
+ * DURATION_MAX_NS (about three years). Returns 0 / -1. */
+#define DURATION_MAX_NS (100000000LL * 1000000000LL)
 int parse_duration_ns(const char *s, int64_t *out_ns);
 
 /* ASCII case-insensitive comparisons (locale-independent). */

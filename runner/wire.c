@@ -526,6 +526,34 @@ static bool maybe_status(const char *p, size_t n)
     return memcmp(p, "HTTP/", n < 5 ? n : 5) == 0;
 }
 
+/* True when s[r->pos, end) may hold a whole head: an LF followed by LF or CRLF (an empty line).
+ * The search resumes where the previous call for the same head stopped. */
+static bool head_may_end(wire_reader *r, const char *s, size_t end)
+{
+    if (r->hs_pos != r->pos || r->hs_scan < r->pos) {
+        r->hs_pos = r->hs_scan = r->pos;
+        r->hs_ok = false;
+    }
+    while (r->hs_scan < end) {
+        const char *lf = memchr(s + r->hs_scan, '\n', end - r->hs_scan);
+        if (lf == NULL) {
+            r->hs_scan = end;
+            return false;
+        }
+        size_t k = (size_t)(lf - s);
+        if (k + 1 < end && s[k + 1] == '\n')
+            return true;
+        if (k + 2 < end && s[k + 1] == '\r' && s[k + 2] == '\n')
+            return true;
+        if (k + 2 >= end && (k + 1 == end || s[k + 1] == '\r')) {
+            r->hs_scan = k; /* undecided until more bytes come */
+            return false;
+        }
+        r->hs_scan = k + 1;
+    }
+    return false;
+}
+
 static int on_head(wire_reader *r, const char *s, size_t len, bool eof)
 {
     if (r->pos == len)
@@ -539,8 +567,16 @@ static int on_head(wire_reader *r, const char *s, size_t len, bool eof)
     /* The window is capped, so "too large" is decided on the same bytes however they came. */
     size_t avail = len - r->pos, cap = r->lim.max_head;
     size_t view = avail < cap ? avail : cap, np0 = r->npending;
+    /* Once the status line is known good, parsing can only say "need more" until an empty
+     * line arrives: skip it till then, so a head fed byte by byte costs linear time, not
+     * quadratic. At EOF or at the cap the partial head is parsed for its findings. */
+    bool may_end = head_may_end(r, s, r->pos + view);
+    if (r->hs_ok && !may_end && !eof && view < cap)
+        return WIRE_NEED_MORE;
     long n = parse_head(s + r->pos, view, r->pos, r->lim.max_fields, &r->cur, r->pending,
                         NPENDING, &r->npending);
+    if (n == -2 && memchr(s + r->pos, '\n', view) != NULL)
+        r->hs_ok = true; /* the status line is whole and good: only -2 or a head from now on */
     if (n == -1) {
         r->failed = true;
         return WIRE_ERROR;

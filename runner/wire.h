@@ -105,6 +105,10 @@ typedef struct wire_reader {
      * Responses beyond the queue are taken as answering a non-HEAD request. */
     uint64_t head_bits;
     unsigned nreq;
+    /* an incomplete head (private): how far it was searched for its end, and whether its
+     * status line is already known good, so that it is not re-parsed before it can end */
+    size_t hs_pos, hs_scan;
+    bool hs_ok;
     /* in-progress body state (private) */
     int state;
     wire_msg cur;

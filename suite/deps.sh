@@ -1,14 +1,17 @@
 #!/bin/sh
 # Installs the Debian packages h1xx needs, when missing. As root it runs apt-get; otherwise it
 # prints the exact command and fails. "build": what compiling needs; "all": also the tests';
-# "browser": chromium, for the HTML report's browser test (which skips without it).
+# "browser": chromium, for the HTML report's browser test (which skips without it);
+# "fuzz": clang and its libFuzzer runtime; "valgrind": valgrind.
 set -u
 what=${1:-all}
 need_build="gcc make libcurl4-openssl-dev libcunit1-dev"
-need_test="python3 libxml2-utils python3-junitparser python3-websockets openssl python3-yaml man-db nginx haproxy"
+need_test="python3 libxml2-utils python3-junitparser python3-websockets openssl python3-yaml man-db nginx haproxy time"
 pkgs=$need_build
 [ "$what" = all ] && pkgs="$pkgs $need_test"
 [ "$what" = browser ] && pkgs="chromium"
+[ "$what" = fuzz ] && pkgs="$pkgs clang libclang-rt-dev"
+[ "$what" = valgrind ] && pkgs="valgrind"
 
 missing=""
 for p in $pkgs; do

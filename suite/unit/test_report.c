@@ -3,6 +3,9 @@
  * formatting, and JUnit/JSON/console output built from a run whose every string is hostile.
  * The checkers here are written independently of runner/report_util.c on purpose.
  *
+ * Random runs (fixed seeds) are written and their JUnit checked with `xmllint --schema` against
+ * $H1XX_JUNIT_XSD or ../shared/junit/junit-10.xsd: report validity as a property.
+ *
  * With H1XX_HOSTILE_JUNIT (and/or H1XX_HOSTILE_JSON) set, the hostile run's reports are also
  * written to those paths, so a shell step can run xmllint and suite/check_reports.py on them. */
 #include <CUnit/CUnit.h>
@@ -12,7 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "report.h"
@@ -939,6 +944,240 @@ static void test_console_transcript(void)
     case_result_free(&c);
 }
 
+/* ---- report validity as a property --------------------------------------------------------- */
+
+/* Runs `xmllint --noout --schema xsd file`; its exit status, or -1 when it cannot run. Its
+ * output is discarded unless `show` (used to explain a failure). */
+static int xmllint_schema(const char *xsd, const char *file, bool show)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        if (!show) {
+            int fd = open("/dev/null", O_WRONLY);
+            dup2(fd, 1);
+            dup2(fd, 2);
+        }
+        execlp("xmllint", "xmllint", "--noout", "--schema", xsd, file, (char *)NULL);
+        _exit(127);
+    }
+    int st;
+    if (waitpid(pid, &st, 0) != pid)
+        return -1;
+    return WIFEXITED(st) && WEXITSTATUS(st) != 127 ? WEXITSTATUS(st) : -1;
+}
+
+/* The JUnit schema: $H1XX_JUNIT_XSD, or ../shared/junit/junit-10.xsd from the repository. */
+static const char *junit_xsd(void)
+{
+    const char *env = getenv("H1XX_JUNIT_XSD");
+    return env && *env ? env : "../shared/junit/junit-10.xsd";
+}
+
+static const char *const NASTY_PIECES[] = {
+    "\x01", "\x1b[31m", "\x7f", "\xc2\x85", "\xff", "\xfe", "\xc0\x80", "\xed\xa0\x80",
+    "\xef\xbf\xbe", "\xef\xbf\xbf", "\xe2\x80\xae", "\xe2\x80\xa8", "]]>", "<![CDATA[", "\"",
+    "'", "&", "&amp;", "&#0;", "<", ">", "\r", "\n", "\t", "\r\n", "\xf0\x9f\x98\x80",
+    "\xf4\x90\x80\x80", "\xe2\x82\xac", "\\x00", "\\u0000", "%s%n", "--", "-->", "\x0b\x0c",
+};
+
+/* n bytes of random trouble (malloc'd, NUL-terminated after n); with `nul` NUL bytes may occur
+ * inside, otherwise they are replaced by 0x01. */
+static char *nasty_bytes(size_t n, bool nul)
+{
+    char *s = xmalloc(n + 1);
+    size_t i = 0;
+    const size_t npieces = sizeof NASTY_PIECES / sizeof *NASTY_PIECES;
+    while (i < n) {
+        uint64_t r = rng();
+        const char *p = NASTY_PIECES[(r >> 8) % npieces];
+        size_t pl = strlen(p);
+        if ((r & 1) && i + pl <= n) {
+            memcpy(s + i, p, pl);
+            i += pl;
+        } else {
+            char c = (char)(r >> 40);
+            s[i++] = (c || nul) ? c : '\x01';
+        }
+    }
+    s[n] = '\0';
+    return s;
+}
+
+static char *nasty(size_t max)
+{
+    return nasty_bytes(max ? rng() % (max + 1) : 0, false);
+}
+
+static const char *const FINDING_NAMES[] = {"bare-lf", "\xff]]>\"&<x>", "", "ctl\x01"};
+
+static void random_evidence(case_result *c, bool huge)
+{
+    size_t ntx = rng() % 12;
+    for (size_t i = 0; i < ntx; i++) {
+        size_t len = huge && i == 0 ? (3u << 20) : rng() % 3000;
+        char *d = nasty_bytes(len, true);
+        result_tx(c, (tx_kind)(rng() % (TX_NOTE + 1)), (int)(rng() % 9), (int64_t)(rng() % 9000000000ULL),
+                  d, len);
+        free(d);
+    }
+    size_t nmsgs = rng() % 6;
+    for (size_t i = 0; i < nmsgs; i++) {
+        msg_record *m = result_msg(c);
+        m->conn = 1 + (int)(rng() % 8);
+        m->status = (int)(rng() % 1000);
+        m->interim = m->status / 100 == 1;
+        m->t_first_ns = (int64_t)(rng() % 5000000000ULL);
+        m->head_len = rng() % 400;
+        m->head = nasty_bytes(m->head_len, true);
+        m->body_len = rng();
+    }
+    size_t nf = rng() % 5;
+    for (size_t i = 0; i < nf; i++) {
+        finding_record *f = result_finding(c);
+        f->code = (int)(rng() % 25);
+        f->name = FINDING_NAMES[rng() % 4];
+        f->text = nasty(200);
+        f->require = rng() % 2 ? "GEN-5" : NULL;
+        f->verdict = (verdict_t)(rng() % VERDICT_COUNT);
+        f->conn = (int)(rng() % 9);
+        f->offset = rng();
+    }
+    size_t nn = rng() % 4;
+    for (size_t i = 0; i < nn; i++) {
+        char *t = huge && i == 0 ? nasty_bytes(2u << 20, false) : nasty(300);
+        result_note(c, "%s", t);
+        free(t);
+    }
+}
+
+/* A run whose every string is random trouble; `huge` adds multi-megabyte strings. */
+static void random_run(run_result *r, bool huge)
+{
+    size_t n = 1 + rng() % 8;
+    run_init(r, n);
+    replace(&r->target, "");
+    free(r->target), r->target = nasty(100);
+    free(r->hostname), r->hostname = nasty(50);
+    r->strict = rng() % 2;
+    r->interrupted = rng() % 4 == 0;
+    r->deadline_hit = rng() % 4 == 0;
+    for (size_t i = 0; i < n; i++) {
+        case_result *c = &r->cases[i];
+        char *id = nasty(40), *area = rng() % 3 ? xstrdup("continue") : nasty(20);
+        fill_case(c, id, area, (verdict_t)(rng() % VERDICT_COUNT));
+        free(id);
+        free(area);
+        free(c->title), c->title = huge && i == 0 ? nasty_bytes(2u << 20, false) : nasty(200);
+        free(c->message), c->message = huge && i == 0 ? nasty_bytes(3u << 20, false) : nasty(300);
+        free(c->file), c->file = nasty(60);
+        free(c->rfc), c->rfc = nasty(40);
+        if (c->failed_require)
+            free(c->failed_require), c->failed_require = nasty(10);
+        c->duration_ns = (int64_t)(rng() % 100000000000ULL);
+        random_evidence(c, huge && i == 0);
+    }
+    result_count(r);
+}
+
+static void check_random_files(const char *xml, const char *json, int seed)
+{
+    size_t len = 0;
+    char *doc = slurp(json, &len);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+    bool ok = utf8_ok(doc, len) && json_doc_ok(doc, len);
+    if (!ok)
+        fprintf(stderr, "\nrandom run %d: %s is not valid JSON\n", seed, json);
+    CU_ASSERT_TRUE(ok);
+    free(doc);
+    doc = slurp(xml, &len);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+    CU_ASSERT_TRUE(xml_chars_ok(doc, len));
+    free(doc);
+    int rc = xmllint_schema(junit_xsd(), xml, false);
+    if (rc != 0) {
+        fprintf(stderr, "\nrandom run %d: xmllint --schema %s %s: exit %d\n", seed, junit_xsd(),
+                xml, rc);
+        if (rc > 0)
+            xmllint_schema(junit_xsd(), xml, true);
+    }
+    CU_ASSERT_EQUAL(rc, 0);
+}
+
+/* For random runs (controls, invalid UTF-8, "]]>", quotes, entities, multi-megabyte strings),
+ * the JUnit file validates against the schema (xmllint) and the JSON file is valid UTF-8 JSON.
+ * Reproducible: the seeds are fixed. */
+static void test_random_runs_validate(void)
+{
+    if (access(junit_xsd(), R_OK) != 0) {
+        fprintf(stderr, "\nschema %s not found (set H1XX_JUNIT_XSD)\n", junit_xsd());
+        CU_FAIL_FATAL("JUnit schema not found");
+    }
+    char *dir = make_tmpdir();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(dir);
+    char *xml = xasprintf("%s/junit.xml", dir), *json = xasprintf("%s/results.json", dir);
+    for (int seed = 1; seed <= 24; seed++) {
+        rng_state = 0x9E3779B97F4A7C15ULL * (uint64_t)seed;
+        run_result r;
+        random_run(&r, seed <= 2);
+        report_opts o = {.strict = r.strict};
+        char err[256] = "";
+        CU_ASSERT_EQUAL(report_junit_write(&r, xml, &o, err, sizeof err), 0);
+        CU_ASSERT_EQUAL(report_json_write(&r, json, &o, err, sizeof err), 0);
+        check_random_files(xml, json, seed);
+        result_free(&r);
+    }
+    CU_ASSERT_EQUAL(temp_files(dir), 0);
+    remove_tree(dir);
+    free(xml);
+    free(json);
+    free(dir);
+}
+
+/* ---- caps on what a case records ----------------------------------------------------------- */
+
+static void test_result_caps(void)
+{
+    case_result c;
+    memset(&c, 0, sizeof c);
+    char *big = xmalloc(RESULT_TX_MAX);
+    memset(big, 'a', RESULT_TX_MAX);
+    result_tx(&c, TX_RECV, 1, 0, big, RESULT_TX_MAX - 10);
+    result_tx(&c, TX_RECV, 1, 1, "0123456789AB", 12); /* does not fit: not kept */
+    result_tx(&c, TX_RECV, 1, 2, "xyz", 3);           /* would fit, but would leave a hole */
+    result_tx(&c, TX_RESET, 1, 3, "Connection reset", 16);
+    free(big);
+    CU_ASSERT_TRUE(c.tx_truncated);
+    CU_ASSERT_EQUAL(c.ntx, 4);
+    CU_ASSERT_EQUAL(c.tx[1].len, 0);
+    CU_ASSERT_EQUAL(c.tx[2].len, 0);
+    CU_ASSERT_EQUAL(c.tx[3].len, 16); /* events keep their text */
+    CU_ASSERT_STRING_EQUAL(c.tx[3].data, "Connection reset");
+    case_result_free(&c);
+
+    memset(&c, 0, sizeof c);
+    for (size_t i = 0; i < RESULT_TX_ENTRIES + 5; i++)
+        result_tx(&c, TX_RECV, 1, (int64_t)i, "b", 1);
+    CU_ASSERT_EQUAL(c.ntx, RESULT_TX_ENTRIES);
+    CU_ASSERT_TRUE(c.tx_truncated);
+    for (size_t i = 0; i < RESULT_MSGS_MAX; i++)
+        CU_ASSERT_PTR_NOT_NULL(result_msg(&c));
+    CU_ASSERT_PTR_NULL(result_msg(&c));
+    CU_ASSERT_PTR_NULL(result_msg(&c));
+    CU_ASSERT_EQUAL(c.nmsgs, RESULT_MSGS_MAX);
+    CU_ASSERT_EQUAL(c.msgs_dropped, 2);
+    for (size_t i = 0; i < RESULT_FINDINGS_MAX; i++)
+        CU_ASSERT_PTR_NOT_NULL(result_finding(&c));
+    CU_ASSERT_PTR_NULL(result_finding(&c));
+    CU_ASSERT_EQUAL(c.findings_dropped, 1);
+    for (size_t i = 0; i < RESULT_NOTES_MAX + 3; i++)
+        result_note(&c, "note %zu", i);
+    CU_ASSERT_EQUAL(c.nnotes, RESULT_NOTES_MAX);
+    case_result_free(&c);
+}
+
 /* ---- registration -------------------------------------------------------------------------- */
 
 void register_report_tests(void)
@@ -959,4 +1198,6 @@ void register_report_tests(void)
     CU_add_test(s, "JSON fields", test_json_fields);
     CU_add_test(s, "console lines and summary", test_console);
     CU_add_test(s, "console transcript", test_console_transcript);
+    CU_add_test(s, "random runs: JUnit valid (xmllint --schema), JSON valid", test_random_runs_validate);
+    CU_add_test(s, "caps on transcript, messages, findings, notes", test_result_caps);
 }
