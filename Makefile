@@ -116,7 +116,7 @@ asan: deps
 	  build-asan/unit-tests h1xx-asan build-asan/replay-wire build-asan/replay-case
 	ASAN_OPTIONS=detect_leaks=1 build-asan/unit-tests
 	ASAN_OPTIONS=detect_leaks=1 $(MAKE) --no-print-directory BUILD=build-asan replay
-	ASAN_OPTIONS=detect_leaks=1 $(PY) suite/robustness.py ./h1xx-asan --rss-limit 1024
+	ASAN_OPTIONS=detect_leaks=1 $(PY) suite/robustness.py ./h1xx-asan --rss-limit 1024 --slack 20
 	ASAN_OPTIONS=detect_leaks=1 $(PY) suite/selftest.py ./h1xx-asan
 
 # libFuzzer with ASan + UBSan (clang); CI passes a shorter FUZZ_SECONDS.
