@@ -163,8 +163,17 @@ static void describe_peer(conn *c)
     long port = 0;
     curl_easy_getinfo(h, CURLINFO_PRIMARY_IP, &ip);
     curl_easy_getinfo(h, CURLINFO_PRIMARY_PORT, &port);
-    if (ip && *ip)
-        snprintf(c->peer, sizeof c->peer, strchr(ip, ':') ? "[%s]:%ld" : "%s:%ld", ip, port);
+    if (!ip || !*ip)
+        return;
+    int n = snprintf(c->peer, sizeof c->peer, strchr(ip, ':') ? "[%s]:%ld" : "%s:%ld", ip, port);
+    /* The local end names this connection in the server's own logs (make bench pairs them). */
+    char *lip = NULL;
+    long lport = 0;
+    curl_easy_getinfo(h, CURLINFO_LOCAL_IP, &lip);
+    curl_easy_getinfo(h, CURLINFO_LOCAL_PORT, &lport);
+    if (lip && *lip && n > 0 && (size_t)n < sizeof c->peer)
+        snprintf(c->peer + n, sizeof c->peer - (size_t)n,
+                 strchr(lip, ':') ? " from [%s]:%ld" : " from %s:%ld", lip, lport);
 }
 
 static void set_options(CURL *h, const target *t, const conn_opts *o, int64_t deadline_ns)

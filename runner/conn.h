@@ -51,7 +51,7 @@ typedef struct conn {
     bool eof;
     buf_t rx;
     char errmsg[256];
-    char peer[96]; /* address connected to, as text */
+    char peer[128]; /* "address:port from local-address:port", as text */
 } conn;
 
 /* Process-wide: the read end of a pipe that becomes readable when the run is interrupted. */
