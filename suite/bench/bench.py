@@ -79,6 +79,16 @@ def parallel(h1xx, workdir):
     with harness.start("origin.py") as fx:
         full = suite_run(h1xx, fx, workdir)
         serial = suite_run(h1xx, fx, workdir, jobs=1, name="serial")
+        # The fixed cost: one short case (process, libraries, libcurl and TLS library set-up,
+        # case files, reports), and the libraries alone (--help).
+        _, _, one_cpu, one_rss, _, _ = timing.run_measured(
+            [h1xx, "--report-dir", os.path.join(workdir, "one"), "-k", "http10/get-no-interim",
+             fx.url])
+        _, _, _, help_rss, _, _ = timing.run_measured([h1xx, "--help"])
+    full["one_case_cpu_ms"] = one_cpu * 1000.0
+    full["one_case_peak_rss_mib"] = one_rss / 1024.0
+    full["help_peak_rss_mib"] = help_rss / 1024.0
+    full["marginal_cpu_ms_per_case"] = (full["cpu_s"] - one_cpu) * 1000.0 / (full["cases"] - 1)
     full["efficiency"] = full["h1xx_duration_s"] / full["slowest_case_s"]
     full["efficiency_wall"] = full["wall_s"] / full["slowest_case_s"]
     full["j1_duration_s"] = serial["h1xx_duration_s"]
@@ -88,6 +98,43 @@ def parallel(h1xx, workdir):
     full["j1_cpu_ms_per_case"] = serial["cpu_s"] * 1000.0 / serial["cases"]
     full["j1_peak_rss_mib"] = serial["peak_rss_mib"]
     return full
+
+
+# ---- the machine's own noise -----------------------------------------------------------------
+
+def steal_ticks():
+    """The 'steal' column of /proc/stat (time the hypervisor ran someone else), in ticks."""
+    try:
+        with open("/proc/stat") as f:
+            return int(f.readline().split()[8])
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def hiccups(seconds=2.0):
+    """A busy loop on an otherwise idle machine: every stall of the loop is time this process
+    was not running (hypervisor steal, interrupts). The floor under any timing figure here."""
+    stalls = []
+    steal0 = steal_ticks()
+    end = time.monotonic() + seconds
+    prev = time.monotonic()
+    while prev < end:
+        t = time.monotonic()
+        if t - prev > 0.0002:
+            stalls.append((t - prev) * 1000.0)
+        prev = t
+    return {"seconds": seconds, "stalls_over_0.5ms": sum(1 for x in stalls if x > 0.5),
+            "stalls_over_1ms": sum(1 for x in stalls if x > 1.0),
+            "stalls_over_5ms": sum(1 for x in stalls if x > 5.0),
+            "max_stall_ms": max(stalls or [0.0]),
+            "steal_ticks": steal_ticks() - steal0, "tick_hz": os.sysconf("SC_CLK_TCK")}
+
+
+def with_steal(fn, *args, **kw):
+    s0 = steal_ticks()
+    r = fn(*args, **kw)
+    r["steal_ms"] = (steal_ticks() - s0) * 1000.0 / os.sysconf("SC_CLK_TCK")
+    return r
 
 
 # ---- 3: instructions (callgrind) -----------------------------------------------------------
@@ -166,7 +213,12 @@ def table(r):
     fd = px["forwarding_delay_ms"]
     timing_p99 = max(ta["p99"], tg["p99"])
     load_p99 = max(la["p99"], lg["p99"])
+    hc = r["hiccups"]
     rows = [
+        ("0", "the machine: stalls of a busy loop, idle machine, "
+              f"{hc['seconds']:g} s (hypervisor steal {hc['steal_ticks']} ticks)",
+         f"{hc['stalls_over_0.5ms']} over 0.5 ms, {hc['stalls_over_1ms']} over 1 ms, "
+         f"{hc['stalls_over_5ms']} over 5 ms; longest {hc['max_stall_ms']:.2f} ms", ""),
         ("1", "parallel efficiency: suite / slowest case (h1xx's own times)",
          f"{p['h1xx_duration_s']:.3f} s / {p['slowest_case_s']:.3f} s = "
          f"**{p['efficiency']:.3f}** ({p['cases']} cases, {p['passed']} pass; with process "
@@ -178,7 +230,7 @@ def table(r):
         ("2", f"102 arrival error, abs(h1xx read - fixture write) ({t['streams']} streams x "
               f"{t['count']} x {t['interval_ms']} ms)",
          f"median {ta['median']:.3f} ms, p99 **{ta['p99']:.3f} ms**, max {ta['max']:.3f} ms "
-         f"(n={ta['n']})", ""),
+         f"(n={ta['n']}; hypervisor steal meanwhile {t['steal_ms']:.0f} ms)", ""),
         ("2", "102 gap error, abs(measured gap - fixture's sent gap)",
          f"median {tg['median']:.3f} ms, p99 **{tg['p99']:.3f} ms**, max {tg['max']:.3f} ms "
          f"(n={tg['n']})",
@@ -191,11 +243,15 @@ def table(r):
          f"(n={fd['n']})", ""),
         ("3", "CPU (user+sys) per case, full run with reports",
          f"{p['cpu_s'] * 1000:.1f} ms / {p['cases']} = **{p['cpu_ms_per_case']:.2f} ms** "
-         f"(-j 1: {p['j1_cpu_ms_per_case']:.2f} ms)",
+         f"(-j 1: {p['j1_cpu_ms_per_case']:.2f} ms); a one-case run costs "
+         f"{p['one_case_cpu_ms']:.1f} ms, so each further case "
+         f"{p['marginal_cpu_ms_per_case']:.2f} ms",
          f"< {GOALS['cpu_ms_per_case']:g} ms: "
          f"{ok(p['cpu_ms_per_case'] < GOALS['cpu_ms_per_case'])}"),
         ("3", "peak RSS, full run",
-         f"**{p['peak_rss_mib']:.1f} MiB** (-j 1: {p['j1_peak_rss_mib']:.1f} MiB)",
+         f"**{p['peak_rss_mib']:.1f} MiB** (-j 1: {p['j1_peak_rss_mib']:.1f} MiB; one case "
+         f"{p['one_case_peak_rss_mib']:.1f} MiB; `--help`, the shared libraries alone, "
+         f"{p['help_peak_rss_mib']:.1f} MiB)",
          f"< {GOALS['rss_mib']:g} MiB: {ok(p['peak_rss_mib'] < GOALS['rss_mib'])}"),
     ]
     if "skipped" in cg:
@@ -212,7 +268,7 @@ def table(r):
               f"{ld['interval_ms']} ms), -j {ld['streams']}",
          f"{ld['passed']} pass; arrival error p99 **{la['p99']:.3f} ms** (median "
          f"{la['median']:.3f}, max {la['max']:.3f}); gap error p99 **{lg['p99']:.3f} ms** "
-         f"(max {lg['max']:.3f}); n={la['n']}",
+         f"(max {lg['max']:.3f}); n={la['n']}; steal {ld['steal_ms']:.0f} ms",
          f"p99 < {GOALS['load_p99_ms']:g} ms: {ok(load_p99 < GOALS['load_p99_ms'])}"),
         ("4", "load: h1xx CPU and peak RSS",
          f"{ld['cpu_s']:.3f} s CPU ({ld['cpu_s'] * 1000 / max(1, ld['streams']):.2f} ms per "
@@ -246,14 +302,16 @@ def main():
     with tempfile.TemporaryDirectory() as wd:
         log("1, 3: the default origin suite at the default -j and at -j 1")
         r["parallel"] = parallel(h1xx, wd)
+        log("0: the machine's own scheduling stalls (2 s busy loop)")
+        r["hiccups"] = hiccups()
         log("2: 102 timing, 8 streams x 40 x 25 ms")
-        r["timing"] = timing.measure(h1xx, 8, 40, 25, wd)
+        r["timing"] = with_steal(timing.measure, h1xx, 8, 40, 25, wd)
         log("2: forwarding delay through fixtures/proxy.py (reverse-proxy mode)")
         r["proxy"] = timing.proxy_delays(h1xx, wd, repeat=20)
         log("3: instructions (valgrind --tool=callgrind)")
         r["callgrind"] = callgrind(h1xx, wd)
         log(f"4: load, {a.streams} concurrent 102 streams")
-        r["load"] = timing.measure(h1xx, a.streams, 10, 100, wd, jobs=a.streams)
+        r["load"] = with_steal(timing.measure, h1xx, a.streams, 10, 100, wd, jobs=a.streams)
         log("5: baseline script and h1xx, continue + http10")
         r["baseline"] = baseline(h1xx, wd)
     r["bench_wall_s"] = time.monotonic() - t0
