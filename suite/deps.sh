@@ -2,7 +2,7 @@
 # Installs the Debian packages h1xx needs, when missing. As root it runs apt-get; otherwise it
 # prints the exact command and fails. "build": what compiling needs; "all": also the tests';
 # "browser": chromium, for the HTML report's browser test (which skips without it); "bench":
-# what make bench needs (valgrind for the instruction counts).
+# what make bench needs (valgrind for the instruction counts, GNU time for peak RSS).
 set -u
 what=${1:-all}
 need_build="gcc make libcurl4-openssl-dev libcunit1-dev"
@@ -10,7 +10,7 @@ need_test="python3 libxml2-utils python3-junitparser python3-websockets openssl 
 pkgs=$need_build
 [ "$what" = all ] && pkgs="$pkgs $need_test"
 [ "$what" = browser ] && pkgs="chromium"
-[ "$what" = bench ] && pkgs="$pkgs python3 valgrind"
+[ "$what" = bench ] && pkgs="$pkgs python3 valgrind time"
 
 missing=""
 for p in $pkgs; do

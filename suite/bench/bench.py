@@ -52,7 +52,7 @@ def machine():
     except OSError:
         pass
     return {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-            "nproc": os.cpu_count(), "cpu": model, "kernel": platform.release(),
+            "nproc": os.cpu_count(), "cpu": model, "loadavg": os.getloadavg()[0], "kernel": platform.release(),
             "python": platform.python_version()}
 
 
@@ -319,7 +319,8 @@ def main():
     r["goals_met"] = goals
     m = r["machine"]
     head = (f"# h1xx benchmarks\n\n{m['date']}; {m['nproc']} CPUs, {m['cpu']}; Linux "
-            f"{m['kernel']}; Python {m['python']}; `make bench` took {r['bench_wall_s']:.0f} s."
+            f"{m['kernel']}; Python {m['python']}; load average {m['loadavg']:.2f} at the start; "
+            f"`make bench` took {r['bench_wall_s']:.0f} s."
             f"\n\n")
     with open(os.path.join(a.out, "bench.md"), "w") as f:
         f.write(head + md + "\n")
