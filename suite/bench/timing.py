@@ -11,6 +11,11 @@ are compared exactly:
 
   arrival error = h1xx's arrival time - fixture's write time   (latency h1xx adds or misses)
   gap error     = h1xx's measured gap - the fixture's sent gap (what h1xx adds to a gap)
+  ... "window": the fixture logs the clock before (t_write) and after (t_sent) each write, so
+      the bytes left inside [t_write, t_sent]: "outside" is how far h1xx's time lies outside
+      it (a consistency check: 0 when h1xx's clock agrees), "bound" the distance to the
+      farther end (the largest error h1xx's time can have; a fixture preempted around its
+      write widens it)
   schedule gap error = h1xx's measured gap - the scheduled gap (what a verdict on gaps sees;
                        includes the Python fixture's own lateness)
 
@@ -139,17 +144,34 @@ def pair_streams(run, sent):
     return pairs + list(zip(unpaired, rest)), len(pairs)
 
 
+def outside(x, lo, hi):
+    """How far x lies outside [lo, hi] (negative below, 0 inside)."""
+    return x - hi if x > hi else x - lo if x < lo else 0.0
+
+
 def errors(pairs, interval_ms):
-    """Arrival errors, gap errors against sent gaps and against the schedule, in ms."""
-    arr, gap_sent, gap_sched = [], [], []
+    """In ms: arrival errors against the fixture's write (t_sent, after it returned) and against
+    its write window [t_write, t_sent] (the bytes left inside it; a fixture preempted around its
+    write widens it); gap errors against the sent gaps, the same way, and the schedule's."""
+    e = {k: [] for k in ("arr", "arr_out", "arr_bound", "gap_sent", "gap_out", "gap_bound",
+                         "gap_sched", "win")}
     for a, fs in pairs:
         for t_arr, s in zip(a, fs):
-            arr.append((t_arr - s["t_sent"]) * 1000.0)
+            lo, hi = s.get("t_write", s["t_sent"]), s["t_sent"]
+            e["arr"].append((t_arr - hi) * 1000.0)
+            e["arr_out"].append(abs(outside(t_arr, lo, hi)) * 1000.0)
+            e["arr_bound"].append(max(abs(t_arr - lo), abs(t_arr - hi)) * 1000.0)
+            e["win"].append((hi - lo) * 1000.0)
         for i in range(1, min(len(a), len(fs))):
             measured = a[i] - a[i - 1]
-            gap_sent.append(abs(measured - (fs[i]["t_sent"] - fs[i - 1]["t_sent"])) * 1000.0)
-            gap_sched.append(abs(measured - interval_ms / 1000.0) * 1000.0)
-    return arr, gap_sent, gap_sched
+            p, q = fs[i - 1], fs[i]
+            e["gap_sent"].append(abs(measured - (q["t_sent"] - p["t_sent"])) * 1000.0)
+            lo = q.get("t_write", q["t_sent"]) - p["t_sent"]
+            hi = q["t_sent"] - p.get("t_write", p["t_sent"])
+            e["gap_out"].append(abs(outside(measured, lo, hi)) * 1000.0)
+            e["gap_bound"].append(max(abs(measured - lo), abs(measured - hi)) * 1000.0)
+            e["gap_sched"].append(abs(measured - interval_ms / 1000.0) * 1000.0)
+    return e
 
 
 def measure(h1xx, streams, count, interval_ms, workdir, jobs=None):
@@ -173,17 +195,22 @@ def measure(h1xx, streams, count, interval_ms, workdir, jobs=None):
     with open(log) as f:
         sent = [json.loads(line) for line in f]
     pairs, by_port = pair_streams(run, sent)
-    arr, gap_sent, gap_sched = errors(pairs, interval_ms)
+    e = errors(pairs, interval_ms)
     passed = sum(1 for c in run["cases"] if c["verdict"] == "pass")
     return {
         "streams": streams, "count": count, "interval_ms": interval_ms, "exit": rc,
         "passed": passed, "paired_by_port": by_port,
         "wall_s": wall, "h1xx_duration_s": run["duration_s"], "cpu_s": cpu,
         "peak_rss_mib": rss / 1024.0,
-        "arrival_error_ms": dist(arr),
-        "arrival_error_abs_ms": dist([abs(x) for x in arr]),
-        "gap_error_vs_sent_abs_ms": dist(gap_sent),
-        "gap_error_vs_schedule_abs_ms": dist(gap_sched),
+        "arrival_error_ms": dist(e["arr"]),
+        "arrival_error_abs_ms": dist([abs(x) for x in e["arr"]]),
+        "arrival_outside_write_window_ms": dist(e["arr_out"]),
+        "arrival_error_bound_ms": dist(e["arr_bound"]),
+        "fixture_write_window_ms": dist(e["win"]),
+        "gap_error_vs_sent_abs_ms": dist(e["gap_sent"]),
+        "gap_outside_write_windows_ms": dist(e["gap_out"]),
+        "gap_error_bound_ms": dist(e["gap_bound"]),
+        "gap_error_vs_schedule_abs_ms": dist(e["gap_sched"]),
     }
 
 
@@ -246,8 +273,18 @@ def main():
           f"{fig['passed']} passed; h1xx CPU {fig['cpu_s']:.3f} s, "
           f"peak RSS {fig['peak_rss_mib']:.1f} MiB")
     print("  arrival error (h1xx arrival - fixture write), ms:  " + fmt(fig["arrival_error_ms"]))
+    print("  arrival outside the fixture's write window, ms:    " +
+          fmt(fig["arrival_outside_write_window_ms"]))
+    print("  arrival error bound (farther window end), ms:      " +
+          fmt(fig["arrival_error_bound_ms"]))
+    print("  the fixture's write window (before..after), ms:    " +
+          fmt(fig["fixture_write_window_ms"]))
     print("  |gap error| vs the fixture's sent gap, ms:         " +
           fmt(fig["gap_error_vs_sent_abs_ms"]))
+    print("  gap outside the fixture's write windows, ms:       " +
+          fmt(fig["gap_outside_write_windows_ms"]))
+    print("  gap error bound (farther window ends), ms:         " +
+          fmt(fig["gap_error_bound_ms"]))
     print("  |gap error| vs the scheduled gap, ms:              " +
           fmt(fig["gap_error_vs_schedule_abs_ms"]))
     if a.proxy:
