@@ -205,6 +205,16 @@ def ok(flag):
     return "met" if flag else "**not met**"
 
 
+def coarse(t):
+    """Why a missed timing goal may be the reference's: every h1xx time inside the fixture's
+    write windows, and those windows themselves wide (the fixture preempted around a write)."""
+    win = t["fixture_write_window_ms"]["p99"]
+    if t["arrival_outside_write_window_ms"]["max"] > 0.001 or win < GOALS["timing_p99_ms"] / 2:
+        return ""
+    return (f" (every h1xx time lies inside the fixture's write window, whose own width is "
+            f"p99 {win:.3f} ms on this run: the reference is the coarser clock)")
+
+
 def table(r):
     p, t, ld, px, cg, b = (r["parallel"], r["timing"], r["load"], r["proxy"], r["callgrind"],
                            r["baseline"])
@@ -241,7 +251,8 @@ def table(r):
          f"(n={tg['n']}; against the times after the writes alone, abs p99 "
          f"{t['gap_error_vs_sent_abs_ms']['p99']:.3f} ms; the fixture's write window p99 "
          f"{t['fixture_write_window_ms']['p99']:.3f} ms; steal {t['steal_ms']:.0f} ms)",
-         f"p99 < {GOALS['timing_p99_ms']:g} ms: {ok(timing_p99 < GOALS['timing_p99_ms'])}"),
+         f"p99 < {GOALS['timing_p99_ms']:g} ms: {ok(timing_p99 < GOALS['timing_p99_ms'])}"
+         + coarse(t)),
         ("2", "102 gap error against the schedule (includes the Python fixture's lateness)",
          f"median {t['gap_error_vs_schedule_abs_ms']['median']:.3f} ms, p99 "
          f"{t['gap_error_vs_schedule_abs_ms']['p99']:.3f} ms", ""),
