@@ -8,6 +8,7 @@
 # make valgrind   unit tests, fuzz replays and a self-test subset under valgrind
 # make install    PREFIX=/usr/local (and DESTDIR=): bin/h1xx, share/h1xx/cases, share/man/man1/h1xx.1
 # make test-html  the HTML report in headless chromium (skips when chromium is missing)
+# make bench      speed, timing accuracy, cost, load and a baseline script: reports/bench.md, .json
 
 CC      ?= gcc
 CFLAGS  ?= -O2 -g
@@ -28,7 +29,7 @@ DATADIR  = $(DESTDIR)$(PREFIX)/share/h1xx
 MANDIR   = $(DESTDIR)$(PREFIX)/share/man/man1
 
 .PHONY: all deps deps-build demo test unit selftest asan fuzz valgrind clean install uninstall \
-        test-html test-packaging
+        test-html test-packaging bench
 
 all: deps-build h1xx
 
@@ -70,6 +71,11 @@ deps:
 
 demo: deps h1xx
 	@$(PY) fixtures/demo.py ./h1xx
+
+# Measures, does not judge: exits 0 whether or not the goals are met (the table says which).
+bench: h1xx
+	@sh suite/deps.sh bench
+	@$(PY) suite/bench/bench.py ./h1xx
 
 unit: deps $(BUILD)/unit-tests
 	$(BUILD)/unit-tests

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 /* ---- targets ------------------------------------------------------------------------------- */
 
@@ -163,8 +164,17 @@ static void describe_peer(conn *c)
     long port = 0;
     curl_easy_getinfo(h, CURLINFO_PRIMARY_IP, &ip);
     curl_easy_getinfo(h, CURLINFO_PRIMARY_PORT, &port);
-    if (ip && *ip)
-        snprintf(c->peer, sizeof c->peer, strchr(ip, ':') ? "[%s]:%ld" : "%s:%ld", ip, port);
+    if (!ip || !*ip)
+        return;
+    int n = snprintf(c->peer, sizeof c->peer, strchr(ip, ':') ? "[%s]:%ld" : "%s:%ld", ip, port);
+    /* The local end names this connection in the server's own logs (make bench pairs them). */
+    char *lip = NULL;
+    long lport = 0;
+    curl_easy_getinfo(h, CURLINFO_LOCAL_IP, &lip);
+    curl_easy_getinfo(h, CURLINFO_LOCAL_PORT, &lport);
+    if (lip && *lip && n > 0 && (size_t)n < sizeof c->peer)
+        snprintf(c->peer + n, sizeof c->peer - (size_t)n,
+                 strchr(lip, ':') ? " from [%s]:%ld" : " from %s:%ld", lip, lport);
 }
 
 /* libcurl calls this while it connects (and shakes hands); non-zero aborts the connect, so an
@@ -242,6 +252,9 @@ conn_status conn_open(conn *c, const target *t, const conn_opts *o, int64_t dead
     }
     c->fd = (int)s;
     describe_peer(c);
+    int on = 1;
+    c->kstamp = t->scheme == TARGET_HTTP &&
+                setsockopt(c->fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on) == 0;
     if (t->scheme == TARGET_UNIX)
         snprintf(c->peer, sizeof c->peer, "unix:%s", t->unix_path);
     return CONN_OK;
@@ -268,22 +281,72 @@ conn_status conn_send(conn *c, const void *p, size_t n, int64_t deadline_ns, siz
     return CONN_OK;
 }
 
-/* One recv through libcurl (TLS may hold decrypted bytes the socket does not show). */
+/* The kernel's receive time of a segment (CLOCK_REALTIME) on the monotonic clock, kept between
+ * the previous read's time and now (`now`, taken as the read returned). */
+static int64_t kernel_time(const conn *c, const struct timespec *ts, int64_t now)
+{
+    struct timespec rt;
+    clock_gettime(CLOCK_REALTIME, &rt);
+    int64_t offset = ((int64_t)rt.tv_sec * 1000000000 + rt.tv_nsec) - now;
+    int64_t when = (int64_t)ts->tv_sec * 1000000000 + ts->tv_nsec - offset;
+    if (when > now)
+        return now;
+    return when < c->last_t_ns ? c->last_t_ns : when;
+}
+
+/* Plain TCP: one recvmsg on the socket, which libcurl's connect-only mode leaves to us, so the
+ * kernel says when the bytes arrived (SO_TIMESTAMPNS) and a late wake-up of this thread does
+ * not count as lateness of the server. Returns what curl_easy_recv would. */
+static CURLcode recv_stamped(conn *c, char *p, size_t len, size_t *k, int64_t *t_ns)
+{
+    struct iovec iov = {.iov_base = p, .iov_len = len};
+    union {
+        char buf[CMSG_SPACE(sizeof(struct timespec))];
+        struct cmsghdr align;
+    } ctl;
+    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+                       .msg_controllen = sizeof ctl.buf};
+    ssize_t r = recvmsg(c->fd, &m, MSG_DONTWAIT);
+    *t_ns = clock_ns();
+    if (r < 0)
+        return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? CURLE_AGAIN
+                                                                          : CURLE_RECV_ERROR;
+    *k = (size_t)r;
+    for (struct cmsghdr *h = CMSG_FIRSTHDR(&m); r > 0 && h; h = CMSG_NXTHDR(&m, h))
+        if (h->cmsg_level == SOL_SOCKET && h->cmsg_type == SCM_TIMESTAMPNS) {
+            struct timespec ts;
+            memcpy(&ts, CMSG_DATA(h), sizeof ts);
+            *t_ns = kernel_time(c, &ts, *t_ns);
+        }
+    return CURLE_OK;
+}
+
+/* One recv: through libcurl (TLS may hold decrypted bytes the socket does not show), or on
+ * plain TCP straight from the socket with the kernel's receive time. */
 static conn_status read_once(conn *c, int64_t *t_ns, size_t *n)
 {
     char tmp[16384];
     size_t room = c->rx.max - c->rx.len;
     if (room == 0)
         return CONN_FULL;
-    size_t k = 0;
-    CURLcode rc = curl_easy_recv(c->curl, tmp, room < sizeof tmp ? room : sizeof tmp, &k);
-    *t_ns = clock_ns();
+    size_t k = 0, want = room < sizeof tmp ? room : sizeof tmp;
+    CURLcode rc;
+    if (c->kstamp) {
+        rc = recv_stamped(c, tmp, want, &k, t_ns);
+    } else {
+        rc = curl_easy_recv(c->curl, tmp, want, &k);
+        *t_ns = clock_ns();
+    }
     if (rc == CURLE_AGAIN)
         return CONN_TIMEOUT; /* nothing yet; caller waits */
     if (rc != CURLE_OK) {
-        snprintf(c->errmsg, sizeof c->errmsg, "recv: %s", curl_easy_strerror(rc));
+        if (c->kstamp)
+            snprintf(c->errmsg, sizeof c->errmsg, "recv: %s", strerror(errno));
+        else
+            snprintf(c->errmsg, sizeof c->errmsg, "recv: %s", curl_easy_strerror(rc));
         return CONN_ERROR;
     }
+    c->last_t_ns = *t_ns;
     if (k == 0) {
         c->eof = true;
         return CONN_EOF;

@@ -2,7 +2,9 @@
  * resolution, IPv4/IPv6, TLS with certificate checks and unix sockets; we keep raw send/recv).
  * Every call that waits takes an absolute deadline on the monotonic clock, and every wait also
  * wakes when the run is interrupted (see conn_set_interrupt_fd). Received bytes are appended to
- * c->rx, which is capped; each read is timestamped as soon as recv returns. */
+ * c->rx, which is capped; each read is timestamped with the kernel's receive time of its last
+ * segment on plain TCP (SO_TIMESTAMPNS), and as soon as recv returns under TLS and on unix
+ * sockets. */
 #ifndef H1XX_CONN_H
 #define H1XX_CONN_H
 
@@ -49,9 +51,11 @@ typedef struct conn {
     int fd;
     bool tls;
     bool eof;
+    bool kstamp;       /* plain TCP: reads are stamped with the kernel's receive time */
+    int64_t last_t_ns; /* time of the last read (stamps never go back) */
     buf_t rx;
     char errmsg[256];
-    char peer[96]; /* address connected to, as text */
+    char peer[128]; /* "address:port from local-address:port", as text */
 } conn;
 
 /* Process-wide: the read end of a pipe that becomes readable when the run is interrupted. */

@@ -2,7 +2,8 @@
 # Installs the Debian packages h1xx needs, when missing. As root it runs apt-get; otherwise it
 # prints the exact command and fails. "build": what compiling needs; "all": also the tests';
 # "browser": chromium, for the HTML report's browser test (which skips without it);
-# "fuzz": clang and its libFuzzer runtime; "valgrind": valgrind.
+# "fuzz": clang and its libFuzzer runtime; "valgrind": valgrind; "bench": what make bench needs
+# (valgrind for the instruction counts, GNU time for peak RSS).
 set -u
 what=${1:-all}
 need_build="gcc make libcurl4-openssl-dev libcunit1-dev"
@@ -12,6 +13,7 @@ pkgs=$need_build
 [ "$what" = browser ] && pkgs="chromium"
 [ "$what" = fuzz ] && pkgs="$pkgs clang libclang-rt-dev"
 [ "$what" = valgrind ] && pkgs="valgrind"
+[ "$what" = bench ] && pkgs="$pkgs python3 valgrind time"
 
 missing=""
 for p in $pkgs; do

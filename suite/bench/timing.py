@@ -2,29 +2,49 @@
 """Timing accuracy of h1xx's 102 measurements against the reference fixture's own log.
 
 The fixture sends 102 Processing on an absolute schedule and logs, for each, when it was due
-and when its write returned (time.monotonic(), i.e. CLOCK_MONOTONIC). h1xx timestamps every
-read on the same clock and reports in its JSON when each message's head arrived, relative to
-the run start it also reports. So both sides can be compared exactly:
+and when its write returned (time.monotonic(), i.e. CLOCK_MONOTONIC), with the client's port
+on that connection. h1xx timestamps every read on the same clock and reports in its JSON when
+each message's head arrived, relative to the run start it also reports, and its transcript's
+"open" entry names its own local port ("127.0.0.1:8080 from 127.0.0.1:54321"). So each
+stream of h1xx is paired with the fixture's log lines of the same connection, and both sides
+are compared exactly:
 
   arrival error = h1xx's arrival time - fixture's write time   (latency h1xx adds or misses)
-  gap error     = h1xx's measured gap - the scheduled gap        (what a verdict on gaps sees)
+  gap error     = h1xx's measured gap - the fixture's sent gap (what h1xx adds to a gap)
+  ... "window": the fixture logs the clock before (t_write) and after (t_sent) each write, so
+      the bytes left inside [t_write, t_sent]: "outside" is how far h1xx's time lies outside
+      it (a consistency check: 0 when h1xx's clock agrees), "bound" the distance to the
+      farther end (the largest error h1xx's time can have; a fixture preempted around its
+      write widens it)
+  schedule gap error = h1xx's measured gap - the scheduled gap (what a verdict on gaps sees;
+                       includes the Python fixture's own lateness)
 
-Usage: timing.py ./h1xx [--streams N] [--count C] [--interval MS] [--json OUT]
-Prints a table; with --json writes the figures.
+Reverse-proxy mode: proxy_delays() runs the proxy cases that record per-message forwarding
+delays (origin write -> client read, both in h1xx) through fixtures/proxy.py.
+
+Usage: timing.py ./h1xx [--streams N] [--jobs J] [--count C] [--interval MS] [--proxy]
+                        [--json OUT]
+Prints a table; with --json writes the figures. suite/bench/bench.py imports this module.
 """
 import argparse
 import json
 import os
+import re
+import socket
 import subprocess
 import sys
 import tempfile
+import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "fixtures"))
 import harness  # noqa: E402
 
+PROXY_CASES = ["interim/pxy1-every-1xx-forwarded", "processing/pxy-prc4-forwarded-promptly"]
+
 
 def pct(xs, p):
+    """The p-th percentile (nearest rank on the sorted values); nan for no values."""
     xs = sorted(xs)
     if not xs:
         return float("nan")
@@ -32,82 +52,244 @@ def pct(xs, p):
     return xs[k]
 
 
-def measure(h1xx, streams, count, interval_ms, workdir):
-    log = os.path.join(workdir, "schedule.jsonl")
-    out = os.path.join(workdir, "timing.json")
-    path = f"/slow?count={count}&interval={interval_ms}"
-    args = ["--schedule-log", log]
-    with harness.start("origin.py", args) as fx:
-        cmd = [h1xx, "--no-reports", "--json", out, "--junit", out + ".xml",
-               "-k", "processing/prc2-final-follows", "--set", f"slow_path={path}",
-               "--repeat", str(streams), f"http://127.0.0.1:{fx.port}/"]
-        if streams <= 1:
-            cmd.remove("--repeat")
-            cmd.remove(str(streams))
-        subprocess.run(cmd, capture_output=True, timeout=300)
-    with open(out) as f:
-        run = json.load(f)
+def dist(xs):
+    """median, p99 and max of a list (ms), and how many values."""
+    return {"n": len(xs), "median": pct(xs, 50), "p99": pct(xs, 99),
+            "max": max(xs) if xs else float("nan")}
+
+
+GNU_TIME = "/usr/bin/time"
+
+
+_WRAPPER_CPU = []
+
+
+def wrapper_cpu():
+    """CPU seconds GNU time itself costs around a program that does nothing (median of 5)."""
+    if not _WRAPPER_CPU:
+        runs = []
+        for _ in range(5):
+            p = subprocess.Popen([GNU_TIME, "-q", "-f", "%M", "-o", os.devnull, "/bin/true"])
+            _, _, ru = os.wait4(p.pid, 0)
+            p.returncode = 0
+            runs.append(ru.ru_utime + ru.ru_stime)
+        _WRAPPER_CPU.append(sorted(runs)[2])
+    return _WRAPPER_CPU[0]
+
+
+def run_measured(cmd, timeout=300):
+    """Runs cmd; returns (exit status, wall s, cpu s (user+sys), peak RSS KiB, stdout, stderr)
+    of that process alone, not the fixtures'. Through GNU time when there is one: Linux carries
+    the peak RSS across exec, so a child forked from this Python process would report Python's
+    own size as a floor; GNU time forks from a small process."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
+            tempfile.NamedTemporaryFile("r") as tf:
+        if os.access(GNU_TIME, os.X_OK):
+            cmd = [GNU_TIME, "-q", "-f", "%U %S %M", "-o", tf.name] + list(cmd)
+        t = time.monotonic()
+        p = subprocess.Popen(cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+        deadline = t + timeout
+        while True:
+            pid, status, ru = os.wait4(p.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.monotonic() > deadline:
+                p.kill()
+                pid, status, ru = os.wait4(p.pid, 0)
+                break
+            time.sleep(0.005)
+        wall = time.monotonic() - t
+        p.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        # wait4's CPU includes the child's reaped children, to the microsecond (GNU time
+        # prints centiseconds); its own cost is measured once and taken off.
+        cpu, rss = ru.ru_utime + ru.ru_stime, ru.ru_maxrss
+        if cmd[0] == GNU_TIME:
+            fields = tf.read().split()
+            if len(fields) >= 3:
+                rss = int(fields[-1])
+            cpu = max(0.0, cpu - wrapper_cpu())
+        return (p.returncode, wall, cpu, rss,
+                out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace"))
+
+
+def local_port(case):
+    """h1xx's local port on the case's first connection, from its transcript 'open' entry."""
+    for e in case.get("transcript", []):
+        if e["kind"] == "open":
+            m = re.search(r" from \[?[0-9a-fA-F.:]+\]?:(\d+)$", e.get("data", ""))
+            return int(m.group(1)) if m else None
+    return None
+
+
+def pair_streams(run, sent):
+    """[(h1xx arrival series, fixture send series)] paired by connection (h1xx's local port =
+    the fixture's peer_port); streams without a port fall back to order of first send."""
     t0 = run["monotonic_start_s"]
-    sent = []
-    with open(log) as f:
-        for line in f:
-            sent.append(json.loads(line))
-    # h1xx's side: every 102's head arrival, per connection, in order
-    arrivals = []
+    by_port = {}
+    for s in sent:
+        by_port.setdefault(s.get("peer_port") or ("conn", s.get("conn", 0)), []).append(s)
+    pairs, unpaired = [], []
     for c in run["cases"]:
         series = [t0 + m["t_head_s"] for m in c["messages"] if m["status"] == 102]
-        arrivals.append(series)
-    # fixture's side, grouped per connection in order of sending
-    by_conn = {}
-    for s in sent:
-        by_conn.setdefault(s.get("conn", 0), []).append(s)
-    fixture_series = [sorted(v, key=lambda s: s["seq"]) for v in by_conn.values()]
-    # pair the series by their first send time (each stream's first 102 is distinct enough)
-    fixture_series.sort(key=lambda v: v[0]["t_sent"])
-    arrivals.sort(key=lambda v: v[0] if v else 0)
-    arr_err, gap_err, sent_gap_err = [], [], []
-    for a, fs in zip(arrivals, fixture_series):
+        port = local_port(c)
+        if port in by_port:
+            pairs.append((series, sorted(by_port.pop(port), key=lambda s: s["seq"])))
+        elif series:
+            unpaired.append(series)
+    rest = sorted((sorted(v, key=lambda s: s["seq"]) for v in by_port.values()),
+                  key=lambda v: v[0]["t_sent"])
+    unpaired.sort(key=lambda v: v[0])
+    return pairs + list(zip(unpaired, rest)), len(pairs)
+
+
+def outside(x, lo, hi):
+    """How far x lies outside [lo, hi] (negative below, 0 inside)."""
+    return x - hi if x > hi else x - lo if x < lo else 0.0
+
+
+def errors(pairs, interval_ms):
+    """In ms: arrival errors against the fixture's write (t_sent, after it returned) and against
+    its write window [t_write, t_sent] (the bytes left inside it; a fixture preempted around its
+    write widens it); gap errors against the sent gaps, the same way, and the schedule's."""
+    e = {k: [] for k in ("arr", "arr_out", "arr_bound", "gap_sent", "gap_out", "gap_bound",
+                         "gap_sched", "win")}
+    for a, fs in pairs:
         for t_arr, s in zip(a, fs):
-            arr_err.append((t_arr - s["t_sent"]) * 1000.0)
+            lo, hi = s.get("t_write", s["t_sent"]), s["t_sent"]
+            e["arr"].append((t_arr - hi) * 1000.0)
+            e["arr_out"].append(abs(outside(t_arr, lo, hi)) * 1000.0)
+            e["arr_bound"].append(max(abs(t_arr - lo), abs(t_arr - hi)) * 1000.0)
+            e["win"].append((hi - lo) * 1000.0)
         for i in range(1, min(len(a), len(fs))):
-            gap_err.append(((a[i] - a[i - 1]) - interval_ms / 1000.0) * 1000.0)
-            sent_gap = fs[i]["t_sent"] - fs[i - 1]["t_sent"]
-            sent_gap_err.append(((a[i] - a[i - 1]) - sent_gap) * 1000.0)
-    return arr_err, gap_err, sent_gap_err
+            measured = a[i] - a[i - 1]
+            p, q = fs[i - 1], fs[i]
+            e["gap_sent"].append(abs(measured - (q["t_sent"] - p["t_sent"])) * 1000.0)
+            lo = q.get("t_write", q["t_sent"]) - p["t_sent"]
+            hi = q["t_sent"] - p.get("t_write", p["t_sent"])
+            e["gap_out"].append(abs(outside(measured, lo, hi)) * 1000.0)
+            e["gap_bound"].append(max(abs(measured - lo), abs(measured - hi)) * 1000.0)
+            e["gap_sched"].append(abs(measured - interval_ms / 1000.0) * 1000.0)
+    return e
+
+
+def measure(h1xx, streams, count, interval_ms, workdir, jobs=None):
+    """Runs processing/prc2-final-follows `streams` times concurrently against the reference
+    origin's /slow?count=C&interval=MS and compares every 102 with the fixture's log.
+    Returns a dict of figures (ms) with h1xx's wall, CPU and peak RSS."""
+    log = os.path.join(workdir, f"schedule-{streams}.jsonl")
+    out = os.path.join(workdir, f"timing-{streams}.json")
+    if os.path.exists(log):
+        os.unlink(log)
+    path = f"/slow?count={count}&interval={interval_ms}"
+    with harness.start("origin.py", ["--schedule-log", log]) as fx:
+        cmd = [h1xx, "--no-reports", "--json", out, "-k", "processing/prc2-final-follows",
+               "--set", f"slow_path={path}", "--long-timeout", "30s",
+               "-j", str(jobs or max(16, streams)), fx.url]
+        if streams > 1:
+            cmd[1:1] = ["--repeat", str(streams)]
+        rc, wall, cpu, rss, stdout, stderr = run_measured(cmd)
+    with open(out) as f:
+        run = json.load(f)
+    with open(log) as f:
+        sent = [json.loads(line) for line in f]
+    pairs, by_port = pair_streams(run, sent)
+    e = errors(pairs, interval_ms)
+    passed = sum(1 for c in run["cases"] if c["verdict"] == "pass")
+    return {
+        "streams": streams, "count": count, "interval_ms": interval_ms, "exit": rc,
+        "passed": passed, "paired_by_port": by_port,
+        "wall_s": wall, "h1xx_duration_s": run["duration_s"], "cpu_s": cpu,
+        "peak_rss_mib": rss / 1024.0,
+        "arrival_error_ms": dist(e["arr"]),
+        "arrival_error_abs_ms": dist([abs(x) for x in e["arr"]]),
+        "arrival_outside_write_window_ms": dist(e["arr_out"]),
+        "arrival_error_bound_ms": dist(e["arr_bound"]),
+        "fixture_write_window_ms": dist(e["win"]),
+        "gap_error_vs_sent_abs_ms": dist(e["gap_sent"]),
+        "gap_outside_write_windows_ms": dist(e["gap_out"]),
+        "gap_error_bound_ms": dist(e["gap_bound"]),
+        "gap_error_vs_schedule_abs_ms": dist(e["gap_sched"]),
+    }
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def proxy_delays(h1xx, workdir, repeat=20):
+    """Runs PROXY_CASES `repeat` times each in reverse-proxy mode through fixtures/proxy.py;
+    returns the forwarding delay of every interim response (ms), from the cases' notes."""
+    origin = free_port()
+    out = os.path.join(workdir, "proxy.json")
+    args = ["--mode", "reverse", "--upstream", f"127.0.0.1:{origin}"]
+    with harness.start("proxy.py", args) as px:
+        cmd = [h1xx, "-m", "reverse-proxy", "--origin-listen", f"127.0.0.1:{origin}",
+               "--no-reports", "--json", out, "--repeat", str(repeat),
+               "-j", str(2 * repeat)]
+        for c in PROXY_CASES:
+            cmd += ["-k", c]
+        rc, wall, cpu, rss, stdout, stderr = run_measured(cmd + [px.url])
+    with open(out) as f:
+        run = json.load(f)
+    delays, fwd_max = [], []
+    for c in run["cases"]:
+        for n in c.get("notes", []):
+            m = re.match(r"1\d\d written by the origin .*forwarding delay (-?[0-9.]+)ms$", n)
+            if m:
+                delays.append(float(m.group(1)))
+        if "fwd-max" in c.get("metrics", {}):
+            fwd_max.append(c["metrics"]["fwd-max"] * 1000.0)
+    passed = sum(1 for c in run["cases"] if c["verdict"] == "pass")
+    return {"cases": len(run["cases"]), "passed": passed, "exit": rc, "repeat": repeat,
+            "forwarding_delay_ms": dist(delays), "case_fwd_max_ms": dist(fwd_max)}
+
+
+def fmt(d):
+    return "median %.3f  p99 %.3f  max %.3f  (n=%d)" % (d["median"], d["p99"], d["max"], d["n"])
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("h1xx")
     ap.add_argument("--streams", type=int, default=1)
+    ap.add_argument("--jobs", type=int)
     ap.add_argument("--count", type=int, default=20)
     ap.add_argument("--interval", type=int, default=50)
+    ap.add_argument("--proxy", action="store_true", help="also the reverse-proxy delays")
     ap.add_argument("--json")
     a = ap.parse_args()
+    h1xx = os.path.abspath(a.h1xx)
     with tempfile.TemporaryDirectory() as d:
-        arr, gaps, sgaps = measure(os.path.abspath(a.h1xx), a.streams, a.count, a.interval, d)
-    fig = {
-        "streams": a.streams, "count": a.count, "interval_ms": a.interval,
-        "arrivals": len(arr), "gaps": len(gaps),
-        "arrival_error_ms": {"median": pct(arr, 50), "p99": pct(arr, 99), "max": max(arr or [0])},
-        "gap_error_abs_ms": {"median": pct([abs(g) for g in gaps], 50),
-                             "p99": pct([abs(g) for g in gaps], 99),
-                             "max": max([abs(g) for g in gaps] or [0])},
-        "gap_vs_sent_abs_ms": {"median": pct([abs(g) for g in sgaps], 50),
-                               "p99": pct([abs(g) for g in sgaps], 99),
-                               "max": max([abs(g) for g in sgaps] or [0])},
-    }
+        fig = measure(h1xx, a.streams, a.count, a.interval, d, a.jobs)
+        if a.proxy:
+            fig["proxy"] = proxy_delays(h1xx, d)
     print(f"102 timing: {a.streams} stream(s) x {a.count} x {a.interval} ms; "
-          f"{len(arr)} arrivals, {len(gaps)} gaps")
-    print("  arrival error (h1xx arrival - fixture write), ms: median %.3f  p99 %.3f  max %.3f"
-          % (fig["arrival_error_ms"]["median"], fig["arrival_error_ms"]["p99"],
-             fig["arrival_error_ms"]["max"]))
-    print("  |gap error| (measured gap - scheduled gap), ms:   median %.3f  p99 %.3f  max %.3f"
-          % (fig["gap_error_abs_ms"]["median"], fig["gap_error_abs_ms"]["p99"],
-             fig["gap_error_abs_ms"]["max"]))
-    print("  |gap error| (measured gap - fixture's sent gap), ms: median %.3f  p99 %.3f  max %.3f"
-          % (fig["gap_vs_sent_abs_ms"]["median"], fig["gap_vs_sent_abs_ms"]["p99"],
-             fig["gap_vs_sent_abs_ms"]["max"]))
+          f"{fig['passed']} passed; h1xx CPU {fig['cpu_s']:.3f} s, "
+          f"peak RSS {fig['peak_rss_mib']:.1f} MiB")
+    print("  arrival error (h1xx arrival - fixture write), ms:  " + fmt(fig["arrival_error_ms"]))
+    print("  arrival outside the fixture's write window, ms:    " +
+          fmt(fig["arrival_outside_write_window_ms"]))
+    print("  arrival error bound (farther window end), ms:      " +
+          fmt(fig["arrival_error_bound_ms"]))
+    print("  the fixture's write window (before..after), ms:    " +
+          fmt(fig["fixture_write_window_ms"]))
+    print("  |gap error| vs the fixture's sent gap, ms:         " +
+          fmt(fig["gap_error_vs_sent_abs_ms"]))
+    print("  gap outside the fixture's write windows, ms:       " +
+          fmt(fig["gap_outside_write_windows_ms"]))
+    print("  gap error bound (farther window ends), ms:         " +
+          fmt(fig["gap_error_bound_ms"]))
+    print("  |gap error| vs the scheduled gap, ms:              " +
+          fmt(fig["gap_error_vs_schedule_abs_ms"]))
+    if a.proxy:
+        print("  reverse proxy forwarding delay, ms:                " +
+              fmt(fig["proxy"]["forwarding_delay_ms"]))
     if a.json:
         with open(a.json, "w") as f:
             json.dump(fig, f, indent=2)
