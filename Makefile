@@ -1,7 +1,7 @@
 # h1xx: HTTP/1.1 interim-response conformance suite.
 # make            build ./h1xx
 # make demo       run every case against the bundled reference origin
-# make test       unit tests (CUnit) and self-tests against the fixtures
+# make test       unit tests (CUnit), fuzz replays, robustness and self-tests against the fixtures
 # make asan       the same tests with AddressSanitizer + UndefinedBehaviorSanitizer
 # make fuzz       libFuzzer (clang) on the wire reader and the case loader, FUZZ_SECONDS each
 # make valgrind   unit tests, fuzz replays and a self-test subset under valgrind
@@ -80,7 +80,8 @@ asan: deps
 	$(MAKE) BUILD=build-asan CC=gcc CFLAGS="$(ASAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" \
 	  build-asan/unit-tests h1xx-asan build-asan/replay-wire build-asan/replay-case
 	ASAN_OPTIONS=detect_leaks=1 build-asan/unit-tests
-	ASAN_OPTIONS=detect_leaks=1 $(MAKE) --no-print-directory BUILD=build-asan replay
+	ASAN_OPTIONS=detect_leaks=1 build-asan/replay-wire suite/fuzz/corpus/wire suite/fuzz/regressions/wire
+	ASAN_OPTIONS=detect_leaks=1 build-asan/replay-case suite/fuzz/corpus/case suite/fuzz/regressions/case
 	ASAN_OPTIONS=detect_leaks=1 $(PY) suite/robustness.py ./h1xx-asan --rss-limit 1024
 	ASAN_OPTIONS=detect_leaks=1 $(PY) suite/selftest.py ./h1xx-asan
 
