@@ -514,8 +514,9 @@ def main():
     p.add_argument("h1xx", nargs="?", default=os.path.join(ROOT, "h1xx"))
     p.add_argument("-k", default="", help="only hostile runs whose name holds this text")
     p.add_argument("--jobs", type=int, default=8, help="hostile runs at once (default 8)")
-    p.add_argument("--slack", type=float, default=3.0,
-                   help="seconds a run may take past its deadline (default 3)")
+    p.add_argument("--slack", type=float, default=4.0,
+                   help="seconds a run may take past its deadline and probe, for starting up "
+                   "and writing reports of up to ~50 MB (default 4; more for sanitizer builds)")
     p.add_argument("--skip-input", action="store_true", help="hostile servers only")
     p.add_argument("--rss-limit", type=int, default=256,
                    help="MiB the watched runs may use at their peak (default 256)")
