@@ -6,6 +6,8 @@
 # make asan       unit tests and self-tests under AddressSanitizer + UndefinedBehaviorSanitizer
 # make install    PREFIX=/usr/local (and DESTDIR=): bin/h1xx, share/h1xx/cases, share/man/man1/h1xx.1
 # make test-html  the HTML report in headless chromium (skips when chromium is missing)
+# make interop    h1xx against real servers and proxies (Debian packages, Node.js): installs
+#                 them when root, writes reports/interop.md and reports/interop.html
 
 CC      ?= gcc
 CFLAGS  ?= -O2 -g
@@ -26,7 +28,7 @@ DATADIR  = $(DESTDIR)$(PREFIX)/share/h1xx
 MANDIR   = $(DESTDIR)$(PREFIX)/share/man/man1
 
 .PHONY: all deps deps-build demo test unit selftest asan clean install uninstall test-html \
-        test-packaging
+        test-packaging interop
 
 all: deps-build h1xx
 
@@ -75,6 +77,10 @@ test: deps h1xx $(BUILD)/unit-tests
 	$(PY) suite/html_test.py ./h1xx
 	$(PY) suite/packaging_test.py ./h1xx
 	$(PY) suite/selftest.py ./h1xx
+
+# Every implementation of suite/interop.py in each role it can play; `h1xx matrix` makes the table.
+interop: deps h1xx
+	$(PY) suite/interop.py ./h1xx
 
 # The binary finds PREFIX/share/h1xx/cases from its own place (PREFIX/bin), so no flag is needed.
 install: all
