@@ -69,13 +69,15 @@ test-html: deps h1xx
 test-packaging: deps h1xx
 	$(PY) suite/packaging_test.py ./h1xx
 
-# Unit tests first, then the browser and packaging tests, the conformance self-test last; each
+# Unit tests first, then the browser, packaging and quick interop tests (python http.server and
+# HAProxy through `h1xx matrix`), the conformance self-test last; each
 # ends with its own "N passed, N failed" line.
 test: deps h1xx $(BUILD)/unit-tests
 	$(BUILD)/unit-tests
 	$(PY) -m unittest -q fixtures/test_origin.py fixtures/test_proxy.py
 	$(PY) suite/html_test.py ./h1xx
 	$(PY) suite/packaging_test.py ./h1xx
+	$(PY) suite/interop_test.py ./h1xx
 	$(PY) suite/selftest.py ./h1xx
 
 # Every implementation of suite/interop.py in each role it can play; `h1xx matrix` makes the table.

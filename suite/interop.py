@@ -135,6 +135,14 @@ IMPLS = {
                   [("forward", "forward-proxy", argv_tinyproxy, "interop/tinyproxy.conf.in",
                     [])]),
 }
+# Roles configured but left out of the matrix, with the reason (printed under "Not run").
+DISABLED = {
+    "squid-reverse": "squid reverse-proxy (accelerator, suite/interop/squid-accel.conf.in): "
+                     "left out: squid probes its cache_peer when it starts, before h1xx's "
+                     "embedded origin listens, and answers the first requests 502 "
+                     "ERR_READ_ERROR ('path selection found no paths' in cache.log) until a "
+                     "later probe succeeds, so its verdicts would be about that, not about 1xx",
+}
 ROLE_WORDS = {"origin": "origin", "reverse": "reverse-proxy", "forward": "forward-proxy"}
 
 
@@ -288,8 +296,10 @@ def main():
     only = [w for w in a.only.split(",") if w]
     jobs = [(n, r) for n, (_, _, _, roles) in IMPLS.items() for r in roles
             if not only or n in only or f"{n}-{r[0]}" in only]
+    disabled = [DISABLED[f"{n}-{r[0]}"] for n, r in jobs if f"{n}-{r[0]}" in DISABLED]
+    jobs = [(n, r) for n, r in jobs if f"{n}-{r[0]}" not in DISABLED]
     names = sorted({n for n, _ in jobs})
-    notes = [] if a.no_install else install(names)
+    notes = disabled + ([] if a.no_install else install(names))
     os.makedirs(a.out, exist_ok=True)
     workdir = tempfile.mkdtemp(prefix="h1xx-interop-")
     os.chmod(workdir, 0o755)
