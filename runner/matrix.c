@@ -98,7 +98,8 @@ static size_t comp_len(const char *p)
     return strcspn(p, "/");
 }
 
-/* The path of file `to` as seen from directory `from`, both absolute and canonical; malloc'd. */
+/* The path of file `to` as seen from directory `from`, both absolute and canonical, as a
+ * relative URL; malloc'd. */
 static char *relative_to(const char *from, const char *to)
 {
     const char *f = from + 1, *t = to + 1;
@@ -113,7 +114,12 @@ static char *relative_to(const char *from, const char *to)
     buf_init(&b, 0);
     for (; *f; f += comp_len(f) + (f[comp_len(f)] == '/'))
         REPORT_PUT(&b, "../");
-    buf_printf(&b, "%s", t);
+    for (; *t; t++) /* percent-encoded, so '#', '?', '%' or a space in a folder name stay */
+        if (strchr("-._~/", *t) || (*t >= 'a' && *t <= 'z') || (*t >= 'A' && *t <= 'Z') ||
+            (*t >= '0' && *t <= '9'))
+            buf_append(&b, t, 1);
+        else
+            buf_printf(&b, "%%%02X", (unsigned char)*t);
     return buf_steal(&b);
 }
 

@@ -164,6 +164,23 @@ def standalone(workdir):
         page = f.read()
     record("HTML escapes a message (no markup from it)", p.returncode == 0 and
            "<script>" not in page and "&lt;script&gt;" in page, p.stderr)
+    nested = os.path.join(workdir, "a", "b")
+    os.makedirs(nested)
+    p = subprocess.run([H1XX, "matrix", "--html", os.path.join(nested, "m.html"), src],
+                       capture_output=True, text=True)
+    with open(os.path.join(nested, "m.html")) as f:
+        hrefs = set(h.split("#")[0] for h in re.findall(r'href="([^"]*)"', f.read()))
+    record("HTML links are relative to the page's own folder",
+           p.returncode == 0 and hrefs == {"../../out/interop/haproxy-reverse/report.html"},
+           f"{hrefs} {p.stderr}")
+    odd = os.path.join(workdir, "x #y%")
+    shutil.copytree(os.path.dirname(src), odd)
+    p = subprocess.run([H1XX, "matrix", "--html", os.path.join(nested, "m2.html"),
+                        os.path.join(odd, "results.json")], capture_output=True, text=True)
+    with open(os.path.join(nested, "m2.html")) as f:
+        hrefs = set(h.split("#open=")[0] for h in re.findall(r'href="([^"]*)"', f.read()))
+    record("a folder name with ' ', '#', '%' is percent-encoded in the links",
+           p.returncode == 0 and hrefs == {"../../x%20%23y%25/report.html"}, f"{hrefs}")
     p = subprocess.run([H1XX, "matrix", os.path.join(workdir, "missing.json")],
                        capture_output=True, text=True)
     record("matrix refuses a missing input (exit 2)", p.returncode == 2 and "missing.json" in
