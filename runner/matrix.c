@@ -272,7 +272,7 @@ static const char html_head[] =
     "body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}\n"
     "table{border-collapse:collapse;margin:.5em 0 1.5em}\n"
     "th,td{border:1px solid #ccc;padding:3px 6px;vertical-align:top;text-align:left}\n"
-    "th{background:#f3f3f3}td.n{text-align:right}\n"
+    "th{background:#f3f3f3}td.n{text-align:right}td code{white-space:nowrap}\n"
     "td small{display:block;color:#555;max-width:22em;overflow-wrap:anywhere}\n"
     ".pass{background:#e3f5e1}.fail,.error{background:#fbe0e0}.warn{background:#fff3cd}\n"
     ".skip,.not-run{background:#eef}.na{color:#999}a{color:inherit}\n"

@@ -324,7 +324,9 @@ def main():
                     print(f"interop: {why}", flush=True)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    order = [f"{n}-{r[0]}" for n, r in jobs if f"{n}-{r[0]}" in results]
+    # Columns: the origins, then the reverse proxies, then the forward proxies.
+    order = [f"{n}-{r[0]}" for role in ("origin", "reverse", "forward") for n, r in jobs
+             if r[0] == role and f"{n}-{r[0]}" in results]
     if not order:
         print("interop: nothing ran", file=sys.stderr)
         return 1
