@@ -2,7 +2,7 @@
 """h1xx interop matrix: runs h1xx against real servers and proxies from Debian's packages (and
 Node.js with `ws` from npm), each in the roles it can play, and writes one comparison table.
 
-    suite/interop.py ./h1xx [--only NAME,...] [--out DIR] [--jobs N] [--no-install]
+    suite/interop.py ./h1xx [--only NAME,...] [--out DIR] [--jobs N] [--no-install] [--keep]
 
 For each implementation and role (origin, reverse proxy, forward proxy): a configuration from
 suite/interop/ (small, commented, as the project's documentation suggests) filled in with
@@ -25,6 +25,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -136,13 +137,39 @@ IMPLS = {
                     [])]),
 }
 # Roles configured but left out of the matrix, with the reason (printed under "Not run").
-DISABLED = {
-    "squid-reverse": "squid reverse-proxy (accelerator, suite/interop/squid-accel.conf.in): "
-                     "left out: squid probes its cache_peer when it starts, before h1xx's "
-                     "embedded origin listens, and answers the first requests 502 "
-                     "ERR_READ_ERROR ('path selection found no paths' in cache.log) until a "
-                     "later probe succeeds, so its verdicts would be about that, not about 1xx",
-}
+DISABLED = {}
+# Proxies that must find their origin listening when they start. Squid probes its cache_peer
+# then, and while the probe fails it answers 502 ERR_READ_ERROR ("path selection found no
+# paths" in cache.log) until a later probe succeeds: the cases would be about that, not about
+# 1xx. h1xx's embedded origin only listens once h1xx runs, so a stand-in listens on its port
+# while the proxy starts (a production origin is up before its proxy).
+ORIGIN_FIRST = {"squid-reverse"}
+
+
+class StandIn:
+    """Accepts and closes connections on 127.0.0.1:port until closed."""
+
+    def __init__(self, port):
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", port))
+        self.sock.listen(16)
+        self.sock.settimeout(0.1)
+        self.done = False
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def serve(self):
+        while not self.done:
+            try:
+                self.sock.accept()[0].close()
+            except OSError:
+                pass
+
+    def close(self):
+        self.done = True
+        self.thread.join()
+        self.sock.close()
 ROLE_WORDS = {"origin": "origin", "reverse": "reverse-proxy", "forward": "forward-proxy"}
 
 
@@ -246,16 +273,24 @@ def run_one(h1xx, name, role, version, out, workdir):
     os.makedirs(rdir)
     origin_port = free_port()
     label = f"{name} {version} {ROLE_WORDS[rname]}"
-    args = [h1xx, "--label", label, "--report-dir", rdir, "--color", "never"] + FAST
+    common = list(FAST)
     for s in sets:
-        args += ["--set", s]
+        common += ["--set", s]
     if mode != "origin":
-        args += ["-m", mode, "--origin-listen", f"127.0.0.1:{origin_port}"] + PROXY_SETS
+        common += ["-m", mode, "--origin-listen", f"127.0.0.1:{origin_port}"] + PROXY_SETS
+    args = [h1xx, "--label", label, "--report-dir", rdir, "--color", "never"] + common
     try:
+        stand_in = StandIn(origin_port) if slug in ORIGIN_FIRST else None
         with Server(argv_of, template, origin_port, workdir, slug) as srv:
+            if stand_in:
+                time.sleep(1)  # the proxy's first probe of its origin
+                stand_in.close()
+                stand_in = None
             p = subprocess.run(args + [f"http://127.0.0.1:{srv.port}/"], capture_output=True,
                                text=True, errors="replace", timeout=300)
     except RuntimeError as e:
+        if stand_in:
+            stand_in.close()
         return slug, None, f"{label}: could not start: {e}"
     except subprocess.TimeoutExpired:
         return slug, None, f"{label}: h1xx did not finish within 300 s"
@@ -291,6 +326,8 @@ def main():
     ap.add_argument("--out", default=os.path.join(ROOT, "reports"))
     ap.add_argument("--jobs", type=int, default=4)
     ap.add_argument("--no-install", action="store_true")
+    ap.add_argument("--keep", action="store_true",
+                    help="keep the servers' folders (configurations, logs) and print where")
     a = ap.parse_args()
     h1xx = os.path.abspath(a.h1xx)
     only = [w for w in a.only.split(",") if w]
@@ -323,7 +360,10 @@ def main():
                     notes.append(why)
                     print(f"interop: {why}", flush=True)
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        if a.keep:
+            print(f"interop: the servers' folders are kept in {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
     # Columns: the origins, then the reverse proxies, then the forward proxies.
     order = [f"{n}-{r[0]}" for role in ("origin", "reverse", "forward") for n, r in jobs
              if r[0] == role and f"{n}-{r[0]}" in results]
