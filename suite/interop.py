@@ -80,6 +80,10 @@ def argv_haproxy(c):
     return ["haproxy", "-db", "-f", c["conf"]]
 
 
+def argv_apache(c):
+    return ["apache2", "-DFOREGROUND", "-f", c["conf"]]
+
+
 def argv_lighttpd(c):
     return ["lighttpd", "-D", "-f", c["conf"]]
 
@@ -120,6 +124,9 @@ IMPLS = {
                ("reverse", "reverse-proxy", argv_nginx, "real/nginx.conf.in", [])]),
     "haproxy": ("haproxy", "haproxy", lambda: first_version(["haproxy", "-v"]),
                 [("reverse", "reverse-proxy", argv_haproxy, "real/haproxy.cfg.in", [])]),
+    "apache": ("apache2", "apache2", lambda: first_version(["apache2", "-v"]),
+               [("origin", "origin", argv_apache, "interop/apache-origin.conf.in", []),
+                ("reverse", "reverse-proxy", argv_apache, "interop/apache-proxy.conf.in", [])]),
     "lighttpd": ("lighttpd", "lighttpd", lambda: first_version(["lighttpd", "-v"]),
                  [("origin", "origin", argv_lighttpd, "interop/lighttpd-origin.conf.in", []),
                   ("reverse", "reverse-proxy", argv_lighttpd, "interop/lighttpd-proxy.conf.in",
