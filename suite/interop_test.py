@@ -8,7 +8,8 @@ version the binary reports, role); every cell of every row holds the verdict its
 has (n/a exactly where the run did not have the case); the summary counts are the JSON's;
 HTML cells link to each run's report.html#open=ID and those files exist. Then `h1xx matrix`
 on its own: Markdown to stdout, exit 2 for a missing input, a label falling back to target and
-mode, and server bytes escaped in both outputs.
+mode, and server bytes escaped in both outputs. Last, with haproxy hidden from PATH, that a
+missing implementation is named under "Not run" while the others still make the table.
 
 Usage: interop_test.py ./h1xx. The last line is "interop_test: N passed, N failed".
 """
@@ -189,11 +190,31 @@ def standalone(workdir):
     record("matrix with no input is a usage error (exit 2)", p.returncode == 2, p.stderr)
 
 
+def not_installed(workdir):
+    """An implementation whose binary is missing is named under "Not run"; the rest still runs."""
+    out = os.path.join(workdir, "hidden")
+    env = dict(os.environ, PATH="/usr/bin:/bin")  # haproxy is in /usr/sbin
+    p = subprocess.run([sys.executable, os.path.join(ROOT, "suite", "interop.py"), H1XX,
+                        "--no-install", "--only", "python-origin,haproxy-reverse", "--out", out],
+                       capture_output=True, text=True, timeout=300, env=env)
+    try:
+        with open(os.path.join(out, "interop.md")) as f:
+            md = f.read()
+    except OSError as e:
+        md = str(e)
+    not_run = md.split("## Not run", 1)[-1]
+    heads, _ = md_tables(md)
+    record("a missing implementation is listed under 'Not run' with the reason; the others run",
+           p.returncode == 0 and "haproxy: not installed" in not_run and heads is not None and
+           len(heads) == 1 and heads[0].startswith("python "), p.stdout[-800:] + md[-800:])
+
+
 def main():
     workdir = tempfile.mkdtemp(prefix="h1xx-interop-test-")
     try:
         subset(workdir)
         standalone(workdir)
+        not_installed(workdir)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     passed = sum(RESULTS)
