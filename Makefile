@@ -9,6 +9,8 @@
 # make install    PREFIX=/usr/local (and DESTDIR=): bin/h1xx, share/h1xx/cases, share/man/man1/h1xx.1
 # make test-html  the HTML report in headless chromium (skips when chromium is missing)
 # make bench      speed, timing accuracy, cost, load and a baseline script: reports/bench.md, .json
+# make interop    h1xx against real servers and proxies (Debian packages, Node.js): installs
+#                 them when root, writes reports/interop.md and reports/interop.html
 
 CC      ?= gcc
 CFLAGS  ?= -O2 -g
@@ -29,7 +31,7 @@ DATADIR  = $(DESTDIR)$(PREFIX)/share/h1xx
 MANDIR   = $(DESTDIR)$(PREFIX)/share/man/man1
 
 .PHONY: all deps deps-build demo test unit selftest asan fuzz valgrind clean install uninstall \
-        test-html test-packaging bench
+        test-html test-packaging bench interop
 
 all: deps-build h1xx
 
@@ -90,17 +92,23 @@ test-html: deps h1xx
 test-packaging: deps h1xx
 	$(PY) suite/packaging_test.py ./h1xx
 
-# Unit tests and fuzz replays first, then the fixtures' own checks, the browser and packaging
-# tests, robustness (hostile servers, bad input), and the conformance self-test last, so that its
-# summary is the last line; each ends with its own "N passed, N failed" line.
+# Unit tests and fuzz replays first, then the fixtures' own checks, the browser, packaging and
+# quick interop tests (python http.server and HAProxy through `h1xx matrix`), robustness
+# (hostile servers, bad input), and the conformance self-test last, so that its summary is the
+# last line; each ends with its own "N passed, N failed" line.
 test: deps h1xx $(BUILD)/unit-tests $(REPLAY)
 	$(BUILD)/unit-tests
 	$(MAKE) --no-print-directory replay
 	$(PY) -m unittest -q fixtures/test_origin.py fixtures/test_proxy.py
 	$(PY) suite/html_test.py ./h1xx
 	$(PY) suite/packaging_test.py ./h1xx
+	$(PY) suite/interop_test.py ./h1xx
 	$(PY) suite/robustness.py ./h1xx
 	$(PY) suite/selftest.py ./h1xx
+
+# Every implementation of suite/interop.py in each role it can play; `h1xx matrix` makes the table.
+interop: deps h1xx
+	$(PY) suite/interop.py ./h1xx
 
 # The binary finds PREFIX/share/h1xx/cases from its own place (PREFIX/bin), so no flag is needed.
 install: all

@@ -75,6 +75,7 @@ typedef struct check {
     char *value;    /* template, for HAS / IS */
     char *require;  /* NULL: the case's first requirement */
     bool on_origin; /* "origin check": the request the embedded origin received */
+    char *else_skip; /* "else skip TEXT": end the case as skip instead of failing, or NULL */
 } check;
 
 typedef enum action_kind { ACT_DONE, ACT_SKIP, ACT_FAIL, ACT_NOTE, ACT_CHECK } action_kind;

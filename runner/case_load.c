@@ -449,6 +449,12 @@ static int parse_check_body(parser *p, const char *s, check *ck)
         if (strcmp(w, "require") == 0 && !ck->require) {
             ck->require = next_token(&s, &bad);
             rc = ck->require ? check_require_id(p, ck->require) : perr(p, "require needs an id");
+        } else if (strcmp(w, "else") == 0 && !ck->else_skip) {
+            char *k = next_token(&s, &bad);
+            ck->else_skip = k && !strcmp(k, "skip") ? next_token(&s, &bad) : NULL;
+            rc = ck->else_skip ? check_template(p, ck->else_skip)
+                               : perr(p, "'else' needs: skip \"reason\"");
+            free(k);
         } else {
             rc = perr(p, "unexpected '%s' in check", w);
         }
@@ -895,6 +901,7 @@ static void free_check(check *ck)
     free(ck->field);
     free(ck->value);
     free(ck->require);
+    free(ck->else_skip);
 }
 
 static void free_step(step *st)

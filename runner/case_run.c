@@ -722,7 +722,11 @@ static void run_check(runner *R, const check *ck)
               : ck->op == CHECK_IS     ? field_is(m, stream, ck->field, value)
               : ck->op == CHECK_COUNT  ? field_count(m, stream, ck->field) == strtol(value, NULL, 10)
                                        : tokens_within(m, stream, ck->field, value);
-    if (!ok) {
+    if (!ok && ck->else_skip) {
+        char *why = runner_expand(R, ck->else_skip, NULL);
+        runner_end(R, VERDICT_SKIP, "inconclusive: %s", why);
+        free(why);
+    } else if (!ok) {
         char *got = field_values(m, stream, ck->field);
         const char *req = runner_require(R, ck->require);
         char what[64];

@@ -14,6 +14,7 @@ void cli_usage(FILE *out)
         "usage: h1xx [options] URL\n"
         "       h1xx --list [options]\n"
         "       h1xx merge [options] OUT.json IN.json...   (see h1xx merge --help)\n"
+        "       h1xx matrix [options] RESULTS.json...      (see h1xx matrix --help)\n"
         "Tests how an HTTP/1.1 server handles interim (1xx) responses.\n"
         "URL: http://host[:port][/path], https://..., unix:/socket/path[:/path]\n"
         "\n"
@@ -43,6 +44,8 @@ void cli_usage(FILE *out)
         "                           installed one, found next to h1xx)\n"
         "      --shard I/N          run the I-th of N slices of the cases\n"
         "      --repeat N           run each selected case N times, concurrently (load)\n"
+        "      --label TEXT         what is tested, e.g. 'nginx 1.22.1 reverse-proxy', kept in\n"
+        "                           the reports (h1xx matrix heads its columns with it)\n"
         "      --insecure           do not verify TLS certificates\n"
         "      --cacert FILE        CA certificates for TLS\n"
         "      --max-head N         bytes in one response head (default 65536)\n"
@@ -60,7 +63,7 @@ enum {
     O_LIST = 256, O_STRICT, O_SET, O_TIMEOUT, O_LONG, O_QUIET, O_CASE_DEADLINE, O_DEADLINE,
     O_LINGER, O_JUNIT, O_JSON, O_REPORT_DIR, O_NO_REPORTS, O_FILE_LINE, O_CASES, O_INSECURE,
     O_CACERT, O_MAX_HEAD, O_MAX_INTERIM, O_MAX_BYTES, O_COLOR, O_VERSION, O_HELP, O_ORIGIN,
-    O_SHARD, O_REPEAT, O_HTML,
+    O_SHARD, O_REPEAT, O_HTML, O_LABEL,
 };
 
 static const struct option longopts[] = {
@@ -87,6 +90,7 @@ static const struct option longopts[] = {
     {"cases", required_argument, 0, O_CASES},
     {"shard", required_argument, 0, O_SHARD},
     {"repeat", required_argument, 0, O_REPEAT},
+    {"label", required_argument, 0, O_LABEL},
     {"insecure", no_argument, 0, O_INSECURE},
     {"cacert", required_argument, 0, O_CACERT},
     {"max-head", required_argument, 0, O_MAX_HEAD},
@@ -232,6 +236,7 @@ static int one_option(int ch, const char *arg, options *o)
     case O_CASES: o->cases_dir = arg; return 0;
     case O_SHARD: return parse_shard(arg, o);
     case O_REPEAT: return number_arg(arg, 1, 100000, &o->repeat);
+    case O_LABEL: o->label = arg; return 0;
     case O_INSECURE: o->insecure = true; return 0;
     case O_CACERT: o->cacert = arg; return 0;
     case O_MAX_HEAD: return number_arg(arg, 256, 64L << 20, &o->max_head);

@@ -14,6 +14,7 @@ enum { EXIT_OK = 0, EXIT_FAILURES = 1, EXIT_USAGE = 2, EXIT_UNREACHABLE = 3, EXI
 typedef struct options {
     const char *url;
     const char *mode;
+    const char *label; /* --label, recorded in the reports */
     const char *origin_listen;
     const char **filters;
     size_t nfilters;

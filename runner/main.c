@@ -17,6 +17,7 @@
 #include "cli.h"
 #include "conn.h"
 #include "origin.h"
+#include "matrix.h"
 #include "merge.h"
 #include "report.h"
 #include "sched.h"
@@ -271,6 +272,7 @@ static void fill_run(run_result *rr, const options *o, const char *url)
     host[sizeof host - 1] = '\0';
     rr->target = xstrdup(url);
     rr->mode = xstrdup(o->mode);
+    rr->label = o->label ? xstrdup(o->label) : NULL;
     rr->version = xstrdup(H1XX_VERSION);
     rr->hostname = xstrdup(host);
     rr->started_wall = time(NULL);
@@ -352,6 +354,8 @@ int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "merge") == 0)
         return merge_main(argc - 1, argv + 1);
+    if (argc > 1 && strcmp(argv[1], "matrix") == 0)
+        return matrix_main(argc - 1, argv + 1);
     options o;
     int rc = cli_parse(argc, argv, &o);
     if (rc) {

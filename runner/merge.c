@@ -83,6 +83,7 @@ static void merge_header(const run_result *runs, size_t n, run_result *out)
     out->version = xstrdup(runs[0].version);
     out->target = xstrdup(runs[0].target);
     out->mode = xstrdup(runs[0].mode);
+    out->label = runs[0].label ? xstrdup(runs[0].label) : NULL;
     out->hostname = xstrdup(runs[0].hostname ? runs[0].hostname : "");
     time_t start = runs[0].started_wall;
     for (size_t i = 0; i < n; i++)

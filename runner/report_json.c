@@ -301,6 +301,11 @@ static void jheader(buf_t *b, const run_result *r, bool strict)
     jstr(b, r->target);
     jtop(b, "mode");
     jstr(b, r->mode);
+    jtop(b, "label");
+    if (r->label)
+        jstr(b, r->label);
+    else
+        REPORT_PUT(b, "null");
     jtop(b, "started");
     REPORT_PUT(b, "\"");
     report_utc(b, r->started_wall, true);

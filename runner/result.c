@@ -74,6 +74,7 @@ void result_free(run_result *r)
     free(r->cases);
     free(r->target);
     free(r->mode);
+    free(r->label);
     free(r->version);
     free(r->hostname);
     memset(r, 0, sizeof *r);

@@ -113,6 +113,7 @@ typedef struct case_result {
 typedef struct run_result {
     char *target;       /* URL as given */
     char *mode;         /* "origin", ... */
+    char *label;        /* --label: what was tested, e.g. "nginx 1.22.1 reverse-proxy"; or NULL */
     char *version;      /* h1xx version */
     char *hostname;
     time_t started_wall; /* wall clock at start (UTC when formatted) */

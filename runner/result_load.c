@@ -341,6 +341,8 @@ static int load_header(loader *L, const json_value *doc, run_result *r)
         return -1;
     if (h && get_text(L, doc, "hostname", "", false, &r->hostname))
         return -1;
+    if (json_get(doc, "label") && get_text(L, doc, "label", "", true, &r->label))
+        return -1; /* absent in files from before labels were recorded */
     return 0;
 }
 

@@ -45,13 +45,15 @@ def run(cmd, **kw):
 
 def help_options():
     main, merge = run([H1XX, "--help"]).stdout, run([H1XX, "merge", "--help"]).stdout
-    return set(LONG_OPT.findall(main)) | set(LONG_OPT.findall(merge))
+    matrix = run([H1XX, "matrix", "--help"]).stdout
+    return set(LONG_OPT.findall(main)) | set(LONG_OPT.findall(merge)) | \
+        set(LONG_OPT.findall(matrix))
 
 
 def source_options():
     """The names in the getopt tables of cli.c and merge.c."""
     names = set()
-    for f in ("cli.c", "merge.c"):
+    for f in ("cli.c", "merge.c", "matrix.c"):
         with open(os.path.join(ROOT, "runner", f)) as fh:
             names |= set(re.findall(r'\{"([a-z][a-z0-9-]*)",\s*(?:no|required|optional)_argument',
                                     fh.read()))

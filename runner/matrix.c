@@ -1,0 +1,499 @@
+/* matrix: see matrix.h. */
+#include "matrix.h"
+
+#include <getopt.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "report_util.h"
+#include "result_load.h"
+#include "util.h"
+
+typedef struct column {
+    run_result run;
+    char *name;            /* label, else "target (mode)" */
+    char *report;          /* report.html beside the JSON, as a link from the HTML, or NULL */
+    const case_result **by_id; /* the run's cases sorted by id (first of repeats kept) */
+    size_t n;
+} column;
+
+typedef struct matrix {
+    column *cols;
+    size_t ncols;
+    const case_result **rows; /* one case per id, from the first run that has it */
+    size_t nrows;
+} matrix;
+
+/* ---- building ------------------------------------------------------------------------------ */
+
+static int cmp_id(const void *a, const void *b)
+{
+    const case_result *x = *(const case_result *const *)a, *y = *(const case_result *const *)b;
+    return strcmp(x->id, y->id);
+}
+
+static int cmp_row(const void *a, const void *b)
+{
+    const case_result *x = *(const case_result *const *)a, *y = *(const case_result *const *)b;
+    int d = strcmp(x->area, y->area);
+    return d ? d : strcmp(x->id, y->id);
+}
+
+/* Sorts the cases of c by id into c->by_id, dropping repeats of one id. */
+static void index_column(column *c)
+{
+    c->by_id = xcalloc(c->run.ncases ? c->run.ncases : 1, sizeof *c->by_id);
+    for (size_t i = 0; i < c->run.ncases; i++)
+        c->by_id[i] = &c->run.cases[i];
+    qsort(c->by_id, c->run.ncases, sizeof *c->by_id, cmp_id);
+    size_t k = 0;
+    for (size_t i = 0; i < c->run.ncases; i++)
+        if (!k || strcmp(c->by_id[k - 1]->id, c->by_id[i]->id))
+            c->by_id[k++] = c->by_id[i];
+    c->n = k;
+}
+
+static const case_result *find_case(const column *c, const char *id)
+{
+    case_result key = {.id = (char *)id};
+    const case_result *kp = &key;
+    const case_result **hit = bsearch(&kp, c->by_id, c->n, sizeof *c->by_id, cmp_id);
+    return hit ? *hit : NULL;
+}
+
+static void build_rows(matrix *m)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < m->ncols; i++)
+        total += m->cols[i].n;
+    m->rows = xcalloc(total ? total : 1, sizeof *m->rows);
+    for (size_t i = 0; i < m->ncols; i++)
+        for (size_t j = 0; j < m->cols[i].n; j++)
+            m->rows[m->nrows++] = m->cols[i].by_id[j];
+    qsort(m->rows, m->nrows, sizeof *m->rows, cmp_row);
+    size_t k = 0;
+    for (size_t i = 0; i < m->nrows; i++)
+        if (!k || strcmp(m->rows[k - 1]->id, m->rows[i]->id))
+            m->rows[k++] = m->rows[i];
+    m->nrows = k;
+}
+
+/* ---- links to the per-run reports ---------------------------------------------------------- */
+
+/* The directory part of path ("." when it has none); malloc'd. */
+static char *dir_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        return xstrdup(".");
+    return slash == path ? xstrdup("/") : xstrndup(path, (size_t)(slash - path));
+}
+
+/* Length of the path component at p (up to '/' or the end). */
+static size_t comp_len(const char *p)
+{
+    return strcspn(p, "/");
+}
+
+/* The path of file `to` as seen from directory `from`, both absolute and canonical, as a
+ * relative URL; malloc'd. */
+static char *relative_to(const char *from, const char *to)
+{
+    const char *f = from + 1, *t = to + 1;
+    for (;;) { /* skip the common directories; `to`'s last component is the file */
+        size_t fl = comp_len(f), tl = comp_len(t);
+        if (!fl || !t[tl] || fl != tl || strncmp(f, t, fl))
+            break;
+        f += fl + (f[fl] == '/');
+        t += tl + 1;
+    }
+    buf_t b;
+    buf_init(&b, 0);
+    for (; *f; f += comp_len(f) + (f[comp_len(f)] == '/'))
+        REPORT_PUT(&b, "../");
+    for (; *t; t++) /* percent-encoded, so '#', '?', '%' or a space in a folder name stay */
+        if (strchr("-._~/", *t) || (*t >= 'a' && *t <= 'z') || (*t >= 'A' && *t <= 'Z') ||
+            (*t >= '0' && *t <= '9'))
+            buf_append(&b, t, 1);
+        else
+            buf_printf(&b, "%%%02X", (unsigned char)*t);
+    return buf_steal(&b);
+}
+
+/* report.html beside json, as a link from the directory of html_out; NULL when there is none. */
+static char *report_link(const char *json, const char *html_out)
+{
+    char *jdir = dir_of(json), *odir = dir_of(html_out);
+    char *rep = xasprintf("%s/report.html", jdir);
+    char a[PATH_MAX], o[PATH_MAX];
+    char *link = NULL;
+    if (access(rep, R_OK) == 0 && realpath(rep, a) && realpath(odir, o))
+        link = relative_to(o, a);
+    free(jdir);
+    free(odir);
+    free(rep);
+    return link;
+}
+
+/* ---- shared pieces ------------------------------------------------------------------------- */
+
+static const char *cell_word(const case_result *c)
+{
+    return c ? verdict_name(c->verdict) : "n/a";
+}
+
+static bool has_message(const case_result *c)
+{
+    return c && c->verdict != VERDICT_PASS && c->message && *c->message;
+}
+
+static const verdict_t summary_order[] = {VERDICT_PASS, VERDICT_FAIL, VERDICT_WARN, VERDICT_SKIP,
+                                          VERDICT_ERROR, VERDICT_NOTRUN};
+#define NSUMMARY (sizeof summary_order / sizeof *summary_order)
+
+/* ---- markdown ------------------------------------------------------------------------------ */
+
+/* s on one line, cut at max, with the characters that would break a table cell or open
+ * markup escaped. */
+static void md_text(buf_t *out, const char *s, size_t max)
+{
+    buf_t t;
+    buf_init(&t, 0);
+    report_one_line(&t, s, max);
+    for (size_t i = 0; i < t.len; i++) {
+        char ch = t.data[i];
+        if (strchr("|\\`*_[]<>#!", ch))
+            buf_printf(out, "&#%d;", ch);
+        else
+            buf_append(out, &ch, 1);
+    }
+    buf_free(&t);
+}
+
+static void md_summary(buf_t *b, const matrix *m)
+{
+    REPORT_PUT(b, "| implementation | mode | cases |");
+    for (size_t v = 0; v < NSUMMARY; v++)
+        buf_printf(b, " %s |", verdict_name(summary_order[v]));
+    REPORT_PUT(b, "\n| --- | --- | ---: |");
+    for (size_t v = 0; v < NSUMMARY; v++)
+        REPORT_PUT(b, " ---: |");
+    REPORT_PUT(b, "\n");
+    for (size_t i = 0; i < m->ncols; i++) {
+        const column *c = &m->cols[i];
+        REPORT_PUT(b, "| ");
+        md_text(b, c->name, 200);
+        buf_printf(b, " | %s | %zu |", c->run.mode, c->n);
+        for (size_t v = 0; v < NSUMMARY; v++)
+            buf_printf(b, " %zu |", c->run.counts[summary_order[v]]);
+        REPORT_PUT(b, "\n");
+    }
+}
+
+static void md_area_head(buf_t *b, const matrix *m, const char *area)
+{
+    REPORT_PUT(b, "\n### ");
+    md_text(b, area, 100);
+    REPORT_PUT(b, "\n\n| case | requirement | level |");
+    for (size_t i = 0; i < m->ncols; i++) {
+        REPORT_PUT(b, " ");
+        md_text(b, m->cols[i].name, 200);
+        REPORT_PUT(b, " |");
+    }
+    REPORT_PUT(b, "\n| --- | --- | --- |");
+    for (size_t i = 0; i < m->ncols; i++)
+        REPORT_PUT(b, " --- |");
+    REPORT_PUT(b, "\n");
+}
+
+/* One row; every message gets the next number, listed in notes. */
+static void md_row(buf_t *b, buf_t *notes, size_t *nnotes, const matrix *m, const case_result *r)
+{
+    REPORT_PUT(b, "| ");
+    md_text(b, r->id, 200);
+    REPORT_PUT(b, " | ");
+    md_text(b, r->require, 200);
+    REPORT_PUT(b, " | ");
+    md_text(b, r->level, 20);
+    REPORT_PUT(b, " |");
+    for (size_t i = 0; i < m->ncols; i++) {
+        const case_result *c = find_case(&m->cols[i], r->id);
+        bool bad = c && (c->verdict == VERDICT_FAIL || c->verdict == VERDICT_WARN ||
+                         c->verdict == VERDICT_ERROR);
+        buf_printf(b, bad ? " **%s**" : " %s", cell_word(c));
+        if (c && c->failed_require && bad)
+            buf_printf(b, " %s", c->failed_require);
+        if (has_message(c)) {
+            size_t k = ++*nnotes;
+            buf_printf(b, " [%zu](#m%zu)", k, k);
+            buf_printf(notes, "%zu. <a id=\"m%zu\"></a>", k, k);
+            md_text(notes, m->cols[i].name, 200);
+            REPORT_PUT(notes, ", ");
+            md_text(notes, r->id, 200);
+            buf_printf(notes, ": %s: ", cell_word(c));
+            md_text(notes, c->message, 600);
+            REPORT_PUT(notes, "\n");
+        }
+        REPORT_PUT(b, " |");
+    }
+    REPORT_PUT(b, "\n");
+}
+
+static void md_write(buf_t *b, const matrix *m)
+{
+    REPORT_PUT(b, "# h1xx interop matrix\n\nOne column per run (its `--label`, else target and "
+                  "mode); a cell is the verdict, the requirement broken for a fail or warn, and "
+                  "a link to the message. n/a: the run did not have the case (another mode).\n\n");
+    md_summary(b, m);
+    buf_t notes;
+    buf_init(&notes, 0);
+    size_t nnotes = 0;
+    for (size_t i = 0; i < m->nrows; i++) {
+        if (!i || strcmp(m->rows[i - 1]->area, m->rows[i]->area))
+            md_area_head(b, m, m->rows[i]->area);
+        md_row(b, &notes, &nnotes, m, m->rows[i]);
+    }
+    if (nnotes) {
+        REPORT_PUT(b, "\n## Messages\n\n");
+        buf_append(b, notes.data, notes.len);
+    }
+    buf_free(&notes);
+}
+
+/* ---- HTML ---------------------------------------------------------------------------------- */
+
+static const char html_head[] =
+    "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+    "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+    "style-src 'unsafe-inline'\">\n<title>h1xx interop matrix</title>\n<style>\n"
+    "body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}\n"
+    "table{border-collapse:collapse;margin:.5em 0 1.5em}\n"
+    "th,td{border:1px solid #ccc;padding:3px 6px;vertical-align:top;text-align:left}\n"
+    "th{background:#f3f3f3}td.n{text-align:right}td code{white-space:nowrap}\n"
+    "td small{display:block;color:#555;max-width:22em;overflow-wrap:anywhere}\n"
+    ".pass{background:#e3f5e1}.fail,.error{background:#fbe0e0}.warn{background:#fff3cd}\n"
+    ".skip,.not-run{background:#eef}.na{color:#999}a{color:inherit}\n"
+    "</style></head><body>\n<h1>h1xx interop matrix</h1>\n";
+
+static void html_summary(buf_t *b, const matrix *m)
+{
+    REPORT_PUT(b, "<table id=\"summary\"><tr><th>implementation</th><th>mode</th><th>cases</th>");
+    for (size_t v = 0; v < NSUMMARY; v++)
+        buf_printf(b, "<th>%s</th>", verdict_name(summary_order[v]));
+    REPORT_PUT(b, "</tr>\n");
+    for (size_t i = 0; i < m->ncols; i++) {
+        const column *c = &m->cols[i];
+        REPORT_PUT(b, "<tr><td>");
+        report_html_str(b, c->name);
+        REPORT_PUT(b, "</td><td>");
+        report_html_str(b, c->run.mode);
+        buf_printf(b, "</td><td class=\"n\">%zu</td>", c->n);
+        for (size_t v = 0; v < NSUMMARY; v++)
+            buf_printf(b, "<td class=\"n\">%zu</td>", c->run.counts[summary_order[v]]);
+        REPORT_PUT(b, "</tr>\n");
+    }
+    REPORT_PUT(b, "</table>\n");
+}
+
+static void html_area_head(buf_t *b, const matrix *m, const char *area)
+{
+    REPORT_PUT(b, "<h2>");
+    report_html_str(b, area);
+    REPORT_PUT(b, "</h2>\n<table class=\"area\"><tr><th>case</th><th>requirement</th>"
+                  "<th>level</th>");
+    for (size_t i = 0; i < m->ncols; i++) {
+        REPORT_PUT(b, "<th>");
+        report_html_str(b, m->cols[i].name);
+        REPORT_PUT(b, "</th>");
+    }
+    REPORT_PUT(b, "</tr>\n");
+}
+
+static void html_cell(buf_t *b, const column *col, const case_result *c)
+{
+    if (!c) {
+        REPORT_PUT(b, "<td class=\"na\" data-verdict=\"n/a\" title=\"not in this run\">n/a</td>");
+        return;
+    }
+    const char *v = verdict_name(c->verdict);
+    buf_printf(b, "<td class=\"%s\" data-verdict=\"%s\" title=\"", v, v);
+    buf_t t;
+    buf_init(&t, 0);
+    report_one_line(&t, c->message, 400);
+    report_html_escape(b, t.data ? t.data : "", t.len);
+    REPORT_PUT(b, "\">");
+    if (col->report) {
+        REPORT_PUT(b, "<a href=\"");
+        report_html_str(b, col->report);
+        REPORT_PUT(b, "#open=");
+        report_html_str(b, c->id);
+        REPORT_PUT(b, "\">");
+    }
+    buf_printf(b, "%s", v);
+    if (c->failed_require && (c->verdict == VERDICT_FAIL || c->verdict == VERDICT_WARN)) {
+        REPORT_PUT(b, " ");
+        report_html_str(b, c->failed_require);
+    }
+    if (col->report)
+        REPORT_PUT(b, "</a>");
+    if (has_message(c) && c->verdict != VERDICT_SKIP) {
+        REPORT_PUT(b, "<small>");
+        report_html_escape(b, t.data ? t.data : "", t.len);
+        REPORT_PUT(b, "</small>");
+    }
+    buf_free(&t);
+    REPORT_PUT(b, "</td>");
+}
+
+static void html_row(buf_t *b, const matrix *m, const case_result *r)
+{
+    REPORT_PUT(b, "<tr><td><code>");
+    report_html_str(b, r->id);
+    REPORT_PUT(b, "</code><br>");
+    report_html_str(b, r->title);
+    REPORT_PUT(b, "</td><td>");
+    report_html_str(b, r->require);
+    REPORT_PUT(b, "</td><td>");
+    report_html_str(b, r->level);
+    REPORT_PUT(b, "</td>");
+    for (size_t i = 0; i < m->ncols; i++)
+        html_cell(b, &m->cols[i], find_case(&m->cols[i], r->id));
+    REPORT_PUT(b, "</tr>\n");
+}
+
+static void html_write(buf_t *b, const matrix *m)
+{
+    buf_append(b, html_head, sizeof html_head - 1);
+    REPORT_PUT(b, "<p>One column per run (its <code>--label</code>, else target and mode). A "
+                  "cell is the verdict, the requirement broken for a fail or warn, and the "
+                  "message; it links to the run's own report when there is one. n/a: the run "
+                  "did not have the case (another mode).</p>\n");
+    html_summary(b, m);
+    for (size_t i = 0; i < m->nrows; i++) {
+        if (i && strcmp(m->rows[i - 1]->area, m->rows[i]->area))
+            REPORT_PUT(b, "</table>\n");
+        if (!i || strcmp(m->rows[i - 1]->area, m->rows[i]->area))
+            html_area_head(b, m, m->rows[i]->area);
+        html_row(b, m, m->rows[i]);
+    }
+    if (m->nrows)
+        REPORT_PUT(b, "</table>\n");
+    REPORT_PUT(b, "</body></html>\n");
+}
+
+/* ---- the subcommand ------------------------------------------------------------------------ */
+
+void matrix_usage(FILE *out)
+{
+    fputs("usage: h1xx matrix [options] RESULTS.json...\n"
+          "Compares runs against different implementations: a row per case, a column per run\n"
+          "(headed by its --label, else target and mode), the verdict in each cell.\n"
+          "\n"
+          "      --md FILE     write the table as Markdown (default: to stdout)\n"
+          "      --html FILE   write the table as HTML; cells link to report.html#open=ID when\n"
+          "                    a report.html lies beside the results.json\n"
+          "      --help\n"
+          "Exit status: 0 written, 2 usage error, unreadable input, or a file not written.\n",
+          out);
+}
+
+static int write_file(const char *path, buf_t *b)
+{
+    report_file f;
+    char err[512];
+    if (report_file_open(&f, path, err, sizeof err) == 0) {
+        report_file_put(&f, b);
+        if (report_file_commit(&f, err, sizeof err) == 0)
+            return 0;
+    }
+    fprintf(stderr, "h1xx matrix: %s\n", err);
+    return -1;
+}
+
+static int load_columns(matrix *m, char **inputs, const char *html)
+{
+    char err[512];
+    for (size_t i = 0; i < m->ncols; i++) {
+        column *c = &m->cols[i];
+        if (result_load_json(inputs[i], &c->run, err, sizeof err)) {
+            fprintf(stderr, "h1xx matrix: %s\n", err);
+            return -1;
+        }
+        c->name = c->run.label && *c->run.label
+                      ? xstrdup(c->run.label)
+                      : xasprintf("%s (%s)", c->run.target, c->run.mode);
+        c->report = html ? report_link(inputs[i], html) : NULL;
+        index_column(c);
+    }
+    return 0;
+}
+
+enum { X_MD = 400, X_HTML, X_HELP };
+
+int matrix_main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"md", required_argument, 0, X_MD},
+        {"html", required_argument, 0, X_HTML},
+        {"help", no_argument, 0, X_HELP},
+        {0, 0, 0, 0},
+    };
+    const char *md = NULL, *html = NULL;
+    opterr = 0;
+    optind = 1;
+    int ch;
+    while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        if (ch == X_MD)
+            md = optarg;
+        else if (ch == X_HTML)
+            html = optarg;
+        else if (ch == X_HELP) {
+            matrix_usage(stdout);
+            return EXIT_OK;
+        } else {
+            fprintf(stderr, "h1xx matrix: bad or incomplete option '%s'\nTry 'h1xx matrix "
+                            "--help'.\n", argv[optind - 1]);
+            return EXIT_USAGE;
+        }
+    }
+    if (optind >= argc) {
+        fputs("h1xx matrix: need at least one RESULTS.json\nTry 'h1xx matrix --help'.\n", stderr);
+        return EXIT_USAGE;
+    }
+    matrix m = {0};
+    m.ncols = (size_t)(argc - optind);
+    m.cols = xcalloc(m.ncols, sizeof *m.cols);
+    int status = EXIT_USAGE;
+    buf_t b;
+    buf_init(&b, 0);
+    if (load_columns(&m, argv + optind, html))
+        goto out;
+    build_rows(&m);
+    md_write(&b, &m);
+    if (md ? write_file(md, &b) : (fwrite(b.data, 1, b.len, stdout) != b.len))
+        goto out;
+    buf_reset(&b);
+    if (html) {
+        html_write(&b, &m);
+        if (write_file(html, &b))
+            goto out;
+    }
+    if (md || html)
+        printf("h1xx matrix: %zu runs, %zu cases%s%s%s%s\n", m.ncols, m.nrows, md ? " -> " : "",
+               md ? md : "", html ? " -> " : "", html ? html : "");
+    status = EXIT_OK;
+out:
+    buf_free(&b);
+    for (size_t i = 0; i < m.ncols; i++) {
+        result_free(&m.cols[i].run);
+        free(m.cols[i].name);
+        free(m.cols[i].report);
+        free(m.cols[i].by_id);
+    }
+    free(m.cols);
+    free(m.rows);
+    return status;
+}
