@@ -130,6 +130,8 @@ void run_actions_for(runner *R, const step *st, alt_kind k);
 char *runner_describe(runner *R, const step *st, int64_t ns);
 
 /* case_steps.c: WebSocket frames, interim series, bounds; case_curl.c: libcurl uploads. */
+/* The frame a ws-send step writes (its text expanded; masked on the client's side). */
+void step_ws_frame(runner *R, const step *st, buf_t *frame, bool masked);
 void step_ws_send(runner *R, const step *st);
 void step_ws_expect(runner *R, const step *st);
 void step_collect(runner *R, const step *st);

@@ -321,16 +321,12 @@ void origin_ws_send(runner *R, const step *st)
     origin_conn *oc = need_oc(R, "origin ws-send");
     if (!oc)
         return;
-    size_t n = 0;
-    char *text = st->arg ? runner_expand(R, st->arg, &n) : xstrdup("");
     buf_t frame;
-    buf_init(&frame, 0);
-    ws_frame_text(&frame, st->opcode, text, n, false);
+    step_ws_frame(R, st, &frame, false);
     int64_t want = clock_ns() + runner_duration(R, NULL, "${timeout}");
     int rc = origin_write(oc, frame.data, frame.len, runner_bounded(R, want));
     result_tx(R->r, TX_SENT, oc->id, runner_rel(R, clock_ns()), frame.data, rc ? 0 : frame.len);
     buf_free(&frame);
-    free(text);
 }
 
 /* The client's frame as the origin got it (masked, as RFC 6455 §5.1 requires of clients). */

@@ -25,6 +25,15 @@ static cconn *switched_conn(runner *R, const char *what)
     return cc;
 }
 
+void step_ws_frame(runner *R, const step *st, buf_t *frame, bool masked)
+{
+    size_t n = 0;
+    char *text = st->arg ? runner_expand(R, st->arg, &n) : xstrdup("");
+    buf_init(frame, 0);
+    ws_frame_text(frame, st->opcode, text, n, masked);
+    free(text);
+}
+
 void step_ws_send(runner *R, const step *st)
 {
     if (st->on_origin) {
@@ -34,11 +43,8 @@ void step_ws_send(runner *R, const step *st)
     cconn *cc = switched_conn(R, "ws-send");
     if (!cc)
         return;
-    size_t n = 0;
-    char *text = st->arg ? runner_expand(R, st->arg, &n) : xstrdup("");
     buf_t frame;
-    buf_init(&frame, 0);
-    ws_frame_text(&frame, st->opcode, text, n, true);
+    step_ws_frame(R, st, &frame, true);
     size_t sent = 0;
     int64_t want = clock_ns() + runner_duration(R, NULL, "${timeout}");
     conn_status s = cc->c.curl ? conn_send(&cc->c, frame.data, frame.len,
@@ -52,7 +58,6 @@ void step_ws_send(runner *R, const step *st)
     else if (s != CONN_OK)
         result_tx_note(R->r, cc->id, runner_rel(R, clock_ns()), "frame not sent");
     buf_free(&frame);
-    free(text);
 }
 
 static char *describe_frame(const uint8_t *p, const ws_frame *f)
