@@ -23,6 +23,7 @@
 #include "report.h"
 #include "report_util.h"
 #include "result.h"
+#include "testutil.h"
 #include "util.h"
 
 /* Every kind of trouble in one NUL-terminated string: controls, ESC sequences, markup, quotes,
@@ -293,35 +294,6 @@ static bool all_escapes_ok(const char *s, size_t len)
     free(a);
     free(j);
     return ok;
-}
-
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    buf_t b;
-    buf_init(&b, 0);
-    char tmp[65536];
-    size_t n;
-    while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
-        buf_append(&b, tmp, n);
-    fclose(f);
-    *len = b.len;
-    return buf_steal(&b);
-}
-
-/* Number of entries in dir whose name contains ".tmp.". */
-static int temp_files(const char *dir)
-{
-    DIR *d = opendir(dir);
-    int n = 0;
-    if (!d)
-        return -1;
-    for (struct dirent *e; (e = readdir(d));)
-        n += strstr(e->d_name, ".tmp.") != NULL;
-    closedir(d);
-    return n;
 }
 
 static void remove_tree(const char *dir)
@@ -616,13 +588,6 @@ static void test_numbers(void)
 
 /* ---- file writer tests --------------------------------------------------------------------- */
 
-static char *make_tmpdir(void)
-{
-    char tmpl[] = "/tmp/h1xx-report-XXXXXX";
-    char *d = mkdtemp(tmpl);
-    return d ? xstrdup(d) : NULL;
-}
-
 static void write_hostile_env(const run_result *r)
 {
     report_opts o = {0};
@@ -668,20 +633,20 @@ static void test_hostile_files(void)
 {
     run_result r;
     hostile_run(&r);
-    char *dir = make_tmpdir();
+    char *dir = tu_tmpdir();
     CU_ASSERT_PTR_NOT_NULL_FATAL(dir);
     char *xml = xasprintf("%s/junit.xml", dir), *json = xasprintf("%s/results.json", dir);
     report_opts o = {0};
     char err[256] = "";
     CU_ASSERT_EQUAL(report_junit_write(&r, xml, &o, err, sizeof err), 0);
     CU_ASSERT_EQUAL(report_json_write(&r, json, &o, err, sizeof err), 0);
-    CU_ASSERT_EQUAL(temp_files(dir), 0);
+    CU_ASSERT_EQUAL(tu_temp_files(dir), 0);
     size_t len = 0;
-    char *doc = slurp(xml, &len);
+    char *doc = tu_slurp(xml, &len);
     CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
     check_hostile_junit(doc, len, &r);
     free(doc);
-    doc = slurp(json, &len);
+    doc = tu_slurp(json, &len);
     CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
     check_hostile_json(doc, len, &r);
     free(doc);
@@ -707,7 +672,7 @@ static void test_unwritable(void)
     CU_ASSERT_TRUE(err[0] != '\0');
     CU_ASSERT_NOT_EQUAL(access("/nonexistent-dir/x.xml", F_OK), 0);
     /* the temporary file is created, then the rename over a directory fails: it must go */
-    char *dir = make_tmpdir();
+    char *dir = tu_tmpdir();
     CU_ASSERT_PTR_NOT_NULL_FATAL(dir);
     char *sub = xasprintf("%s/sub", dir);
     CU_ASSERT_EQUAL(mkdir(sub, 0700), 0);
@@ -715,7 +680,7 @@ static void test_unwritable(void)
     CU_ASSERT_EQUAL(report_junit_write(&r, sub, &o, err, sizeof err), -1);
     CU_ASSERT_TRUE(err[0] != '\0');
     CU_ASSERT_EQUAL(report_json_write(&r, sub, &o, err, sizeof err), -1);
-    CU_ASSERT_EQUAL(temp_files(dir), 0);
+    CU_ASSERT_EQUAL(tu_temp_files(dir), 0);
     CU_ASSERT_EQUAL(report_junit_write(&r, "", &o, err, sizeof err), -1);
     remove_tree(dir);
     free(sub);
@@ -726,13 +691,13 @@ static void test_unwritable(void)
 /* Writes r as JUnit into a fresh directory and returns the document (caller frees). */
 static char *junit_of(const run_result *r, const report_opts *o)
 {
-    char *dir = make_tmpdir(), *doc = NULL;
+    char *dir = tu_tmpdir(), *doc = NULL;
     if (!dir)
         return xstrdup("");
     char *path = xasprintf("%s/j.xml", dir), err[256];
     size_t len;
     if (report_junit_write(r, path, o, err, sizeof err) == 0)
-        doc = slurp(path, &len);
+        doc = tu_slurp(path, &len);
     remove_tree(dir);
     free(path);
     free(dir);
@@ -834,13 +799,13 @@ static void test_json_fields(void)
 {
     run_result r;
     counted_run(&r);
-    char *dir = make_tmpdir();
+    char *dir = tu_tmpdir();
     CU_ASSERT_PTR_NOT_NULL_FATAL(dir);
     char *path = xasprintf("%s/r.json", dir), err[256];
     report_opts o = {0};
     CU_ASSERT_EQUAL(report_json_write(&r, path, &o, err, sizeof err), 0);
     size_t len = 0;
-    char *doc = slurp(path, &len);
+    char *doc = tu_slurp(path, &len);
     CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
     CU_ASSERT_TRUE(json_doc_ok(doc, len));
     CU_ASSERT_PTR_NOT_NULL(strstr(doc, "\"summary\": {\"pass\":2,\"warn\":1,\"fail\":2,\"skip\":1,"
@@ -1085,14 +1050,14 @@ static void random_run(run_result *r, bool huge)
 static void check_random_files(const char *xml, const char *json, int seed)
 {
     size_t len = 0;
-    char *doc = slurp(json, &len);
+    char *doc = tu_slurp(json, &len);
     CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
     bool ok = utf8_ok(doc, len) && json_doc_ok(doc, len);
     if (!ok)
         fprintf(stderr, "\nrandom run %d: %s is not valid JSON\n", seed, json);
     CU_ASSERT_TRUE(ok);
     free(doc);
-    doc = slurp(xml, &len);
+    doc = tu_slurp(xml, &len);
     CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
     CU_ASSERT_TRUE(xml_chars_ok(doc, len));
     free(doc);
@@ -1115,7 +1080,7 @@ static void test_random_runs_validate(void)
         fprintf(stderr, "\nschema %s not found (set H1XX_JUNIT_XSD)\n", junit_xsd());
         CU_FAIL_FATAL("JUnit schema not found");
     }
-    char *dir = make_tmpdir();
+    char *dir = tu_tmpdir();
     CU_ASSERT_PTR_NOT_NULL_FATAL(dir);
     char *xml = xasprintf("%s/junit.xml", dir), *json = xasprintf("%s/results.json", dir);
     for (int seed = 1; seed <= 24; seed++) {
@@ -1129,7 +1094,7 @@ static void test_random_runs_validate(void)
         check_random_files(xml, json, seed);
         result_free(&r);
     }
-    CU_ASSERT_EQUAL(temp_files(dir), 0);
+    CU_ASSERT_EQUAL(tu_temp_files(dir), 0);
     remove_tree(dir);
     free(xml);
     free(json);

@@ -1,5 +1,5 @@
-/* testutil: small helpers shared by the newer unit test files (files, temporary folders,
- * counting). The older test files keep their own static copies. */
+/* testutil: small helpers shared by the unit test files (files, temporary folders,
+ * counting). */
 #ifndef H1XX_TESTUTIL_H
 #define H1XX_TESTUTIL_H
 
