@@ -24,11 +24,17 @@
 
 /* ---- requirements catalogue (cases/requirements.tsv) ---------------------------------------- */
 
-typedef enum req_level { LEVEL_MUST, LEVEL_SHOULD, LEVEL_MAY, LEVEL_INFO } req_level;
+/* PRACTICE: not an RFC requirement but what interoperability asks (a gateway dropping a 1xx,
+ * a bound on 102 gaps): a warning labelled as such, a failure only under --strict. */
+typedef enum req_level { LEVEL_MUST, LEVEL_SHOULD, LEVEL_MAY, LEVEL_INFO, LEVEL_PRACTICE } req_level;
+
+/* The role the target plays, from the mode: origin, gateway (reverse proxy), proxy (forward). */
+typedef enum req_role { ROLE_ORIGIN, ROLE_GATEWAY, ROLE_PROXY, ROLE_COUNT } req_role;
 
 typedef struct requirement {
     char *id;      /* "EXP-1" */
-    req_level level;
+    req_level level;                /* the base level (first word of the LEVEL column) */
+    req_level by_role[ROLE_COUNT];  /* with the column's ROLE=LEVEL overrides applied */
     char *role;
     char *rfc;     /* "RFC 9110 §10.1.1" */
     char *summary; /* one line */
@@ -43,6 +49,10 @@ int req_catalog_load(req_catalog *cat, const char *path, char *err, size_t errsz
 const requirement *req_find(const req_catalog *cat, const char *id);
 void req_catalog_free(req_catalog *cat);
 const char *req_level_name(req_level l);
+/* The level q has for the role a mode gives the target (catalog.c). */
+req_level req_level_for(const requirement *q, unsigned mode);
+req_role req_role_of_mode(unsigned mode);
+const char *req_role_name(req_role r);
 
 /* ---- case definitions ---------------------------------------------------------------------- */
 
@@ -121,6 +131,8 @@ typedef struct step {
     int nalts;
     char *within;   /* duration template; NULL: ${timeout} */
     bool strict;    /* an interim no alternative names is a mismatch, not tolerated */
+    bool forwarded; /* proxy modes: a message that arrived before the origin's latest write is
+                     * the proxy's own, not the forwarded one (tolerated and noted) */
     char *as;       /* name the matched message */
     char *require;  /* NULL: the case's first requirement */
     action *acts;

@@ -30,7 +30,12 @@ typedef struct cconn {
     int64_t last_send_ns; /* when the last write on this connection finished */
     wire_msg *peeked;   /* messages read ahead (already recorded and checked), oldest first */
     size_t npeeked, peek_cap;      /* after a 101: offset of the next WebSocket frame in rx */
+    bool said_close;    /* a final said the server will close (Connection: close, HTTP/1.0) */
+    char close_reason[64];
     uint64_t v10_bits;  /* FIFO of outstanding requests: bit set = HTTP/1.0 */
+    char *offers[16];   /* FIFO of outstanding requests: the Upgrade each offered, or NULL */
+    int noffers;
+    bool in_head;       /* the last request line sent has not had its empty line yet */
     int nv10;
 } cconn;
 
@@ -72,14 +77,24 @@ typedef struct runner {
     size_t o_ws_pos;         /* after a 101 on oc: the next client frame */
     wire_msg *oreq;          /* the last request the origin received, kept after release */
     char *oreq_stream;       /* its bytes (offsets in oreq point into this) */
-    struct { int status; int64_t t; int conn; } osent[256]; /* statuses the origin wrote */
+    /* statuses the origin wrote, with the write call's window [t0, t1] */
+    struct osent { int status; int64_t t0, t1; int conn; } osent[256];
     size_t nosent;
+    const struct step *waiting; /* the origin accept step waiting now (for its stop check) */
+    int o_nreq;              /* requests the origin received in this case */
+    int64_t o_req_t;         /* when the last one's head arrived */
+    char o_version[16];      /* and its HTTP version */
     wire_code bad_code; /* the fatal finding behind the last NEXT_BAD */
+    int64_t head_t;     /* wire time of the failure behind the headline (case_verdict.c) */
+    bool head_own;      /* it cites one of the case's own requirements */
+    size_t wait_msg0;   /* the first result message the current wait read (for "got ...") */
 } runner;
 
 /* case_stream.c */
 next_status stream_next(runner *R, cconn *cc, int64_t deadline_ns, wire_msg *m);
 void stream_note_request(cconn *cc, bool is_head, bool http10);
+/* A head line sent after a request line (the empty line ends the head): Upgrade is noted. */
+void stream_note_request_line(cconn *cc, const char *line, size_t n);
 /* One read into cc->rx (recorded in the transcript); NEXT_MSG means "bytes or EOF arrived". */
 next_status stream_read(runner *R, cconn *cc, int64_t deadline_ns);
 void stream_linger(runner *R, int64_t until_ns);
@@ -97,11 +112,15 @@ const char *stream_bad_require(wire_code code);
 /* Names of the variables a case run sets itself (not user variables). */
 bool runner_local_name(const char *name);
 
-/* case_run.c: verdict bookkeeping used by both halves. level_of() gives the verdict for
- * breaking a requirement (MUST: fail, SHOULD: warn, MAY/INFO: none, i.e. VERDICT_PASS). */
+/* case_verdict.c: verdict bookkeeping used by every step module. level_verdict() gives the
+ * verdict for breaking a requirement in this mode's role (MUST: fail, SHOULD and PRACTICE: warn,
+ * MAY/INFO: none, i.e. VERDICT_PASS). runner_fail dates the failure now; runner_fail_at at
+ * t_abs, the wire time of its evidence (the message checked, the byte found). */
 verdict_t level_verdict(const runner *R, const char *require);
 void runner_fail(runner *R, bool from_step, const char *require, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+void runner_fail_at(runner *R, int64_t t_abs, bool from_step, const char *require,
+                    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 void runner_finding(runner *R, int conn, int code, const char *name, const char *require,
                     size_t offset, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
 void runner_end(runner *R, verdict_t v, const char *fmt, ...)
@@ -124,6 +143,8 @@ bool codes_match(const code_set *cs, int status);
 bool runner_outcome(runner *R, const step *st, cconn *cc, next_status s, const wire_msg *m,
                     const char *desc, int64_t want);
 void runner_remember(runner *R, const step *st, const wire_msg *m, int conn_id);
+/* Marks the start of a wait on cc, so that a failed wait can say what arrived during it. */
+void runner_wait_begin(runner *R, const cconn *cc);
 /* Runs the step's "on" actions for the alternative that matched. */
 void run_actions_for(runner *R, const step *st, alt_kind k);
 /* "interim 100 or final within 3.000s" */
@@ -149,6 +170,11 @@ void origin_ws_send(runner *R, const step *st);
 void origin_ws_expect(runner *R, const step *st);
 /* Forwarding metrics (fwd-count, fwd-dropped, fwd-median, fwd-max) and per-message notes. */
 void proxy_forwarding(runner *R);
+/* "; at the origin: ..." what the embedded origin saw during the case (proxy modes), or "". */
+char *proxy_side(runner *R);
+/* Proxy modes: whether a client message read at t_abs came before the origin's latest write
+ * began (so it cannot be that write, forwarded). */
+bool proxy_predates_origin(const runner *R, int64_t t_abs);
 /* The request the origin holds now, for checks (NULL without one). */
 const wire_msg *proxy_request(const runner *R, const char **stream);
 

@@ -1,4 +1,4 @@
-/* case_load: parses case files (format: cases/FORMAT.md) and the requirements catalogue.
+/* case_load: parses case files (format: cases/FORMAT.md).
  * Every error names the file and line; nothing is skipped silently. */
 #include "case.h"
 
@@ -350,6 +350,10 @@ static int expect_option(parser *p, step *st, const char *w, const char **s)
         st->strict = true;
         return 0;
     }
+    if (strcmp(w, "forwarded") == 0) {
+        st->forwarded = true;
+        return 0;
+    }
     char **slot = (strcmp(w, "within") == 0 || strcmp(w, "for") == 0) ? &st->within
                   : strcmp(w, "as") == 0                              ? &st->as
                   : strcmp(w, "require") == 0                         ? &st->require
@@ -692,7 +696,7 @@ static int parse_curl(parser *p, const char *s)
 
 /* ---- the embedded origin's steps (proxy modes) --------------------------------------------- */
 
-/* origin accept [| final] [within DUR] [require ID] */
+/* origin accept [| final] [| interim [CODES]] [within DUR] [require ID] */
 static int parse_origin_accept(parser *p, const char *s)
 {
     step *st = new_step(p, STEP_ORIGIN_ACCEPT);
@@ -704,10 +708,17 @@ static int parse_origin_accept(parser *p, const char *s)
         if (strcmp(w, "|") == 0 || strcmp(w, "or") == 0) {
             free(w);
             w = next_token(&s, &bad);
-            if (!w || strcmp(w, "final") != 0)
-                rc = perr(p, "origin accept takes one alternative: | final");
-            else
-                st->alts[st->nalts++].kind = ALT_FINAL;
+            alt_kind k;
+            if (!w || alt_of(w, &k) || (k != ALT_FINAL && k != ALT_INTERIM) || st->nalts == 3) {
+                rc = perr(p, "origin accept takes the alternatives | final and | interim [CODES]");
+            } else {
+                st->alts[st->nalts++].kind = k;
+                if (k == ALT_INTERIM && is_code_token(s ? skip_ws(s) : "")) {
+                    free(w);
+                    w = next_token(&s, &bad);
+                    rc = parse_codes(p, w, &st->alts[st->nalts - 1].codes);
+                }
+            }
         } else {
             rc = wait_option(p, st, w, &s);
         }
@@ -775,8 +786,8 @@ static int parse_line(parser *p, const char *line)
     else if (strcmp(kw, "level") == 0) {
         rc = set_once(p, &c->level, kw, skip_ws(e));
         if (!rc && strcmp(c->level, "MUST") && strcmp(c->level, "SHOULD") &&
-            strcmp(c->level, "MAY"))
-            rc = perr(p, "level must be MUST, SHOULD or MAY");
+            strcmp(c->level, "MAY") && strcmp(c->level, "PRACTICE"))
+            rc = perr(p, "level must be MUST, SHOULD, PRACTICE or MAY");
     } else if (strcmp(kw, "require") == 0)
         rc = parse_require(p, e);
     else if (strcmp(kw, "modes") == 0)
@@ -1057,98 +1068,4 @@ void case_list_free(case_def *cases, size_t n)
     for (size_t i = 0; i < n; i++)
         case_free(&cases[i]);
     free(cases);
-}
-
-/* ---- requirements catalogue ---------------------------------------------------------------- */
-
-const char *req_level_name(req_level l)
-{
-    static const char *const names[] = {"MUST", "SHOULD", "MAY", "INFO"};
-    return names[l];
-}
-
-static int parse_level(const char *s, req_level *l)
-{
-    if (strncmp(s, "MUST", 4) == 0)
-        *l = LEVEL_MUST;
-    else if (strncmp(s, "SHOULD", 6) == 0)
-        *l = LEVEL_SHOULD;
-    else if (strncmp(s, "MAY", 3) == 0)
-        *l = LEVEL_MAY;
-    else if (strcmp(s, "INFO") == 0)
-        *l = LEVEL_INFO;
-    else
-        return -1;
-    return 0;
-}
-
-/* One requirement a line: ID TAB LEVEL TAB ROLE TAB RFC TAB SUMMARY; '#' lines are comments. */
-static int catalog_line(req_catalog *cat, char *line, const char *path, int ln, char *err,
-                        size_t errsz)
-{
-    char *cols[5];
-    int nc = 0;
-    char *s = line;
-    while (nc < 5) {
-        cols[nc++] = s;
-        char *tab = strchr(s, '\t');
-        if (!tab)
-            break;
-        *tab = '\0';
-        s = tab + 1;
-    }
-    req_level lvl;
-    if (nc != 5 || parse_level(cols[1], &lvl)) {
-        snprintf(err, errsz, "%s:%d: expected ID, LEVEL, ROLE, RFC, SUMMARY separated by tabs",
-                 path, ln);
-        return -1;
-    }
-    if (req_find(cat, cols[0])) {
-        snprintf(err, errsz, "%s:%d: requirement id %s given twice", path, ln, cols[0]);
-        return -1;
-    }
-    grow_array((void **)&cat->reqs, &cat->cap, cat->n, sizeof *cat->reqs);
-    cat->reqs[cat->n++] = (requirement){xstrdup(cols[0]), lvl, xstrdup(cols[2]),
-                                        xstrdup(cols[3]), xstrdup(cols[4])};
-    return 0;
-}
-
-int req_catalog_load(req_catalog *cat, const char *path, char *err, size_t errsz)
-{
-    memset(cat, 0, sizeof *cat);
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        snprintf(err, errsz, "%s: cannot open: %s", path, strerror(errno));
-        return -1;
-    }
-    char line[2048];
-    int ln = 0, rc = 0;
-    while (rc == 0 && fgets(line, sizeof line, f)) {
-        ln++;
-        line[strcspn(line, "\r\n")] = '\0';
-        if (line[0] && line[0] != '#')
-            rc = catalog_line(cat, line, path, ln, err, errsz);
-    }
-    fclose(f);
-    return rc;
-}
-
-const requirement *req_find(const req_catalog *cat, const char *id)
-{
-    for (size_t i = 0; cat && i < cat->n; i++)
-        if (strcmp(cat->reqs[i].id, id) == 0)
-            return &cat->reqs[i];
-    return NULL;
-}
-
-void req_catalog_free(req_catalog *cat)
-{
-    for (size_t i = 0; i < cat->n; i++) {
-        free(cat->reqs[i].id);
-        free(cat->reqs[i].role);
-        free(cat->reqs[i].rfc);
-        free(cat->reqs[i].summary);
-    }
-    free(cat->reqs);
-    memset(cat, 0, sizeof *cat);
 }

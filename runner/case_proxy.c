@@ -114,8 +114,10 @@ static void record_origin_reads(runner *R, origin_conn *oc, size_t from)
 
 /* ---- writing ------------------------------------------------------------------------------- */
 
-/* Notes every status line at a message start in what the origin wrote. */
-static void note_statuses(runner *R, const char *p, size_t n, int64_t t, int conn_id)
+/* Notes every status line at a message start in what the origin wrote, with the write's window
+ * [t0, t1]: the client may read the bytes before the write call returns. */
+static void note_statuses(runner *R, const char *p, size_t n, int64_t t0, int64_t t1,
+                          int conn_id)
 {
     for (size_t i = 0; i + 12 <= n; i++) {
         bool at_start = i == 0 || (i >= 4 && memcmp(p + i - 4, "\r\n\r\n", 4) == 0);
@@ -128,9 +130,18 @@ static void note_statuses(runner *R, const char *p, size_t n, int64_t t, int con
         if (code >= 200)
             R->oc_final_sent = true;
         if (R->nosent < sizeof R->osent / sizeof *R->osent)
-            R->osent[R->nosent].status = code, R->osent[R->nosent].t = t,
-            R->osent[R->nosent++].conn = conn_id;
+            R->osent[R->nosent++] = (struct osent){code, t0, t1, conn_id};
     }
+}
+
+/* Whether the bytes begin a 1xx response (or hold one after a message's end). */
+static bool holds_interim(const char *p, size_t n)
+{
+    for (size_t i = 0; i + 10 <= n; i++)
+        if ((i == 0 || (i >= 4 && memcmp(p + i - 4, "\r\n\r\n", 4) == 0)) &&
+            memcmp(p + i, "HTTP/1.", 7) == 0 && p[i + 8] == ' ' && p[i + 9] == '1')
+            return true;
+    return false;
 }
 
 void step_origin_send(runner *R, const step *st)
@@ -141,12 +152,22 @@ void step_origin_send(runner *R, const step *st)
     buf_t out;
     buf_init(&out, 0);
     runner_build(R, st, &out, NULL);
+    if (strcmp(oc->version, "HTTP/1.0") == 0 && holds_interim(out.data, out.len)) {
+        /* RFC 9110 §15.2: no 1xx to an HTTP/1.0 request, so the origin may not play the case. */
+        runner_end(R, VERDICT_SKIP, "inconclusive: the proxy forwarded the request as HTTP/1.0 "
+                   "(%s %s %s), and an origin must not send a 1xx to an HTTP/1.0 request (RFC 9110 "
+                   "§15.2): how the proxy forwards 1xx responses cannot be tested", oc->method,
+                   oc->target, oc->version);
+        buf_free(&out);
+        return;
+    }
     int64_t want = clock_ns() + runner_duration(R, NULL, "${timeout}");
+    int64_t t0 = clock_ns();
     int rc = origin_write(oc, out.data, out.len, runner_bounded(R, want));
     int64_t t = clock_ns();
-    result_tx(R->r, TX_SENT, oc->id, runner_rel(R, t), out.data, rc ? 0 : out.len);
+    result_tx(R->r, TX_SENT, oc->id, runner_rel(R, t0), out.data, rc ? 0 : out.len);
     if (rc == 0) {
-        note_statuses(R, out.data, out.len, t, oc->id);
+        note_statuses(R, out.data, out.len, t0, t, oc->id);
         release_if_done(R);
     } else
         result_tx_note(R->r, oc->id, runner_rel(R, t),
@@ -156,10 +177,31 @@ void step_origin_send(runner *R, const step *st)
 
 /* ---- accepting and reading ----------------------------------------------------------------- */
 
-static bool client_final(void *arg)
+/* A read-ahead interim on the client side that an "interim" alternative of st names, or -1. */
+static int peeked_interim(const runner *R, const step *st)
+{
+    const cconn *cc = &R->conns[R->cur];
+    for (int a = 0; st && a < st->nalts; a++)
+        for (size_t i = 0; st->alts[a].kind == ALT_INTERIM && i < cc->npeeked; i++)
+            if (cc->peeked[i].interim && codes_match(&st->alts[a].codes, cc->peeked[i].status))
+                return (int)i;
+    return -1;
+}
+
+/* The client side has its answer: a final response from the proxy, or a close or reset, or an
+ * interim the accepting step names. */
+static bool client_answered(void *arg)
 {
     runner *R = arg;
-    return R->cur >= 0 && stream_peek_final(R, &R->conns[R->cur]);
+    if (R->cur < 0)
+        return false;
+    cconn *cc = &R->conns[R->cur];
+    return stream_peek_final(R, cc) || cc->eof || peeked_interim(R, R->waiting) >= 0;
+}
+
+bool proxy_predates_origin(const runner *R, int64_t t_abs)
+{
+    return R->ctx->org && R->c->uses_origin && (!R->nosent || t_abs < R->osent[R->nosent - 1].t0);
 }
 
 static bool step_names(const step *st, alt_kind k)
@@ -175,22 +217,76 @@ static void note_request(runner *R, origin_conn *oc)
 {
     result_note(R->r, "the origin received %s %s %s on connection %d", oc->method, oc->target,
                 oc->version, oc->id);
+    R->o_nreq++;
+    R->o_req_t = oc->t_head;
+    snprintf(R->o_version, sizeof R->o_version, "%s", oc->version);
+    const cconn *cc = R->cur >= 0 ? &R->conns[R->cur] : NULL;
+    for (size_t i = 0; cc && i < cc->npeeked; i++)
+        if (cc->peeked[i].interim)
+            result_note(R->r, "before the request reached the origin, the client got interim %d "
+                        "from the proxy itself (EXP-7: a proxy may send its own 100)",
+                        cc->peeked[i].status);
 }
 
-/* What the client got from the proxy while the origin waited (e.g. the proxy's own 100). */
-static char *client_meanwhile(runner *R)
+/* What the client got from the proxy so far, as "interim 100, final 404" (peeked included). */
+static void client_got(runner *R, buf_t *b)
 {
-    if (R->cur < 0 || !R->conns[R->cur].npeeked)
-        return xstrdup("");
     const cconn *cc = &R->conns[R->cur];
+    size_t n0 = b->len;
+    for (size_t i = R->wait_msg0; i < R->r->nmsgs; i++)
+        if (R->r->msgs[i].conn == cc->id)
+            buf_printf(b, "%s%s %d", b->len > n0 ? ", " : "",
+                       R->r->msgs[i].interim ? "interim" : "final", R->r->msgs[i].status);
+    if (cc->eof)
+        buf_printf(b, "%s%s", b->len > n0 ? ", then " : "",
+                   cc->reset ? "the connection reset" : "the connection closed");
+    if (b->len == n0)
+        buf_printf(b, "nothing");
+}
+
+char *proxy_side(runner *R)
+{
+    if (!R->ctx->org || !R->c->uses_origin)
+        return xstrdup("");
     buf_t b;
-    buf_init(&b, 256);
-    buf_printf(&b, " (meanwhile the client got");
-    for (size_t i = 0; i < cc->npeeked && i < 8; i++)
-        buf_printf(&b, "%s %s %d", i ? "," : "", cc->peeked[i].interim ? "interim" : "final",
-                   cc->peeked[i].status);
-    buf_printf(&b, " from the proxy)");
+    buf_init(&b, 1024);
+    if (!R->o_nreq) {
+        buf_printf(&b, "; the request never reached the origin");
+        return buf_steal(&b);
+    }
+    buf_printf(&b, "; at the origin: the request arrived (%s) at +%.3fms", R->o_version,
+               (double)(runner_rel(R, R->o_req_t) - R->r->start_ns) / 1e6);
+    for (size_t i = 0; i < R->nosent; i++)
+        buf_printf(&b, "%s%d", i ? ", " : ", and the origin wrote ", R->osent[i].status);
     return buf_steal(&b);
+}
+
+/* The proxy answered the client itself (a final) or closed, before the request reached the
+ * origin: a case about forwarding cannot judge forwarding then. A final is the proxy's own
+ * answer (it does not route the request here: inconclusive); a close or reset with no answer
+ * fails the step. */
+static void answered_without_origin(runner *R, const step *st, int64_t ns)
+{
+    cconn *cc = &R->conns[R->cur];
+    wire_msg *m = xmalloc(sizeof *m);
+    buf_t got;
+    buf_init(&got, 1024);
+    client_got(R, &got);
+    if (stream_take_final(cc, m)) {
+        runner_remember(R, st, m, cc->id);
+        runner_end(R, VERDICT_SKIP, "inconclusive: the proxy answered %d itself (the client got "
+                   "%s) and the request never reached the origin: the proxy may not be "
+                   "configured to route this request to h1xx's origin (some proxies need a "
+                   "separate rule for WebSocket or for this method)", m->status, got.data);
+    } else {
+        runner_fail(R, true, runner_require(R, st->require),
+                    "expected the request at the origin within %lldms, got at the client: %s, "
+                    "and the request never reached the origin", (long long)(ns / 1000000),
+                    got.data);
+        R->stop = true;
+    }
+    buf_free(&got);
+    free(m);
 }
 
 void step_origin_accept(runner *R, const step *st)
@@ -203,11 +299,14 @@ void step_origin_accept(runner *R, const step *st)
         R->oc = NULL;
     }
     R->oc_final_sent = false;
+    if (R->cur >= 0)
+        runner_wait_begin(R, &R->conns[R->cur]);
     int64_t want = clock_ns() + ns;
     origin_conn *oc = NULL;
-    bool final_alt = step_names(st, ALT_FINAL);
-    int rc = origin_wait(R->ctx->org, R->token, runner_bounded(R, want), &oc,
-                         final_alt ? client_final : NULL, R);
+    R->waiting = st;
+    int rc = origin_wait(R->ctx->org, R->token, runner_bounded(R, want), &oc, client_answered, R);
+    R->waiting = NULL;
+    int early = rc == 2 ? peeked_interim(R, st) : -1;
     if (rc == 1) {
         R->oc = oc;
         R->o_ws_pos = 0;
@@ -215,7 +314,7 @@ void step_origin_accept(runner *R, const step *st)
         oc->pos = oc->body_start;
         note_request(R, oc);
         run_actions_for(R, st, ALT_REQUEST);
-    } else if (rc == 2) {
+    } else if (rc == 2 && step_names(st, ALT_FINAL) && stream_peek_final(R, &R->conns[R->cur])) {
         wire_msg *m = xmalloc(sizeof *m);
         cconn *cc = &R->conns[R->cur];
         if (stream_take_final(cc, m)) {
@@ -223,15 +322,29 @@ void step_origin_accept(runner *R, const step *st)
             run_actions_for(R, st, ALT_FINAL);
         }
         free(m);
+    } else if (early >= 0) { /* an interim the step names, from the proxy itself */
+        cconn *cc = &R->conns[R->cur];
+        wire_msg *m = xmalloc(sizeof *m);
+        for (int i = 0; i <= early; i++)
+            stream_next(R, cc, clock_ns(), m);
+        runner_remember(R, st, m, cc->id);
+        run_actions_for(R, st, ALT_INTERIM);
+        free(m);
+    } else if (rc == 2) {
+        answered_without_origin(R, st, ns);
     } else if (rc == -1) {
         runner_end(R, VERDICT_NOTRUN, "interrupted");
     } else if (!runner_cut(R, want)) {
-        char *meanwhile = client_meanwhile(R);
+        buf_t got;
+        buf_init(&got, 1024);
+        if (R->cur >= 0)
+            client_got(R, &got);
         runner_fail(R, true, runner_require(R, st->require),
-                    "expected the request at the origin%s within %lldms, got nothing%s",
-                    final_alt ? " (or a final response at the client)" : "",
-                    (long long)(ns / 1000000), meanwhile);
-        free(meanwhile);
+                    "expected the request at the origin%s within %lldms, got nothing at the "
+                    "origin; meanwhile the client got %s from the proxy",
+                    step_names(st, ALT_FINAL) ? " (or a final response at the client)" : "",
+                    (long long)(ns / 1000000), got.len ? got.data : "nothing");
+        buf_free(&got);
         R->stop = true;
     }
 }
@@ -279,21 +392,43 @@ void step_origin_read(runner *R, const step *st)
     int64_t want = clock_ns() + ns;
     size_t recorded = oc->rx.len;
     long end;
+    if (R->cur >= 0)
+        runner_wait_begin(R, &R->conns[R->cur]);
     while ((end = body_end(oc)) < 0 || (size_t)end > oc->rx.len) {
-        int64_t t;
+        int64_t t, slice = clock_ns() + 20000000;
         size_t n;
-        int rc = origin_read(oc, runner_bounded(R, want), &t, &n);
+        int rc = origin_read(oc, runner_bounded(R, slice < want ? slice : want), &t, &n);
         if (rc == 1)
+            continue;
+        if (rc == 0 && client_answered(R)) { /* the proxy answered the client meanwhile */
+            buf_t got;
+            buf_init(&got, 1024);
+            client_got(R, &got);
+            runner_fail(R, true, runner_require(R, st->require),
+                        "expected the request's content at the origin, got %zu bytes of it "
+                        "there; meanwhile the client got %s from the proxy",
+                        oc->rx.len - oc->body_start, got.data);
+            buf_free(&got);
+            R->stop = true;
+            break;
+        }
+        if (rc == 0 && runner_cut(R, want))
+            break; /* the case or run deadline ended it */
+        if (rc == 0 && clock_ns() < want)
             continue;
         if (rc == -2) {
             runner_end(R, VERDICT_NOTRUN, "interrupted");
-        } else if (rc == 0 && runner_cut(R, want)) {
-            /* the case or run deadline ended it */
         } else {
+            buf_t got;
+            buf_init(&got, 1024);
+            client_got(R, &got);
             runner_fail(R, true, runner_require(R, st->require),
                         "expected the request's content at the origin within %lldms, got %zu "
-                        "bytes%s", (long long)(ns / 1000000), oc->rx.len - oc->body_start,
-                        rc < 0 ? " and then the proxy closed the connection" : "");
+                        "bytes of it%s; meanwhile the client got %s from the proxy",
+                        (long long)(ns / 1000000), oc->rx.len - oc->body_start,
+                        rc < 0 ? ", then the proxy closed the upstream connection" : "",
+                        got.data);
+            buf_free(&got);
             R->stop = true;
         }
         break;
@@ -406,7 +541,10 @@ static int cmp_i64(const void *a, const void *b)
 }
 
 /* Pairs every status the origin wrote with the next message of that status the client read
- * (in order), and records each delay: forwarded, held, or dropped is then plain to see. */
+ * (in order), and records each delay: forwarded, held, or dropped is then plain to see. The
+ * delay is measured from the start of the origin's write call (the client can read the bytes
+ * before the call returns), so it is an upper bound and never negative; the note gives the
+ * write's window too. */
 void proxy_forwarding(runner *R)
 {
     case_result *r = R->r;
@@ -417,16 +555,20 @@ void proxy_forwarding(runner *R)
         size_t j = next;
         while (j < r->nmsgs && (r->msgs[j].conn > 100 || r->msgs[j].status != status))
             j++;
-        int64_t sent = runner_rel(R, R->osent[i].t); /* notes count from the case's start */
+        /* notes count from the case's start */
+        int64_t t0 = runner_rel(R, R->osent[i].t0), t1 = runner_rel(R, R->osent[i].t1);
         if (j == r->nmsgs) {
             result_note(r, "%d written by the origin at +%.3fms: never reached the client "
-                        "(dropped)", status, (double)(sent - r->start_ns) / 1e6);
+                        "(dropped)", status, (double)(t0 - r->start_ns) / 1e6);
             dropped += status < 200;
             continue;
         }
-        int64_t d = r->msgs[j].t_head_ns - sent;
-        result_note(r, "%d written by the origin at +%.3fms, read by the client at +%.3fms: "
-                    "forwarding delay %.3fms", status, (double)(sent - r->start_ns) / 1e6,
+        int64_t d = r->msgs[j].t_head_ns - t0;
+        if (d < 0)
+            d = 0; /* clocks of one host: only a stamp taken before the write could do this */
+        result_note(r, "%d written by the origin at +%.3fms (the write returned at +%.3fms), "
+                    "read by the client at +%.3fms: forwarding delay %.3fms", status,
+                    (double)(t0 - r->start_ns) / 1e6, (double)(t1 - r->start_ns) / 1e6,
                     (double)(r->msgs[j].t_head_ns - r->start_ns) / 1e6, (double)d / 1e6);
         if (status < 200)
             delays[nd++] = d;

@@ -11,108 +11,6 @@
 #include "util.h"
 #include "ws.h"
 
-/* ---- verdict bookkeeping ------------------------------------------------------------------- */
-
-int64_t runner_rel(const runner *R, int64_t t_abs)
-{
-    return t_abs - R->ctx->run_start_ns;
-}
-
-verdict_t level_verdict(const runner *R, const char *require)
-{
-    const requirement *q = require ? req_find(R->ctx->cat, require) : NULL;
-    if (!q)
-        return VERDICT_FAIL;
-    return q->level == LEVEL_MUST ? VERDICT_FAIL
-           : q->level == LEVEL_SHOULD ? VERDICT_WARN
-                                      : VERDICT_PASS;
-}
-
-/* Raises the case's verdict to v with this message, unless it already holds a worse one. At
- * equal severity a step's failure wins over a generic finding, else the first one stays. */
-static void raise_verdict(runner *R, verdict_t v, bool from_step, const char *require, char *msg)
-{
-    case_result *r = R->r;
-    int have = verdict_rank(r->verdict), want = verdict_rank(v);
-    bool replace = want > have || (want == have && r->message == NULL) ||
-                   (want == have && from_step && !R->step_failed && v != VERDICT_PASS);
-    if (!replace) {
-        free(msg);
-        return;
-    }
-    r->verdict = v;
-    free(r->message);
-    r->message = msg;
-    free(r->failed_require);
-    r->failed_require = require ? xstrdup(require) : NULL;
-    R->step_failed = from_step;
-}
-
-void runner_fail(runner *R, bool from_step, const char *require, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *body = xvasprintf(fmt, ap);
-    va_end(ap);
-    verdict_t v = level_verdict(R, require);
-    if (v == VERDICT_PASS) { /* MAY: recorded, not judged */
-        result_note(R->r, "%s (%s, MAY: recorded only)", body, require);
-        free(body);
-        return;
-    }
-    char *msg = require ? xasprintf("%s: %s", require, body) : xstrdup(body);
-    free(body);
-    raise_verdict(R, v, from_step, require, msg);
-}
-
-void runner_finding(runner *R, int conn_id, int code, const char *name, const char *require,
-                    size_t offset, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *text = xvasprintf(fmt, ap);
-    va_end(ap);
-    if (require)
-        runner_fail(R, false, require, "%s", text);
-    finding_record *f = result_finding(R->r);
-    if (!f) { /* past the cap: judged above, not recorded */
-        free(text);
-        return;
-    }
-    f->code = code;
-    f->name = name;
-    f->require = require;
-    f->conn = conn_id;
-    f->offset = offset;
-    f->verdict = require ? level_verdict(R, require) : VERDICT_PASS;
-    f->text = text;
-}
-
-void runner_end(runner *R, verdict_t v, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *msg = xvasprintf(fmt, ap);
-    va_end(ap);
-    R->stop = true;
-    case_result *r = R->r;
-    /* A skip or not-run never hides a failure already seen on the wire. */
-    if ((v == VERDICT_SKIP || v == VERDICT_NOTRUN) &&
-        (r->verdict == VERDICT_FAIL || r->verdict == VERDICT_WARN)) {
-        result_note(r, "%s", msg);
-        free(msg);
-        return;
-    }
-    if (v == VERDICT_ERROR && r->verdict == VERDICT_FAIL) {
-        result_note(r, "%s", msg);
-        free(msg);
-        return;
-    }
-    r->verdict = v;
-    free(r->message);
-    r->message = msg;
-}
-
 /* ---- variables ----------------------------------------------------------------------------- */
 
 static const char *ctx_var(const run_ctx *ctx, const char *name, size_t len)
@@ -365,15 +263,49 @@ void runner_build(runner *R, const step *st, buf_t *out_, cconn *cc)
                 stream_note_request(cc, head, v10);
                 for (size_t h = 0; h < R->ctx->nheaders; h++)
                     buf_printf(out, "%s\r\n", R->ctx->headers[h]);
+            } else if (cc) {
+                stream_note_request_line(cc, text, n);
             }
         }
         free(text);
     }
 }
 
+/* Whether the step's first line is a request line (a new request, not more content). */
+static bool starts_request(runner *R, const step *st)
+{
+    if (!st->nlines || !st->lines[0].crlf)
+        return false;
+    size_t n;
+    char *text = runner_expand(R, st->lines[0].text, &n);
+    bool head, v10, is_req = request_line(text, n, &head, &v10);
+    free(text);
+    return is_req;
+}
+
+/* A connection the server closed, or said it would close, is never written a new request: the
+ * request goes on a new connection, and the transcript says why. */
+static cconn *connection_for_request(runner *R, cconn *cc)
+{
+    if (cc->we_closed) /* the case closed it itself ("close"): a request opens the next one */
+        return open_conn(R);
+    if (!cc->eof && !cc->said_close)
+        return cc;
+    char *why = cc->said_close ? xasprintf("the server said it would close this connection "
+                                           "(%s), so the next request goes on a new connection",
+                                           cc->close_reason)
+                               : xstrdup("the server closed this connection, so the next "
+                                         "request goes on a new connection");
+    result_tx_note(R->r, cc->id, runner_rel(R, clock_ns()), why);
+    free(why);
+    return open_conn(R);
+}
+
 static void step_send(runner *R, const step *st)
 {
     cconn *cc = runner_current(R);
+    if (cc && starts_request(R, st))
+        cc = connection_for_request(R, cc);
     if (!cc)
         return;
     buf_t out;
@@ -520,10 +452,61 @@ static void matched(runner *R, const step *st, alt_kind k)
     run_actions_for(R, st, k);
 }
 
+/* "interim 100, interim 102 x3, then final 404": the messages this wait read on cc so far. */
+static void describe_msgs(const runner *R, const cconn *cc, buf_t *b)
+{
+    const case_result *r = R->r;
+    for (size_t i = R->wait_msg0; i < r->nmsgs; i++) {
+        const msg_record *mr = &r->msgs[i];
+        if (mr->conn != cc->id)
+            continue;
+        size_t k = i + 1; /* a run of the same status counts as one "x N" */
+        while (k < r->nmsgs && r->msgs[k].conn == cc->id && r->msgs[k].status == mr->status)
+            k++;
+        buf_printf(b, "%s%s %d", b->len ? ", " : "", mr->interim ? "interim" : "final",
+                   mr->status);
+        if (k - i > 1)
+            buf_printf(b, " x%zu", k - i);
+        i = k - 1;
+    }
+}
+
+/* What arrived on cc during the wait: the messages read, then how it ended (nothing more for
+ * how long, an incomplete message, a close or a reset), and in the proxy modes what the
+ * embedded origin saw meanwhile. "nothing" only when nothing came at all. */
+static char *describe_arrivals(runner *R, const cconn *cc, next_status s)
+{
+    buf_t b;
+    buf_init(&b, 4096);
+    describe_msgs(R, cc, &b);
+    size_t pend = stream_pending(cc);
+    bool any = b.len > 0;
+    int64_t now = clock_ns();
+    if (pend)
+        buf_printf(&b, "%san incomplete message (%zu bytes)", any ? ", then " : "", pend);
+    if (s == NEXT_CLOSED)
+        buf_printf(&b, "%s%s", any || pend ? ", then " : "",
+                   cc->reset ? "the connection reset" : "the connection closed");
+    else if (s == NEXT_TIMEOUT && (any || pend))
+        buf_printf(&b, ", then nothing more for %.3fs",
+                   (double)(now - (cc->nchunks ? cc->chunks[cc->nchunks - 1].t_ns : now)) / 1e9);
+    else if (s == NEXT_TIMEOUT)
+        buf_printf(&b, "nothing");
+    char *origin = proxy_side(R);
+    buf_append(&b, origin, strlen(origin));
+    free(origin);
+    return buf_steal(&b);
+}
+
+static void mismatch_at(runner *R, const step *st, int64_t t, const char *want, const char *got)
+{
+    runner_fail_at(R, t, true, runner_require(R, st->require), "expected %s, got %s", want, got);
+    R->stop = true;
+}
+
 static void mismatch(runner *R, const step *st, const char *want, const char *got)
 {
-    runner_fail(R, true, runner_require(R, st->require), "expected %s, got %s", want, got);
-    R->stop = true;
+    mismatch_at(R, st, clock_ns(), want, got);
 }
 
 static void expect_bad(runner *R, const step *st, const char *desc)
@@ -535,27 +518,21 @@ static void expect_bad(runner *R, const step *st, const char *desc)
     R->stop = true;
 }
 
-/* What arrived instead of a message before the wait ended or the stream closed. */
-static char *got_nothing(const cconn *cc, bool closed)
-{
-    size_t pend = stream_pending(cc);
-    if (pend)
-        return xasprintf("an incomplete message (%zu bytes)%s", pend,
-                         closed ? " and then the connection closed" : "");
-    if (closed)
-        return xstrdup(cc->reset ? "the connection reset" : "the connection closed");
-    return xstrdup("nothing");
-}
-
 /* Handles one outcome of reading; returns true when the step is over. */
 bool runner_outcome(runner *R, const step *st, cconn *cc, next_status s, const wire_msg *m,
                     const char *desc, int64_t want)
 {
-    char got[64];
     char *g;
     switch (s) {
     case NEXT_MSG: {
         int i = match_alt(st, m);
+        int64_t t_read = stream_time_at(cc, m->head_end - 1);
+        if (i >= 0 && st->forwarded && proxy_predates_origin(R, t_read)) {
+            result_note(R->r, "%s %d read at +%.3fms came before the origin wrote it: the proxy's "
+                        "own, not the forwarded one", m->interim ? "interim" : "final",
+                        m->status, (double)(runner_rel(R, t_read) - R->r->start_ns) / 1e6);
+            return false;
+        }
         if (i >= 0) {
             runner_remember(R, st, m, cc->id);
             matched(R, st, st->alts[i].kind);
@@ -563,8 +540,9 @@ bool runner_outcome(runner *R, const step *st, cconn *cc, next_status s, const w
         }
         if (m->interim && !st->strict)
             return false; /* an interim the step does not name is tolerated (and still checked) */
-        snprintf(got, sizeof got, "%s %d", m->interim ? "interim" : "final", m->status);
-        mismatch(R, st, desc, got);
+        g = describe_arrivals(R, cc, NEXT_MSG);
+        mismatch_at(R, st, t_read, desc, g);
+        free(g);
         return true;
     }
     case NEXT_CLOSED:
@@ -572,7 +550,7 @@ bool runner_outcome(runner *R, const step *st, cconn *cc, next_status s, const w
             matched(R, st, ALT_CLOSE);
             return true;
         }
-        g = got_nothing(cc, true);
+        g = describe_arrivals(R, cc, NEXT_CLOSED);
         mismatch(R, st, desc, g);
         free(g);
         return true;
@@ -583,7 +561,7 @@ bool runner_outcome(runner *R, const step *st, cconn *cc, next_status s, const w
             matched(R, st, ALT_NOTHING);
             return true;
         }
-        g = got_nothing(cc, false);
+        g = describe_arrivals(R, cc, NEXT_TIMEOUT);
         mismatch(R, st, desc, g);
         free(g);
         return true;
@@ -604,6 +582,11 @@ bool runner_outcome(runner *R, const step *st, cconn *cc, next_status s, const w
     return true;
 }
 
+void runner_wait_begin(runner *R, const cconn *cc)
+{
+    R->wait_msg0 = R->r->nmsgs > cc->npeeked ? R->r->nmsgs - cc->npeeked : 0;
+}
+
 static void step_expect(runner *R, const step *st)
 {
     cconn *cc = runner_current(R);
@@ -613,6 +596,7 @@ static void step_expect(runner *R, const step *st)
     int64_t want = clock_ns() + ns;
     char *desc = runner_describe(R, st, ns);
     wire_msg *m = xmalloc(sizeof *m);
+    runner_wait_begin(R, cc);
     for (;;) {
         next_status s = stream_next(R, cc, runner_bounded(R, want), m);
         if (R->stop || runner_outcome(R, st, cc, s, m, desc, want))
@@ -714,6 +698,11 @@ static void run_check(runner *R, const check *ck)
     }
     if (!stream)
         stream = R->conns[conn_id - 1].c.rx.data;
+    /* the failure dates from the message checked, for the headline (case_verdict.c) */
+    int64_t t_ev = ck->on_origin ? R->o_req_t
+                   : R->conns[conn_id - 1].c.rx.data
+                       ? stream_time_at(&R->conns[conn_id - 1], m->head_end - 1)
+                       : clock_ns();
     char *value = ck->value ? runner_expand(R, ck->value, NULL) : NULL;
     bool present = wire_find(m, stream, ck->field, NULL) != NULL;
     bool ok = ck->op == CHECK_PRESENT ? present
@@ -735,20 +724,20 @@ static void run_check(runner *R, const check *ck)
         else
             snprintf(what, sizeof what, "%d response", m->status);
         if (ck->op == CHECK_PRESENT)
-            runner_fail(R, true, req, "expected a %s field in the %s, got none", ck->field,
+            runner_fail_at(R, t_ev, true, req, "expected a %s field in the %s, got none", ck->field,
                         what);
         else if (ck->op == CHECK_ABSENT)
-            runner_fail(R, true, req, "expected no %s field in the %s, got %s", ck->field,
+            runner_fail_at(R, t_ev, true, req, "expected no %s field in the %s, got %s", ck->field,
                         what, got);
         else if (ck->op == CHECK_COUNT)
-            runner_fail(R, true, req, "expected the %s field exactly %s time(s) in the %s, "
+            runner_fail_at(R, t_ev, true, req, "expected the %s field exactly %s time(s) in the %s, "
                         "got %d: %s", ck->field, value, what, field_count(m, stream, ck->field),
                         got);
         else if (ck->op == CHECK_WITHIN)
-            runner_fail(R, true, req, "expected %s to name only '%s' in the %s, got %s",
+            runner_fail_at(R, t_ev, true, req, "expected %s to name only '%s' in the %s, got %s",
                         ck->field, value, what, got);
         else
-            runner_fail(R, true, req, "expected %s %s '%s' in the %s, got %s", ck->field,
+            runner_fail_at(R, t_ev, true, req, "expected %s %s '%s' in the %s, got %s", ck->field,
                         ck->op == CHECK_HAS ? "listing" : "equal to", value, what, got);
         free(got);
     }

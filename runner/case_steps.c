@@ -2,6 +2,7 @@
  * series of interim responses before a final (with its timing metrics), and bounds that judge
  * a metric. Each is written once here; cases only name them. */
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -242,6 +243,7 @@ void step_collect(runner *R, const step *st)
     int64_t *t = NULL;
     size_t n = 0, cap = 0;
     int code = 0;
+    runner_wait_begin(R, cc);
     for (;;) {
         next_status s = stream_next(R, cc, runner_bounded(R, want), m);
         if (R->stop)
@@ -274,6 +276,26 @@ static char *metric_text(int64_t v, bool is_time)
                      (long long)(v % 1000000000 / 1000));
 }
 
+/* A bound's duration: one duration, or a sum "20s+3s" (a guideline plus the slack a reader's
+ * own wait adds, e.g. ${first_102_max}+${timeout}). */
+static int parse_duration_sum(const char *s, int64_t *ns)
+{
+    *ns = 0;
+    for (;;) {
+        const char *plus = strchr(s, '+');
+        char *part = plus ? xstrndup(s, (size_t)(plus - s)) : xstrdup(s);
+        int64_t v = 0;
+        int rc = parse_duration_ns(part, &v);
+        free(part);
+        if (rc || v > INT64_MAX / 4 - *ns)
+            return -1;
+        *ns += v;
+        if (!plus)
+            return 0;
+        s = plus + 1;
+    }
+}
+
 void step_bound(runner *R, const step *st)
 {
     if (strncmp(st->metric, "fwd-", 4) == 0)
@@ -287,7 +309,7 @@ void step_bound(runner *R, const step *st)
     }
     int64_t limit = 0;
     long count = 0;
-    if (m->is_time ? parse_duration_ns(limit_s, &limit)
+    if (m->is_time ? parse_duration_sum(limit_s, &limit)
                    : parse_long(limit_s, -1000000000, 1000000000, &count)) {
         runner_end(R, VERDICT_ERROR, "%s:%d: bound: '%s' is not a %s", R->c->file, st->line,
                    limit_s, m->is_time ? "duration" : "number");

@@ -74,8 +74,12 @@ bool stream_take_final(cconn *cc, wire_msg *m)
     return false;
 }
 
+static void pop_offer(cconn *cc);
+
 void stream_free(cconn *cc)
 {
+    while (cc->noffers)
+        pop_offer(cc);
     free(cc->peeked);
     cc->peeked = NULL;
     conn_close(&cc->c);
@@ -94,6 +98,38 @@ void stream_note_request(cconn *cc, bool is_head, bool http10)
         cc->nv10++;
     }
     cc->outstanding++;
+    if (cc->noffers < (int)(sizeof cc->offers / sizeof *cc->offers))
+        cc->offers[cc->noffers++] = NULL;
+    cc->in_head = true;
+}
+
+void stream_note_request_line(cconn *cc, const char *line, size_t n)
+{
+    if (!cc->in_head || !cc->noffers)
+        return;
+    if (n == 0) {
+        cc->in_head = false;
+        return;
+    }
+    if (n < 8 || !ascii_memeq_nocase(line, 8, "Upgrade:", 8))
+        return;
+    const char *v = line + 8, *end = line + n;
+    while (v < end && (*v == ' ' || *v == '\t'))
+        v++;
+    char **o = &cc->offers[cc->noffers - 1];
+    char *joined = *o ? xasprintf("%s, %.*s", *o, (int)(end - v), v)
+                      : xstrndup(v, (size_t)(end - v));
+    free(*o);
+    *o = joined;
+}
+
+/* The oldest outstanding request is answered: its offer leaves the queue. */
+static void pop_offer(cconn *cc)
+{
+    if (!cc->noffers)
+        return;
+    free(cc->offers[0]);
+    memmove(cc->offers, cc->offers + 1, (size_t)--cc->noffers * sizeof *cc->offers);
 }
 
 static bool oldest_is_http10(const cconn *cc)
@@ -104,6 +140,7 @@ static bool oldest_is_http10(const cconn *cc)
 static void pop_request(cconn *cc)
 {
     cc->outstanding--;
+    pop_offer(cc);
     if (cc->nv10 > 0) {
         cc->v10_bits >>= 1;
         cc->nv10--;
@@ -171,12 +208,48 @@ static void record_msg(runner *R, cconn *cc, const wire_msg *m)
     mr->body_len = m->body_len;
 }
 
+/* A 101 switches only to a protocol its request offered in Upgrade (UPG-2, RFC 9110 §7.8):
+ * every protocol it names must be in the offer, and a request with no Upgrade gets no 101. */
+static void offered_check(runner *R, cconn *cc, const wire_msg *m)
+{
+    const char *stream = cc->c.rx.data, *offer = cc->noffers ? cc->offers[0] : NULL;
+    if (!offer) {
+        runner_finding(R, cc->id, 0, "101-not-offered", "UPG-2", m->start,
+                       "a 101 answered a request that offered no Upgrade (connection %d, byte %zu)",
+                       cc->id, m->start);
+        return;
+    }
+    const wire_field *f = NULL;
+    while ((f = wire_find(m, stream, "Upgrade", f))) {
+        const char *v = stream + f->value_off, *end = v + f->value_len;
+        while (v < end) {
+            while (v < end && (*v == ' ' || *v == '\t' || *v == ','))
+                v++;
+            const char *t = v;
+            while (v < end && *v != ',')
+                v++;
+            const char *te = v;
+            while (te > t && (te[-1] == ' ' || te[-1] == '\t'))
+                te--;
+            char *tok = xstrndup(t, (size_t)(te - t));
+            if (*tok && !list_has_token(offer, strlen(offer), tok))
+                runner_finding(R, cc->id, 0, "101-not-offered", "UPG-2", m->start,
+                               "the 101 switches to '%s', which its request did not offer "
+                               "(Upgrade: %s) (connection %d, byte %zu)", tok, offer, cc->id,
+                               m->start);
+            free(tok);
+        }
+    }
+}
+
 /* A 101 names what it switches to (UPG-1); whoever sends Upgrade in a response also lists
  * "upgrade" in Connection (UPG-3). */
 static void upgrade_checks(runner *R, cconn *cc, const wire_msg *m)
 {
     const char *stream = cc->c.rx.data;
     bool has_upgrade = wire_find(m, stream, "Upgrade", NULL) != NULL;
+    if (m->status == 101 && has_upgrade && !oldest_is_http10(cc))
+        offered_check(R, cc, m);
     if (m->status == 101 && !has_upgrade)
         runner_finding(R, cc->id, 0, "101-without-upgrade", "UPG-1", m->start,
                        "the 101 response has no Upgrade field naming the protocol switched to "
@@ -185,6 +258,24 @@ static void upgrade_checks(runner *R, cconn *cc, const wire_msg *m)
         runner_finding(R, cc->id, 0, "upgrade-without-connection", "UPG-3", m->start,
                        "the %d response carries Upgrade but its Connection field does not list "
                        "\"upgrade\" (connection %d, byte %zu)", m->status, cc->id, m->start);
+}
+
+/* Whether a final response ends the connection (RFC 9112 §9.3, §9.6): Connection: close, or
+ * HTTP/1.0 without keep-alive, or a body ended by the close. */
+static void note_persistence(cconn *cc, const wire_msg *m)
+{
+    const char *stream = cc->c.rx.data;
+    if (m->interim || cc->said_close)
+        return;
+    const char *why = wire_has_token(m, stream, "Connection", "close") ? "Connection: close"
+                      : m->minor == 0 && !wire_has_token(m, stream, "Connection", "keep-alive")
+                          ? "an HTTP/1.0 response without keep-alive"
+                      : m->eof_ended ? "a body ended by closing"
+                                     : NULL;
+    if (!why)
+        return;
+    cc->said_close = true;
+    snprintf(cc->close_reason, sizeof cc->close_reason, "%s in its %d", why, m->status);
 }
 
 /* One final response per request, no 1xx without a request waiting, no 1xx to HTTP/1.0. */
@@ -205,6 +296,7 @@ static void generic_checks(runner *R, cconn *cc, const wire_msg *m)
     }
     if (!m->interim)
         pop_request(cc);
+    note_persistence(cc, m);
     upgrade_checks(R, cc, m);
 }
 
