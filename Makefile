@@ -35,13 +35,18 @@ MANDIR   = $(DESTDIR)$(PREFIX)/share/man/man1
 
 all: deps-build h1xx
 
+# Every compile waits for the Debian build packages (order-only: it never forces a rebuild), so
+# `make -j2` on a fresh machine does not compile while apt-get is still installing the headers.
+# A package build passes DEPS_BUILD= (its Build-Depends install them).
+DEPS_BUILD ?= deps-build
+
 h1xx: $(RUNNER_OBJ) $(BUILD)/main.o
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/%.o: runner/%.c | $(BUILD)
+$(BUILD)/%.o: runner/%.c | $(BUILD) $(DEPS_BUILD)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
-$(BUILD)/unit/%.o: suite/unit/%.c | $(BUILD)/unit
+$(BUILD)/unit/%.o: suite/unit/%.c | $(BUILD)/unit $(DEPS_BUILD)
 	$(CC) $(CFLAGS) -Irunner -c -o $@ $<
 
 $(BUILD)/unit-tests: $(RUNNER_OBJ) $(UNIT_OBJ)
@@ -55,7 +60,7 @@ $(BUILD) $(BUILD)/unit $(BUILD)/fuzz:
 FUZZ_DEFS := -DH1XX_CATALOG='"$(CURDIR)/cases/requirements.tsv"'
 REPLAY    := $(BUILD)/replay-wire $(BUILD)/replay-case
 .PRECIOUS: $(BUILD)/fuzz/%.o
-$(BUILD)/fuzz/%.o: suite/fuzz/%.c | $(BUILD)/fuzz
+$(BUILD)/fuzz/%.o: suite/fuzz/%.c | $(BUILD)/fuzz $(DEPS_BUILD)
 	$(CC) $(CFLAGS) $(FUZZ_DEFS) -Irunner -c -o $@ $<
 $(BUILD)/replay-%: $(BUILD)/fuzz/fuzz_%.o $(BUILD)/fuzz/replay.o $(RUNNER_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
