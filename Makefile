@@ -11,6 +11,7 @@
 # make bench      speed, timing accuracy, cost, load and a baseline script: reports/bench.md, .json
 # make interop    h1xx against real servers and proxies (Debian packages, Node.js): installs
 #                 them when root, writes reports/interop.md and reports/interop.html
+# make deb        the Debian package (debian/, dpkg-buildpackage -us -uc -b, lintian clean) in dist/
 
 CC      ?= gcc
 CFLAGS  ?= -O2 -g
@@ -31,14 +32,14 @@ DATADIR  = $(DESTDIR)$(PREFIX)/share/h1xx
 MANDIR   = $(DESTDIR)$(PREFIX)/share/man/man1
 
 .PHONY: all deps deps-build demo test unit selftest asan fuzz valgrind clean install uninstall \
-        test-html test-packaging bench interop
-
-all: deps-build h1xx
+        test-html test-packaging bench interop deb
 
 # Every compile waits for the Debian build packages (order-only: it never forces a rebuild), so
 # `make -j2` on a fresh machine does not compile while apt-get is still installing the headers.
 # A package build passes DEPS_BUILD= (its Build-Depends install them).
 DEPS_BUILD ?= deps-build
+
+all: $(DEPS_BUILD) h1xx
 
 h1xx: $(RUNNER_OBJ) $(BUILD)/main.o
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -133,6 +134,19 @@ uninstall:
 	rm -f $(BINDIR)/h1xx $(MANDIR)/h1xx.1
 	rm -rf $(DATADIR)
 
+# The Debian package, built from a copy of what it needs in $(BUILD)/deb (dpkg-buildpackage writes
+# its results beside the source folder, so nothing lands outside the project); the .deb is
+# copied to dist/ and must pass lintian without an error or a warning.
+DEB_SRC := Makefile h1xx.1 runner cases debian
+deb:
+	@sh suite/deps.sh deb
+	rm -rf $(BUILD)/deb && mkdir -p $(BUILD)/deb/h1xx dist
+	cp -R $(DEB_SRC) $(BUILD)/deb/h1xx/
+	cd $(BUILD)/deb/h1xx && dpkg-buildpackage -us -uc -b
+	lintian --fail-on error,warning $(BUILD)/deb/h1xx_*.changes
+	rm -f dist/h1xx_*.deb && cp $(BUILD)/deb/h1xx_*.deb dist/
+	@ls dist/h1xx_*.deb
+
 ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 asan: deps
 	$(MAKE) BUILD=build-asan CC=gcc CFLAGS="$(ASAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" \
@@ -164,6 +178,6 @@ h1xx-asan h1xx-vg: $(RUNNER_OBJ) $(BUILD)/main.o
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 clean:
-	rm -rf build build-asan build-fuzz build-vg h1xx h1xx-asan h1xx-vg
+	rm -rf build build-asan build-fuzz build-vg h1xx h1xx-asan h1xx-vg dist
 
 -include $(wildcard $(BUILD)/*.d $(BUILD)/unit/*.d $(BUILD)/fuzz/*.d)
