@@ -72,9 +72,10 @@ replay: $(REPLAY)
 	$(BUILD)/replay-case suite/fuzz/corpus/case suite/fuzz/regressions/case
 
 # Installs missing Debian packages when root; otherwise prints the command to run.
+# deps waits for deps-build: two apt-get runs at once (make -j2 test) would fight over dpkg's lock.
 deps-build:
 	@sh suite/deps.sh build
-deps:
+deps: deps-build
 	@sh suite/deps.sh all
 
 demo: deps h1xx
