@@ -33,6 +33,7 @@ import skips  # noqa: E402  (suite/skips.py: checks make test skipped)
 
 H1XX = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "h1xx"))
 RESULTS = []
+SKIPPED = []
 LONG_OPT = re.compile(r"(?<![\w-])--([a-z][a-z0-9-]*)")
 
 
@@ -169,6 +170,7 @@ def check_deb(workdir):
         print(f"skip - the Debian package: {', '.join(missing)} missing "
               "(Debian: apt-get install dpkg-dev debhelper lintian)", flush=True)
         skips.note("make-deb", f"{', '.join(missing)} missing")
+        SKIPPED.append("the Debian package")
         return
     src = os.path.join(workdir, "deb-src")
     copy_tree(src)
@@ -314,7 +316,8 @@ def main():
         shutil.rmtree(workdir, ignore_errors=True)
     passed = sum(1 for _, ok in RESULTS if ok)
     print(f"packaging_test took {time.monotonic() - t0:.1f}s")
-    print(f"packaging_test: {passed} passed, {len(RESULTS) - passed} failed")
+    print(f"packaging_test: {passed} passed, {len(RESULTS) - passed} failed" +
+          (f", {len(SKIPPED)} skipped" if SKIPPED else ""))
     return 1 if len(RESULTS) - passed else 0
 
 
