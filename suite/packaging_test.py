@@ -8,7 +8,8 @@
    installs bin/h1xx, share/h1xx/cases and share/man/man1/h1xx.1; the installed binary finds
    its cases with no flag from any directory, runs a case against the reference origin, and
    `make uninstall` removes what install put there.
-3. `make deb` from a copy of the tree builds a lintian-clean Debian package that depends on the
+3. `make deb` from a copy of the tree builds a lintian-clean Debian package, versioned as
+   `h1xx --version`, that depends on the
    libcurl runtime (and libc) only, holds /usr/bin/h1xx, the cases and the man page; extracted
    with `dpkg-deb -x` (never installed here), its h1xx --list finds the cases it carries.
    Skipped, with a line saying so, when dpkg-buildpackage is missing.
@@ -185,6 +186,10 @@ def check_deb(workdir):
     if p.returncode != 0 or len(debs) != 1:
         return
     deb = os.path.join(src, "dist", debs[0])
+    version = run(["dpkg-deb", "-f", deb, "Version"]).stdout.strip()
+    ours = run([H1XX, "--version"]).stdout.split()
+    record("the package version (debian/changelog) is h1xx --version's",
+           ours[-1:] == [version], f"package {version!r}, h1xx --version {ours}")
     depends = run(["dpkg-deb", "-f", deb, "Depends"]).stdout.strip()
     names = {d.strip().split(" ")[0] for d in depends.split(",") if d.strip()}
     record("the package depends on the libcurl runtime and libc only",
