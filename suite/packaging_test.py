@@ -9,10 +9,10 @@
    its cases with no flag from any directory, runs a case against the reference origin, and
    `make uninstall` removes what install put there.
 3. `make deb` from a copy of the tree builds a lintian-clean Debian package, versioned as
-   `h1xx --version`, that depends on the
-   libcurl runtime (and libc) only, holds /usr/bin/h1xx, the cases and the man page; extracted
-   with `dpkg-deb -x` (never installed here), its h1xx --list finds the cases it carries.
-   Skipped, with a line saying so, when dpkg-buildpackage is missing.
+   `h1xx --version`, that depends on the libcurl runtime (and libc) only and holds
+   /usr/bin/h1xx, the cases and the man page; extracted with `dpkg-deb -x` (never installed
+   here), its h1xx --list finds the cases it carries. Skipped, with a line saying so (and in
+   make test's last lines), when dpkg-buildpackage, debhelper or lintian is missing.
 4. examples/ci/*.yml parse as YAML, have the shape GitHub Actions and GitLab CI need (jobs,
    steps, stages, needs that name real jobs, a published JUnit report), every shell block
    passes `bash -n`, and every h1xx option they use exists.
