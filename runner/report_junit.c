@@ -1,11 +1,12 @@
 /* report_junit: the JUnit XML report, shaped for what CI consumers read (see
- * shared/junit/README.md): one root <testsuites>, one flat <testsuite> per area in order of first
+ * suite/junit/README.md): one root <testsuites>, one flat <testsuite> per area in order of first
  * appearance with exact counts, one <testcase> per case with at most one failure/error/skipped
  * element carrying a one-line message and a non-empty text, then the transcript in <system-out>.
  * With junit_file_line each testcase also gets file/line attributes and <properties> (the
- * requirement ids, level, RFC section), which CI systems read but the XSD rejects.
- * The default output validates against junit-10.xsd; every byte a server sent is escaped or
- * replaced by a visible placeholder so the file is always well-formed XML 1.0. */
+ * requirement ids, level, RFC section), which CI systems read but the xunit XSD rejects.
+ * Both validate against suite/junit/h1xx-junit.xsd, the default also against the xunit XSD;
+ * every byte a server sent is escaped or replaced by a visible placeholder so the file is always
+ * well-formed XML 1.0. */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -188,13 +189,19 @@ static bool same_area(const case_result *a, const case_result *b)
 
 /* ---- names --------------------------------------------------------------------------------- */
 
+/* s, or `fallback` when s is empty: readers key suites and cases on a non-empty name. */
+static const char *nonempty(const char *s, const char *fallback)
+{
+    return *report_str(s) ? s : fallback;
+}
+
 /* Returns testcase names unique within each area: the case id, with " #2", " #3", ... added to
  * repeats. The caller frees the array and each name. */
 static char **unique_names(const run_result *r)
 {
     char **names = xcalloc(r->ncases, sizeof *names);
     for (size_t i = 0; i < r->ncases; i++) {
-        const char *id = report_str(r->cases[i].id);
+        const char *id = nonempty(r->cases[i].id, "(no id)");
         char *name = xstrdup(id);
         for (int n = 2;; n++) {
             size_t j = 0;
@@ -396,7 +403,7 @@ static void suite_write(report_file *f, buf_t *b, const run_result *r, size_t fi
         if (same_area(&r->cases[first], &r->cases[i]))
             tally_case(&t, &r->cases[i], strict);
     REPORT_PUT(b, "  <testsuite");
-    attr(b, "name", report_str(r->cases[first].area));
+    attr(b, "name", nonempty(r->cases[first].area, "(no area)"));
     attr_size(b, "tests", t.tests);
     attr_size(b, "failures", t.failures);
     attr_size(b, "errors", t.errors);

@@ -3,8 +3,11 @@
 
 usage: check_reports.py junit.xml results.json
 
-1. junit.xml validates against the xunit schema (xmllint --schema), found at
-   REPO/../shared/junit/junit-10.xsd or at $H1XX_JUNIT_XSD.
+1. junit.xml validates (xmllint --schema) against the project's schema,
+   suite/junit/h1xx-junit.xsd; also against the xunit schema at REPO/../shared/junit/junit-10.xsd
+   when a checkout has it beside the repository (one line says so when it is absent), and
+   against $H1XX_JUNIT_XSD when set. A report with file/line attributes (--junit-file-line) is
+   checked against the project's schema only: the xunit schema rejects those by design.
 2. An independent reader (junitparser, on the standard library's expat) reads it back; its
    counts (root, suites, and testcase by testcase) equal the JSON summary:
    fail (+ warn under strict) -> failures, error -> errors, skip + not-run -> skipped.
@@ -21,6 +24,7 @@ import os
 import shutil
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 
 SYSTEM_PYTHON = "/usr/bin/python3"
 
@@ -50,30 +54,51 @@ def import_junitparser():
         raise
 
 
-def schema_path():
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OWN_XSD = os.path.join(REPO, "suite", "junit", "h1xx-junit.xsd")
+XUNIT_XSD = os.path.join(os.path.dirname(REPO), "shared", "junit", "junit-10.xsd")
+
+
+def schema_paths(junit_path):
+    """The schemas junit_path must satisfy: ours always; the xunit one when present and the
+    report has no file/line attributes; $H1XX_JUNIT_XSD when set."""
+    paths = [OWN_XSD]
+    file_line = has_file_line(junit_path)
+    if os.path.isfile(XUNIT_XSD):
+        if not file_line:
+            paths.append(XUNIT_XSD)
+    else:
+        print(f"check_reports: {XUNIT_XSD} absent: checked against {OWN_XSD} only")
     env = os.environ.get("H1XX_JUNIT_XSD")
-    if env:
-        return env
-    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    return os.path.join(os.path.dirname(repo), "shared", "junit", "junit-10.xsd")
+    if env and not file_line:
+        paths.append(env)
+    return paths
+
+
+def has_file_line(junit_path):
+    try:
+        root = ET.parse(junit_path).getroot()
+    except (OSError, ET.ParseError):  # xmllint and junitparser report it
+        return False
+    return any("file" in c.attrib or "line" in c.attrib for c in root.iter("testcase"))
 
 
 # ---- junit.xml against the schema ---------------------------------------------------------
 
 def check_schema(junit_path, problems):
-    xsd = schema_path()
-    if not os.path.isfile(xsd):
-        problems.append(f"schema not found: {xsd} (set H1XX_JUNIT_XSD)")
-        return
     if not shutil.which("xmllint"):
         problems.append("xmllint not found (Debian: libxml2-utils)")
         return
-    p = subprocess.run(["xmllint", "--noout", "--schema", xsd, junit_path],
-                       capture_output=True, text=True, errors="replace")
-    if p.returncode != 0:
-        lines = (p.stderr or p.stdout).strip().splitlines()
-        problems.append(f"{junit_path} does not validate against {xsd}:")
-        problems.extend("  " + line for line in lines[:20])
+    for xsd in schema_paths(junit_path):
+        if not os.path.isfile(xsd):
+            problems.append(f"schema not found: {xsd}")
+            continue
+        p = subprocess.run(["xmllint", "--noout", "--schema", xsd, junit_path],
+                           capture_output=True, text=True, errors="replace")
+        if p.returncode != 0:
+            lines = (p.stderr or p.stdout).strip().splitlines()
+            problems.append(f"{junit_path} does not validate against {xsd}:")
+            problems.extend("  " + line for line in lines[:20])
 
 
 # ---- results.json -------------------------------------------------------------------------

@@ -3,7 +3,8 @@
 # prints the exact command and fails. "build": what compiling needs; "all": also the tests';
 # "browser": chromium, for the HTML report's browser test (which skips without it);
 # "fuzz": clang and its libFuzzer runtime; "valgrind": valgrind; "bench": what make bench needs
-# (valgrind for the instruction counts, GNU time for peak RSS).
+# (valgrind for the instruction counts, GNU time for peak RSS); "deb": what make deb needs
+# (dpkg-buildpackage, debhelper, lintian).
 set -u
 what=${1:-all}
 need_build="gcc make libcurl4-openssl-dev libcunit1-dev"
@@ -14,6 +15,7 @@ pkgs=$need_build
 [ "$what" = fuzz ] && pkgs="$pkgs clang libclang-rt-dev"
 [ "$what" = valgrind ] && pkgs="valgrind"
 [ "$what" = bench ] && pkgs="$pkgs python3 valgrind time"
+[ "$what" = deb ] && pkgs="$pkgs dpkg-dev debhelper lintian"
 
 missing=""
 for p in $pkgs; do

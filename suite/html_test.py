@@ -30,6 +30,7 @@ sys.path.insert(0, os.path.join(ROOT, "fixtures"))
 sys.path.insert(0, os.path.join(ROOT, "suite"))
 import cdp  # noqa: E402
 import harness  # noqa: E402
+import skips  # noqa: E402
 
 H1XX = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "h1xx"))
 FAST = ["--timeout", "1s", "--long-timeout", "3s", "--quiet-time", "300ms"]
@@ -280,6 +281,7 @@ def main():
     exe = find_chromium()
     if not exe:
         print("html_test: skipped: chromium is not installed (Debian: apt-get install chromium)")
+        skips.note("html_test", "chromium missing")
         return 0
     if not os.access(H1XX, os.X_OK):
         raise SystemExit(f"html_test: no h1xx binary at {H1XX}")

@@ -8,7 +8,12 @@
    installs bin/h1xx, share/h1xx/cases and share/man/man1/h1xx.1; the installed binary finds
    its cases with no flag from any directory, runs a case against the reference origin, and
    `make uninstall` removes what install put there.
-3. examples/ci/*.yml parse as YAML, have the shape GitHub Actions and GitLab CI need (jobs,
+3. `make deb` from a copy of the tree builds a lintian-clean Debian package, versioned as
+   `h1xx --version`, that depends on the libcurl runtime (and libc) only and holds
+   /usr/bin/h1xx, the cases and the man page; extracted with `dpkg-deb -x` (never installed
+   here), its h1xx --list finds the cases it carries. Skipped, with a line saying so (and in
+   make test's last lines), when dpkg-buildpackage, debhelper or lintian is missing.
+4. examples/ci/*.yml parse as YAML, have the shape GitHub Actions and GitLab CI need (jobs,
    steps, stages, needs that name real jobs, a published JUnit report), every shell block
    passes `bash -n`, and every h1xx option they use exists.
 
@@ -25,9 +30,11 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "fixtures"))
 import harness  # noqa: E402
+import skips  # noqa: E402  (suite/skips.py: checks make test skipped)
 
 H1XX = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "h1xx"))
 RESULTS = []
+SKIPPED = []
 LONG_OPT = re.compile(r"(?<![\w-])--([a-z][a-z0-9-]*)")
 
 
@@ -151,7 +158,59 @@ def check_install(workdir):
            f"left: {left} {u.stderr}")
 
 
-# ---- 3. CI examples -----------------------------------------------------------------------
+# ---- 3. the Debian package --------------------------------------------------------------
+
+DEB_WANT = ["./usr/bin/h1xx", "./usr/share/man/man1/h1xx.1.gz", "./usr/share/doc/h1xx/copyright",
+            "./usr/share/h1xx/cases/requirements.tsv", "./usr/share/h1xx/cases/FORMAT.md",
+            "./usr/share/h1xx/cases/continue/exp1-chunked.case"]
+
+
+def check_deb(workdir):
+    missing = [t for t in ("dpkg-buildpackage", "dh", "lintian") if not shutil.which(t)]
+    if missing:
+        print(f"skip - the Debian package: {', '.join(missing)} missing "
+              "(Debian: apt-get install dpkg-dev debhelper lintian)", flush=True)
+        skips.note("make-deb", f"{', '.join(missing)} missing")
+        SKIPPED.append("the Debian package")
+        return
+    src = os.path.join(workdir, "deb-src")
+    copy_tree(src)
+    t0 = time.monotonic()
+    p = run(["make", "-C", src, "deb"], timeout=900)
+    debs = sorted(f for f in os.listdir(os.path.join(src, "dist"))
+                  if f.startswith("h1xx_") and f.endswith(".deb")) \
+        if os.path.isdir(os.path.join(src, "dist")) else []
+    record(f"make deb from a copy of the tree: one package in dist/, lintian clean "
+           f"({time.monotonic() - t0:.0f}s)", p.returncode == 0 and len(debs) == 1,
+           p.stdout[-2000:] + p.stderr[-2000:])
+    if p.returncode != 0 or len(debs) != 1:
+        return
+    deb = os.path.join(src, "dist", debs[0])
+    version = run(["dpkg-deb", "-f", deb, "Version"]).stdout.strip()
+    ours = run([H1XX, "--version"]).stdout.split()
+    record("the package version (debian/changelog) is h1xx --version's",
+           ours[-1:] == [version], f"package {version!r}, h1xx --version {ours}")
+    depends = run(["dpkg-deb", "-f", deb, "Depends"]).stdout.strip()
+    names = {d.strip().split(" ")[0] for d in depends.split(",") if d.strip()}
+    record("the package depends on the libcurl runtime and libc only",
+           "libcurl4" in names and names <= {"libcurl4", "libc6"}, depends)
+    listing = run(["dpkg-deb", "--contents", deb]).stdout
+    paths = {line.split()[-1] for line in listing.splitlines() if line.strip()}
+    gone = [w for w in DEB_WANT if w not in paths]
+    record("the package holds /usr/bin/h1xx, /usr/share/h1xx/cases and the man page", not gone,
+           f"missing {gone}")
+    root = os.path.join(workdir, "deb-root")
+    x = run(["dpkg-deb", "-x", deb, root])
+    env = {k: v for k, v in os.environ.items() if k != "H1XX_CASES"}
+    got = run([os.path.join(root, "usr", "bin", "h1xx"), "--list"], cwd="/", env=env)
+    ours = run([H1XX, "--list"])
+    record("the extracted package's h1xx --list finds the cases it carries",
+           x.returncode == 0 and got.returncode == 0 and got.stdout.splitlines()[-1:] ==
+           ours.stdout.splitlines()[-1:] and "continue/exp1-chunked" in got.stdout,
+           x.stderr + got.stdout[-500:] + got.stderr)
+
+
+# ---- 4. CI examples -----------------------------------------------------------------------
 
 def load_yaml(path):
     try:
@@ -257,11 +316,13 @@ def main():
         check_github(os.path.join(ROOT, "examples", "ci", "github-actions.yml"), known)
         check_gitlab(os.path.join(ROOT, "examples", "ci", "gitlab-ci.yml"), known)
         check_install(workdir)
+        check_deb(workdir)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     passed = sum(1 for _, ok in RESULTS if ok)
     print(f"packaging_test took {time.monotonic() - t0:.1f}s")
-    print(f"packaging_test: {passed} passed, {len(RESULTS) - passed} failed")
+    print(f"packaging_test: {passed} passed, {len(RESULTS) - passed} failed" +
+          (f", {len(SKIPPED)} skipped" if SKIPPED else ""))
     return 1 if len(RESULTS) - passed else 0
 
 

@@ -24,6 +24,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "fixtures"))
 import harness  # noqa: E402
+import skips  # noqa: E402  (suite/skips.py: checks make test skipped)
 
 H1XX = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "h1xx"))
 ONLY = sys.argv[3] if len(sys.argv) > 3 and sys.argv[2] == "-k" else ""
@@ -609,7 +610,9 @@ def main():
     passed = sum(1 for _, ok in RESULTS if ok)
     failed = len(RESULTS) - passed
     print(f"selftest took {time.monotonic() - t0:.1f}s")
-    print(f"selftest: {passed} passed, {failed} failed")
+    skipped = skips.summary()
+    print(f"selftest: {passed} passed, {failed} failed" +
+          (f", {skipped} skipped" if skipped else ""))
     sys.exit(1 if failed else 0)
 
 

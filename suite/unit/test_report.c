@@ -4,7 +4,10 @@
  * The checkers here are written independently of runner/report_util.c on purpose.
  *
  * Random runs (fixed seeds) are written and their JUnit checked with `xmllint --schema` against
- * $H1XX_JUNIT_XSD or ../shared/junit/junit-10.xsd: report validity as a property.
+ * the project's schema (suite/junit/h1xx-junit.xsd, also with junit_file_line), against the
+ * xunit schema at ../shared/junit/junit-10.xsd when a checkout has one beside it (default output
+ * only: that schema rejects file/line), and against $H1XX_JUNIT_XSD when set: report validity as
+ * a property.
  *
  * With H1XX_HOSTILE_JUNIT (and/or H1XX_HOSTILE_JSON) set, the hostile run's reports are also
  * written to those paths, so a shell step can run xmllint and suite/check_reports.py on them. */
@@ -934,11 +937,17 @@ static int xmllint_schema(const char *xsd, const char *file, bool show)
     return WIFEXITED(st) && WEXITSTATUS(st) != 127 ? WEXITSTATUS(st) : -1;
 }
 
-/* The JUnit schema: $H1XX_JUNIT_XSD, or ../shared/junit/junit-10.xsd from the repository. */
-static const char *junit_xsd(void)
+/* The schemas every JUnit report is checked against, relative to the repository root (where
+ * `make test` runs the unit tests): the project's own, which knows --junit-file-line's output. */
+#define JUNIT_XSD "suite/junit/h1xx-junit.xsd"
+/* The xunit schema CI plugins use, when a sibling checkout provides it; default output only. */
+#define XUNIT_XSD "../shared/junit/junit-10.xsd"
+
+/* $H1XX_JUNIT_XSD (an extra schema for the default output), or NULL. */
+static const char *extra_xsd(void)
 {
     const char *env = getenv("H1XX_JUNIT_XSD");
-    return env && *env ? env : "../shared/junit/junit-10.xsd";
+    return env && *env ? env : NULL;
 }
 
 static const char *const NASTY_PIECES[] = {
@@ -1047,7 +1056,19 @@ static void random_run(run_result *r, bool huge)
     result_count(r);
 }
 
-static void check_random_files(const char *xml, const char *json, int seed)
+static void check_schema(const char *xsd, const char *xml, int seed)
+{
+    int rc = xmllint_schema(xsd, xml, false);
+    if (rc != 0) {
+        fprintf(stderr, "\nrandom run %d: xmllint --schema %s %s: exit %d\n", seed, xsd, xml, rc);
+        if (rc > 0)
+            xmllint_schema(xsd, xml, true);
+    }
+    CU_ASSERT_EQUAL(rc, 0);
+}
+
+/* `file_line`: the report was written with junit_file_line, which only our schema accepts. */
+static void check_random_files(const char *xml, const char *json, int seed, bool file_line)
 {
     size_t len = 0;
     char *doc = tu_slurp(json, &len);
@@ -1061,25 +1082,27 @@ static void check_random_files(const char *xml, const char *json, int seed)
     CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
     CU_ASSERT_TRUE(xml_chars_ok(doc, len));
     free(doc);
-    int rc = xmllint_schema(junit_xsd(), xml, false);
-    if (rc != 0) {
-        fprintf(stderr, "\nrandom run %d: xmllint --schema %s %s: exit %d\n", seed, junit_xsd(),
-                xml, rc);
-        if (rc > 0)
-            xmllint_schema(junit_xsd(), xml, true);
-    }
-    CU_ASSERT_EQUAL(rc, 0);
+    check_schema(JUNIT_XSD, xml, seed);
+    if (file_line)
+        return;
+    if (access(XUNIT_XSD, R_OK) == 0)
+        check_schema(XUNIT_XSD, xml, seed);
+    if (extra_xsd())
+        check_schema(extra_xsd(), xml, seed);
 }
 
 /* For random runs (controls, invalid UTF-8, "]]>", quotes, entities, multi-megabyte strings),
- * the JUnit file validates against the schema (xmllint) and the JSON file is valid UTF-8 JSON.
- * Reproducible: the seeds are fixed. */
+ * the JUnit file validates against the schemas (xmllint) and the JSON file is valid UTF-8 JSON.
+ * Every third run adds file/line and properties. Reproducible: the seeds are fixed. */
 static void test_random_runs_validate(void)
 {
-    if (access(junit_xsd(), R_OK) != 0) {
-        fprintf(stderr, "\nschema %s not found (set H1XX_JUNIT_XSD)\n", junit_xsd());
+    if (access(JUNIT_XSD, R_OK) != 0) {
+        fprintf(stderr, "\nschema %s not found (run from the repository root)\n", JUNIT_XSD);
         CU_FAIL_FATAL("JUnit schema not found");
     }
+    if (access(XUNIT_XSD, R_OK) != 0)
+        fprintf(stderr, "\nreport: %s absent: JUnit checked against %s only\n", XUNIT_XSD,
+                JUNIT_XSD);
     char *dir = tu_tmpdir();
     CU_ASSERT_PTR_NOT_NULL_FATAL(dir);
     char *xml = xasprintf("%s/junit.xml", dir), *json = xasprintf("%s/results.json", dir);
@@ -1087,11 +1110,11 @@ static void test_random_runs_validate(void)
         rng_state = 0x9E3779B97F4A7C15ULL * (uint64_t)seed;
         run_result r;
         random_run(&r, seed <= 2);
-        report_opts o = {.strict = r.strict};
+        report_opts o = {.strict = r.strict, .junit_file_line = seed % 3 == 0};
         char err[256] = "";
         CU_ASSERT_EQUAL(report_junit_write(&r, xml, &o, err, sizeof err), 0);
         CU_ASSERT_EQUAL(report_json_write(&r, json, &o, err, sizeof err), 0);
-        check_random_files(xml, json, seed);
+        check_random_files(xml, json, seed, o.junit_file_line);
         result_free(&r);
     }
     CU_ASSERT_EQUAL(tu_temp_files(dir), 0);
