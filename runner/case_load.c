@@ -467,6 +467,25 @@ static int parse_check_body(parser *p, const char *s, check *ck)
     return (rc == 0 && bad) ? perr(p, "unterminated quote") : rc;
 }
 
+/* fail "text" [require ID]: the requirement the failure cites, when not the step's. */
+static int parse_fail_action(parser *p, const char *s, action *a)
+{
+    bool bad = false;
+    a->text = next_token(&s, &bad);
+    if (bad || !a->text)
+        return perr(p, "unterminated quoted text");
+    char *w = next_token(&s, &bad);
+    int rc = 0;
+    if (w && strcmp(w, "require") == 0) {
+        a->chk.require = next_token(&s, &bad);
+        rc = a->chk.require ? check_require_id(p, a->chk.require) : perr(p, "'require' needs an id");
+    } else if (w) {
+        rc = perr(p, "text after the closing quote");
+    }
+    free(w);
+    return rc ? rc : check_template(p, a->text);
+}
+
 static int parse_on(parser *p, const char *s)
 {
     step *st = p->last_expect;
@@ -518,6 +537,8 @@ static int parse_on(parser *p, const char *s)
         return parse_check_body(p, s, &a->chk);
     if (!*skip_ws(s))
         return (a->kind == ACT_DONE) ? 0 : perr(p, "'%s' needs a text", names[i]);
+    if (a->kind == ACT_FAIL && *skip_ws(s) == '"') /* fail "text" [require ID] */
+        return parse_fail_action(p, s, a);
     a->text = rest_text(p, s);
     return a->text ? check_template(p, a->text) : -1;
 }

@@ -306,8 +306,16 @@ void step_origin_accept(runner *R, const step *st)
     R->waiting = st;
     int rc = origin_wait(R->ctx->org, R->token, runner_bounded(R, want), &oc, client_answered, R);
     R->waiting = NULL;
-    int early = rc == 2 ? peeked_interim(R, st) : -1;
-    if (rc == 1) {
+    /* an interim the step names that the proxy sent itself wins even when the request came
+     * through as well: the client had its answer before the origin could give one */
+    if (rc == 1 && step_names(st, ALT_INTERIM))
+        client_answered(R);
+    int early = rc == 1 || rc == 2 ? peeked_interim(R, st) : -1;
+    if (rc == 1 && early >= 0) {
+        R->oc = oc; /* released at the end of the case */
+        note_request(R, oc);
+    }
+    if (rc == 1 && early < 0) {
         R->oc = oc;
         R->o_ws_pos = 0;
         record_origin_reads(R, oc, oc->req.start);

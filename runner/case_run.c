@@ -422,7 +422,8 @@ void run_actions_for(runner *R, const step *st, alt_kind k)
             runner_end(R, VERDICT_SKIP, "inconclusive: %s", text);
             break;
         case ACT_FAIL:
-            runner_fail(R, true, runner_require(R, st->require), "%s", text);
+            runner_fail(R, true, runner_require(R, a->chk.require ? a->chk.require : st->require),
+                        "%s", text);
             R->stop = true;
             break;
         case ACT_NOTE:
