@@ -26,6 +26,9 @@ void cli_usage(FILE *out)
         "  -j, --jobs N             cases in parallel (default 16)\n"
         "      --strict             SHOULD violations fail\n"
         "      --set NAME=VALUE     case variable, e.g. upload_path=/upload (repeatable)\n"
+        "      --vars FILE          NAME=VALUE lines (repeatable; later files and --set win)\n"
+        "      --list-vars          print every variable, its default and the cases using it\n"
+        "                           (also: h1xx vars)\n"
         "  -H, --header 'N: v'      extra header in every request (repeatable)\n"
         "      --timeout DUR        wait for an answer expected at once (default 3s)\n"
         "      --long-timeout DUR   wait for an answer expected eventually (default 10s)\n"
@@ -63,7 +66,7 @@ enum {
     O_LIST = 256, O_STRICT, O_SET, O_TIMEOUT, O_LONG, O_QUIET, O_CASE_DEADLINE, O_DEADLINE,
     O_LINGER, O_JUNIT, O_JSON, O_REPORT_DIR, O_NO_REPORTS, O_FILE_LINE, O_CASES, O_INSECURE,
     O_CACERT, O_MAX_HEAD, O_MAX_INTERIM, O_MAX_BYTES, O_COLOR, O_VERSION, O_HELP, O_ORIGIN,
-    O_SHARD, O_REPEAT, O_HTML, O_LABEL,
+    O_SHARD, O_REPEAT, O_HTML, O_LABEL, O_VARS, O_LIST_VARS,
 };
 
 static const struct option longopts[] = {
@@ -74,6 +77,8 @@ static const struct option longopts[] = {
     {"jobs", required_argument, 0, 'j'},
     {"strict", no_argument, 0, O_STRICT},
     {"set", required_argument, 0, O_SET},
+    {"vars", required_argument, 0, O_VARS},
+    {"list-vars", no_argument, 0, O_LIST_VARS},
     {"header", required_argument, 0, 'H'},
     {"timeout", required_argument, 0, O_TIMEOUT},
     {"long-timeout", required_argument, 0, O_LONG},
@@ -216,6 +221,8 @@ static int one_option(int ch, const char *arg, options *o)
             return -1;
         push(&o->sets, &o->nsets, arg);
         return 0;
+    case O_VARS: push(&o->var_files, &o->nvar_files, arg); return 0;
+    case O_LIST_VARS: o->list_vars = true; return 0;
     case 'H':
         if (check_header(arg))
             return -1;
@@ -255,6 +262,10 @@ int cli_parse(int argc, char **argv, options *o)
     defaults(o);
     opterr = 0;
     optind = 1;
+    if (argc > 1 && strcmp(argv[1], "vars") == 0) { /* h1xx vars [options] = --list-vars */
+        o->list_vars = true;
+        optind = 2;
+    }
     int ch;
     while ((ch = getopt_long(argc, argv, "m:k:j:H:v", longopts, NULL)) != -1) {
         if (ch == O_HELP) {
@@ -279,7 +290,7 @@ int cli_parse(int argc, char **argv, options *o)
         o->url = argv[optind++];
     if (optind < argc)
         return usage_error("one URL only; unexpected '%s'", argv[optind]);
-    if (!o->url && !o->list)
+    if (!o->url && !o->list && !o->list_vars)
         return usage_error("%s", "no target URL given");
     if (o->max_head > 0 && o->max_bytes < o->max_head)
         return usage_error("%s", "--max-bytes must be at least --max-head");
@@ -290,5 +301,6 @@ void cli_free(options *o)
 {
     free(o->filters);
     free(o->sets);
+    free(o->var_files);
     free(o->headers);
 }

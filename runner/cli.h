@@ -23,6 +23,9 @@ typedef struct options {
     bool strict;
     const char **sets; /* NAME=VALUE */
     size_t nsets;
+    const char **var_files; /* --vars FILE, in order (read by main.c with vars.c) */
+    size_t nvar_files;
+    bool list_vars;         /* --list-vars or `h1xx vars` */
     const char **headers;
     size_t nheaders;
     int64_t timeout_ns, long_ns, quiet_ns, case_deadline_ns, deadline_ns, linger_ns;
