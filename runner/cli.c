@@ -8,60 +8,6 @@
 
 #include "util.h"
 
-void cli_usage(FILE *out)
-{
-    fputs(
-        "usage: h1xx [options] URL\n"
-        "       h1xx --list [options]\n"
-        "       h1xx merge [options] OUT.json IN.json...   (see h1xx merge --help)\n"
-        "       h1xx matrix [options] RESULTS.json...      (see h1xx matrix --help)\n"
-        "Tests how an HTTP/1.1 server handles interim (1xx) responses.\n"
-        "URL: http://host[:port][/path], https://..., unix:/socket/path[:/path]\n"
-        "\n"
-        "  -m, --mode MODE          origin (default), reverse-proxy or forward-proxy\n"
-        "      --origin-listen ADDR the embedded origin of the proxy modes (default\n"
-        "                           127.0.0.1:8081; the proxy under test forwards to it)\n"
-        "  -k, --filter GLOB        run the cases whose id matches (repeatable)\n"
-        "      --list               print the cases and exit\n"
-        "  -j, --jobs N             cases in parallel (default 16)\n"
-        "      --strict             SHOULD violations fail\n"
-        "      --set NAME=VALUE     case variable, e.g. upload_path=/upload (repeatable)\n"
-        "      --vars FILE          NAME=VALUE lines (repeatable; later files and --set win)\n"
-        "      --list-vars          print every variable, its default and the cases using it\n"
-        "                           (also: h1xx vars)\n"
-        "  -H, --header 'N: v'      extra header in every request (repeatable)\n"
-        "      --timeout DUR        wait for an answer expected at once (default 3s)\n"
-        "      --long-timeout DUR   wait for an answer expected eventually (default 10s)\n"
-        "      --quiet-time DUR     how long silence must last to count (default 500ms)\n"
-        "      --case-deadline DUR  bound on one case (default 120s)\n"
-        "      --deadline DUR       bound on the whole run (default none)\n"
-        "      --linger DUR         keep reading after a case's last step (default 50ms)\n"
-        "      --report-dir DIR     where reports go (default reports)\n"
-        "      --junit FILE         JUnit XML report (default DIR/junit.xml)\n"
-        "      --json FILE          JSON report (default DIR/results.json)\n"
-        "      --html FILE          HTML report (default DIR/report.html)\n"
-        "      --no-reports         write no report files but those named by --junit/--json/--html\n"
-        "      --junit-file-line    add file, line and properties to JUnit test cases\n"
-        "                           (for GitLab, GitHub annotations; not XSD-valid)\n"
-        "      --cases DIR          the cases folder (default: $H1XX_CASES, else the\n"
-        "                           installed one, found next to h1xx)\n"
-        "      --shard I/N          run the I-th of N slices of the cases\n"
-        "      --repeat N           run each selected case N times, concurrently (load)\n"
-        "      --label TEXT         what is tested, e.g. 'nginx 1.22.1 reverse-proxy', kept in\n"
-        "                           the reports (h1xx matrix heads its columns with it)\n"
-        "      --insecure           do not verify TLS certificates\n"
-        "      --cacert FILE        CA certificates for TLS\n"
-        "      --max-head N         bytes in one response head (default 65536)\n"
-        "      --max-interim N      1xx responses before a final (default 1000)\n"
-        "      --max-bytes N        bytes kept per connection (default 4194304)\n"
-        "      --color WHEN         auto, always or never (NO_COLOR is honoured)\n"
-        "  -v, --verbose            transcripts of failing cases; -vv: of all cases\n"
-        "      --version, --help\n"
-        "DUR: 500ms, 2s, 1.5s, 1m. Exit status: 0 no failure, 1 failures, 2 usage or case\n"
-        "file error, 3 target unreachable, 130 interrupted.\n",
-        out);
-}
-
 enum {
     O_LIST = 256, O_STRICT, O_SET, O_TIMEOUT, O_LONG, O_QUIET, O_CASE_DEADLINE, O_DEADLINE,
     O_LINGER, O_JUNIT, O_JSON, O_REPORT_DIR, O_NO_REPORTS, O_FILE_LINE, O_CASES, O_INSECURE,
@@ -262,6 +208,10 @@ int cli_parse(int argc, char **argv, options *o)
     defaults(o);
     opterr = 0;
     optind = 1;
+    if (argc > 1 && strcmp(argv[1], "--man-options") == 0) { /* hidden: for make man */
+        cli_man_options(stdout);
+        return 1;
+    }
     if (argc > 1 && strcmp(argv[1], "vars") == 0) { /* h1xx vars [options] = --list-vars */
         o->list_vars = true;
         optind = 2;

@@ -46,6 +46,9 @@ typedef struct options {
  * go on. The options point into argv; the arrays are malloc'd (cli_free). */
 int cli_parse(int argc, char **argv, options *o);
 void cli_free(options *o);
+/* cli_doc.c: --help, and the roff OPTIONS and VARIABLES sections of h1xx.1 (make man), both
+ * from one table of options with their defaults. */
 void cli_usage(FILE *out);
+void cli_man_options(FILE *out);
 
 #endif
