@@ -133,6 +133,14 @@ static const cli_doc docs[] = {
 
 enum { NDOCS = sizeof docs / sizeof *docs, HELP_COL = 27, HELP_WIDTH = 90 };
 
+const char *cli_doc_default(const char *lng)
+{
+    for (size_t i = 0; i < NDOCS; i++)
+        if (docs[i].lng && strcmp(docs[i].lng, lng) == 0)
+            return docs[i].dflt;
+    return NULL;
+}
+
 /* ---- --help -------------------------------------------------------------------------------- */
 
 /* Writes text from column col, wrapped at word boundaries under HELP_WIDTH, continuation lines
