@@ -173,10 +173,11 @@ void console_case_done(console *c, const case_result *cr)
 /* ---- summary ------------------------------------------------------------------------------- */
 
 /* "skipped, needs --set ws_path=VALUE (19 cases):" and the ids, for each missing variable. */
-static void skip_blocks(buf_t *b, const skip_group *g, size_t n)
+static void skip_blocks(buf_t *b, const console *c, const skip_group *g, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        REPORT_PUT(b, "SKIP needs --set ");
+        put_label(b, c, VERDICT_SKIP);
+        REPORT_PUT(b, " needs --set ");
         report_readable_str(b, g[i].var);
         buf_printf(b, "=VALUE (%zu case%s):\n    ", g[i].n, g[i].n == 1 ? "" : "s");
         report_skip_ids(b, &g[i], "    ", 4, 100);
@@ -199,7 +200,7 @@ void console_summary(console *c, const run_result *r)
     clear_progress(&b, c);
     skip_group *g;
     size_t ng = report_skip_groups(r, &g);
-    skip_blocks(&b, g, ng);
+    skip_blocks(&b, c, g, ng);
     for (int v = 0; v < VERDICT_COUNT; v++) {
         buf_printf(&b, "%s", v ? ", " : "");
         put_label(&b, c, (verdict_t)v);
