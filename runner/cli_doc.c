@@ -202,7 +202,7 @@ void cli_usage(FILE *out)
     for (size_t i = 0; i < NDOCS; i++)
         if (docs[i].lng)
             help_option(out, &docs[i]);
-    fputs("Variables: h1xx vars lists every one, its default and the cases using it; built in:\n",
+    fputs("Variables: h1xx vars lists every one, its default and the cases using it. h1xx's own:\n",
           out);
     size_t col = 0;
     for (const var_doc *v = vars_own; v->name; v++) {
