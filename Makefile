@@ -6,6 +6,7 @@
 # make asan       unit tests, replays, robustness and self-tests under ASan + UBSan
 # make fuzz       libFuzzer (clang) on the wire reader and the case loader, FUZZ_SECONDS each
 # make valgrind   unit tests, fuzz replays and a self-test subset under valgrind
+# make man        h1xx.1 from h1xx.1.in and the options table of --help
 # make install    PREFIX=/usr/local (and DESTDIR=): bin/h1xx, share/h1xx/cases, share/man/man1/h1xx.1
 # make test-html  the HTML report in headless chromium (skips when chromium is missing)
 # make bench      speed, timing accuracy, cost, load and a baseline script: reports/bench.md, .json
@@ -32,7 +33,7 @@ DATADIR  = $(DESTDIR)$(PREFIX)/share/h1xx
 MANDIR   = $(DESTDIR)$(PREFIX)/share/man/man1
 
 .PHONY: all deps deps-build demo test unit selftest asan fuzz valgrind clean install uninstall \
-        test-html test-packaging bench interop deb
+        test-html test-packaging bench interop deb man
 
 # Every compile waits for the Debian build packages (order-only: it never forces a rebuild), so
 # `make -j2` on a fresh machine does not compile while apt-get is still installing the headers.
@@ -95,6 +96,13 @@ selftest: deps h1xx
 test-html: deps h1xx
 	$(PY) suite/html_test.py ./h1xx
 
+# h1xx.1 from h1xx.1.in and the options table --help prints (runner/cli_doc.c); h1xx.1 is kept
+# in git, and suite/packaging_test.py checks that it is current.
+man: h1xx
+	./h1xx --man-options > $(BUILD)/options.roff
+	awk 'FNR == NR { o = o $$0 "\n"; next } /^@OPTIONS@$$/ { printf "%s", o; next } { print }' \
+	  $(BUILD)/options.roff h1xx.1.in > h1xx.1.tmp && mv h1xx.1.tmp h1xx.1
+
 # Man page against --help, install from a copy of the tree, the CI examples' syntax.
 test-packaging: deps h1xx
 	$(PY) suite/packaging_test.py ./h1xx
@@ -115,6 +123,7 @@ test: deps h1xx $(BUILD)/unit-tests $(REPLAY)
 	$(PY) suite/packaging_test.py ./h1xx
 	$(PY) suite/interop_test.py ./h1xx
 	$(PY) suite/robustness.py ./h1xx
+	$(PY) suite/vars_test.py ./h1xx
 	$(PY) suite/pins.py ./h1xx
 	$(PY) suite/selftest.py ./h1xx
 

@@ -869,9 +869,9 @@ static bool variables_missing(runner *R)
             return true;
         }
         if (!v) {
-            runner_end(R, VERDICT_SKIP, "needs --set %s=VALUE (see the README's variables)",
+            runner_end(R, VERDICT_SKIP, "needs --set %s=VALUE (h1xx vars lists the variables)",
                        missing);
-            free(missing);
+            R->r->missing_var = missing; /* for the reporters, which group skips by it */
             return true;
         }
     }

@@ -8,62 +8,11 @@
 
 #include "util.h"
 
-void cli_usage(FILE *out)
-{
-    fputs(
-        "usage: h1xx [options] URL\n"
-        "       h1xx --list [options]\n"
-        "       h1xx merge [options] OUT.json IN.json...   (see h1xx merge --help)\n"
-        "       h1xx matrix [options] RESULTS.json...      (see h1xx matrix --help)\n"
-        "Tests how an HTTP/1.1 server handles interim (1xx) responses.\n"
-        "URL: http://host[:port][/path], https://..., unix:/socket/path[:/path]\n"
-        "\n"
-        "  -m, --mode MODE          origin (default), reverse-proxy or forward-proxy\n"
-        "      --origin-listen ADDR the embedded origin of the proxy modes (default\n"
-        "                           127.0.0.1:8081; the proxy under test forwards to it)\n"
-        "  -k, --filter GLOB        run the cases whose id matches (repeatable)\n"
-        "      --list               print the cases and exit\n"
-        "  -j, --jobs N             cases in parallel (default 16)\n"
-        "      --strict             SHOULD violations fail\n"
-        "      --set NAME=VALUE     case variable, e.g. upload_path=/upload (repeatable)\n"
-        "  -H, --header 'N: v'      extra header in every request (repeatable)\n"
-        "      --timeout DUR        wait for an answer expected at once (default 3s)\n"
-        "      --long-timeout DUR   wait for an answer expected eventually (default 10s)\n"
-        "      --quiet-time DUR     how long silence must last to count (default 500ms)\n"
-        "      --case-deadline DUR  bound on one case (default 120s)\n"
-        "      --deadline DUR       bound on the whole run (default none)\n"
-        "      --linger DUR         keep reading after a case's last step (default 50ms)\n"
-        "      --report-dir DIR     where reports go (default reports)\n"
-        "      --junit FILE         JUnit XML report (default DIR/junit.xml)\n"
-        "      --json FILE          JSON report (default DIR/results.json)\n"
-        "      --html FILE          HTML report (default DIR/report.html)\n"
-        "      --no-reports         write no report files but those named by --junit/--json/--html\n"
-        "      --junit-file-line    add file, line and properties to JUnit test cases\n"
-        "                           (for GitLab, GitHub annotations; not XSD-valid)\n"
-        "      --cases DIR          the cases folder (default: $H1XX_CASES, else the\n"
-        "                           installed one, found next to h1xx)\n"
-        "      --shard I/N          run the I-th of N slices of the cases\n"
-        "      --repeat N           run each selected case N times, concurrently (load)\n"
-        "      --label TEXT         what is tested, e.g. 'nginx 1.22.1 reverse-proxy', kept in\n"
-        "                           the reports (h1xx matrix heads its columns with it)\n"
-        "      --insecure           do not verify TLS certificates\n"
-        "      --cacert FILE        CA certificates for TLS\n"
-        "      --max-head N         bytes in one response head (default 65536)\n"
-        "      --max-interim N      1xx responses before a final (default 1000)\n"
-        "      --max-bytes N        bytes kept per connection (default 4194304)\n"
-        "      --color WHEN         auto, always or never (NO_COLOR is honoured)\n"
-        "  -v, --verbose            transcripts of failing cases; -vv: of all cases\n"
-        "      --version, --help\n"
-        "DUR: 500ms, 2s, 1.5s, 1m. Exit status: 0 no failure, 1 failures, 2 usage or case\n"
-        "file error, 3 target unreachable, 130 interrupted.\n",
-        out);
-}
-
 enum {
     O_LIST = 256, O_STRICT, O_SET, O_TIMEOUT, O_LONG, O_QUIET, O_CASE_DEADLINE, O_DEADLINE,
     O_LINGER, O_JUNIT, O_JSON, O_REPORT_DIR, O_NO_REPORTS, O_FILE_LINE, O_CASES, O_INSECURE,
     O_CACERT, O_MAX_HEAD, O_MAX_INTERIM, O_MAX_BYTES, O_COLOR, O_VERSION, O_HELP, O_ORIGIN,
-    O_SHARD, O_REPEAT, O_HTML, O_LABEL,
+    O_SHARD, O_REPEAT, O_HTML, O_LABEL, O_VARS, O_LIST_VARS,
 };
 
 static const struct option longopts[] = {
@@ -74,6 +23,8 @@ static const struct option longopts[] = {
     {"jobs", required_argument, 0, 'j'},
     {"strict", no_argument, 0, O_STRICT},
     {"set", required_argument, 0, O_SET},
+    {"vars", required_argument, 0, O_VARS},
+    {"list-vars", no_argument, 0, O_LIST_VARS},
     {"header", required_argument, 0, 'H'},
     {"timeout", required_argument, 0, O_TIMEOUT},
     {"long-timeout", required_argument, 0, O_LONG},
@@ -216,6 +167,8 @@ static int one_option(int ch, const char *arg, options *o)
             return -1;
         push(&o->sets, &o->nsets, arg);
         return 0;
+    case O_VARS: push(&o->var_files, &o->nvar_files, arg); return 0;
+    case O_LIST_VARS: o->list_vars = true; return 0;
     case 'H':
         if (check_header(arg))
             return -1;
@@ -255,6 +208,14 @@ int cli_parse(int argc, char **argv, options *o)
     defaults(o);
     opterr = 0;
     optind = 1;
+    if (argc > 1 && strcmp(argv[1], "--man-options") == 0) { /* hidden: for make man */
+        cli_man_options(stdout);
+        return 1;
+    }
+    if (argc > 1 && strcmp(argv[1], "vars") == 0) { /* h1xx vars [options] = --list-vars */
+        o->list_vars = true;
+        optind = 2;
+    }
     int ch;
     while ((ch = getopt_long(argc, argv, "m:k:j:H:v", longopts, NULL)) != -1) {
         if (ch == O_HELP) {
@@ -279,7 +240,7 @@ int cli_parse(int argc, char **argv, options *o)
         o->url = argv[optind++];
     if (optind < argc)
         return usage_error("one URL only; unexpected '%s'", argv[optind]);
-    if (!o->url && !o->list)
+    if (!o->url && !o->list && !o->list_vars)
         return usage_error("%s", "no target URL given");
     if (o->max_head > 0 && o->max_bytes < o->max_head)
         return usage_error("%s", "--max-bytes must be at least --max-head");
@@ -290,5 +251,6 @@ void cli_free(options *o)
 {
     free(o->filters);
     free(o->sets);
+    free(o->var_files);
     free(o->headers);
 }

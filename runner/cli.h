@@ -23,6 +23,9 @@ typedef struct options {
     bool strict;
     const char **sets; /* NAME=VALUE */
     size_t nsets;
+    const char **var_files; /* --vars FILE, in order (read by main.c with vars.c) */
+    size_t nvar_files;
+    bool list_vars;         /* --list-vars or `h1xx vars` */
     const char **headers;
     size_t nheaders;
     int64_t timeout_ns, long_ns, quiet_ns, case_deadline_ns, deadline_ns, linger_ns;
@@ -43,6 +46,12 @@ typedef struct options {
  * go on. The options point into argv; the arrays are malloc'd (cli_free). */
 int cli_parse(int argc, char **argv, options *o);
 void cli_free(options *o);
+/* cli_doc.c: --help, and the roff OPTIONS and VARIABLES sections of h1xx.1 (make man), both
+ * from one table of options with their defaults. */
 void cli_usage(FILE *out);
+void cli_man_options(FILE *out);
+/* The default the table gives the long option lng ("--timeout" -> "3s"), or NULL; for the
+ * test that keeps it equal to what cli_parse sets. */
+const char *cli_doc_default(const char *lng);
 
 #endif

@@ -22,6 +22,7 @@
 #include "report.h"
 #include "sched.h"
 #include "util.h"
+#include "vars.h"
 
 /* ---- interrupts ---------------------------------------------------------------------------- */
 
@@ -132,14 +133,21 @@ static const case_def **select_cases(case_def *all, size_t n, const options *o, 
     return sel;
 }
 
-static void list_cases(const case_def *const *cases, size_t n)
+/* One line a case; a case that skips unless a variable is set ends with "[needs --set X]". */
+static void list_cases(const case_def *const *cases, size_t n, const var_table *vt)
 {
     for (size_t i = 0; i < n; i++) {
         const case_def *c = cases[i];
         printf("%-44s %-6s ", c->id, c->level);
         for (size_t r = 0; r < c->nrequire; r++)
             printf("%s%s", r ? "," : "", c->require[r]);
-        printf("  %s\n", c->title);
+        printf("  %s", c->title);
+        buf_t b;
+        buf_init(&b, 0);
+        if (vars_needed(c, vt, &b))
+            printf("  [needs --set %s]", b.data);
+        buf_free(&b);
+        putchar('\n');
     }
     printf("%zu cases\n", n);
 }
@@ -157,7 +165,7 @@ static char *fmt_duration(int64_t ns)
     return xasprintf("%lldms", (long long)(ns / 1000000));
 }
 
-static void build_vars(run_ctx *ctx, const target *t, const options *o)
+static void build_vars(run_ctx *ctx, const target *t, const options *o, const var_settings *vs)
 {
     char port[16];
     snprintf(port, sizeof port, "%d", t->port);
@@ -178,12 +186,22 @@ static void build_vars(run_ctx *ctx, const target *t, const options *o)
     d = fmt_duration(o->quiet_ns);
     add_var(ctx, "quiet", d);
     free(d);
-    for (size_t i = 0; i < o->nsets; i++) {
-        const char *eq = strchr(o->sets[i], '=');
-        char *name = xstrndup(o->sets[i], (size_t)(eq - o->sets[i]));
-        add_var(ctx, name, eq + 1);
-        free(name);
-    }
+    for (size_t i = 0; i < vs->n; i++) /* in order: later files, then --set, win */
+        add_var(ctx, vs->v[i].name, vs->v[i].value);
+}
+
+/* The --vars files in order, then every --set; checked against the known variables. */
+static int load_settings(const options *o, const var_table *vt, var_settings *vs)
+{
+    char err[512];
+    for (size_t i = 0; i < o->nvar_files; i++)
+        if (vars_load_file(o->var_files[i], vs, err, sizeof err)) {
+            fprintf(stderr, "%s\n", err);
+            return -1;
+        }
+    for (size_t i = 0; i < o->nsets; i++)
+        vars_add_set(vs, o->sets[i]);
+    return vars_check_known(vt, vs);
 }
 
 static void free_vars(run_ctx *ctx)
@@ -281,7 +299,8 @@ static void fill_run(run_result *rr, const options *o, const char *url)
     rr->shard_n = o->shard_n;
 }
 
-static int run(const options *o, const case_def *const *sel, size_t nsel, const req_catalog *cat)
+static int run(const options *o, const case_def *const *sel, size_t nsel, const req_catalog *cat,
+               const var_settings *vs)
 {
     target t;
     char err[512];
@@ -314,7 +333,7 @@ static int run(const options *o, const case_def *const *sel, size_t nsel, const 
         }
         fprintf(stderr, "h1xx: embedded origin listening on %s\n", origin_authority(ctx.org));
     }
-    build_vars(&ctx, &t, o);
+    build_vars(&ctx, &t, o, vs);
     if ((junit && check_report_path(junit)) || (json && check_report_path(json)) ||
         (html && check_report_path(html)))
         goto out;
@@ -369,6 +388,8 @@ int main(int argc, char **argv)
     case_def *all = NULL;
     size_t nall = 0, nsel = 0;
     const case_def **sel = NULL;
+    var_table vt = {0};
+    var_settings vs = {0};
     int status = EXIT_USAGE;
     if (req_catalog_load(&cat, catpath, err, sizeof err)) {
         fprintf(stderr, "h1xx: %s\n", err);
@@ -378,10 +399,19 @@ int main(int argc, char **argv)
         fprintf(stderr, "h1xx: the case files above have errors\n");
         goto out;
     }
+    /* Every loaded case counts, not only the selected ones: one vars file serves every -k. */
+    vars_table_build(&vt, all, nall);
+    if (load_settings(&o, &vt, &vs))
+        goto out;
+    if (o.list_vars) {
+        vars_print(stdout, &vt, &vs);
+        status = EXIT_OK;
+        goto out;
+    }
     size_t matched = 0;
     sel = select_cases(all, nall, &o, &nsel, &matched);
     if (o.list) {
-        list_cases(sel, nsel);
+        list_cases(sel, nsel, &vt);
         status = EXIT_OK;
         goto out;
     }
@@ -391,10 +421,12 @@ int main(int argc, char **argv)
     }
     curl_global_init(CURL_GLOBAL_DEFAULT);
     setup_signals();
-    status = run(&o, sel, nsel, &cat);
+    status = run(&o, sel, nsel, &cat, &vs);
     curl_global_cleanup();
 out:
     free(sel);
+    vars_settings_free(&vs);
+    vars_table_free(&vt);
     case_list_free(all, nall);
     req_catalog_free(&cat);
     free(catpath);

@@ -2,14 +2,17 @@
  * overwritten in place, and a block of evidence for every case that did not pass. Elsewhere
  * (CI logs, pipes): one plain line per case, then the evidence of failures. Colour only when
  * asked for or on a terminal without NO_COLOR. Every string that came from a case or a server is
- * shown through report_readable_text, so no byte it sent can drive the terminal. The summary's
- * last line is always "N passed, N failed, N skipped" and nothing follows it. */
+ * shown through report_readable_text, so no byte it sent can drive the terminal. Cases skipped
+ * for want of a variable get no block each: the summary lists them in one block per variable,
+ * and the line above the last says which --set would run the most of them. The summary's last
+ * line is always "N passed, N failed, N skipped" and nothing follows it. */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "report.h"
+#include "report_skips.h"
 #include "report_util.h"
 
 
@@ -152,7 +155,8 @@ void console_case_done(console *c, const case_result *cr)
     c->done++;
     if (report_is_failure(cr->verdict, c->strict))
         c->failed++;
-    bool block = cr->verdict != VERDICT_PASS || c->verbosity >= 2;
+    bool grouped = cr->verdict == VERDICT_SKIP && cr->missing_var; /* in the summary */
+    bool block = (cr->verdict != VERDICT_PASS && !grouped) || c->verbosity >= 2;
     buf_t b;
     buf_init(&b, 0);
     clear_progress(&b, c);
@@ -168,6 +172,22 @@ void console_case_done(console *c, const case_result *cr)
 
 /* ---- summary ------------------------------------------------------------------------------- */
 
+/* "skipped, needs --set ws_path=VALUE (19 cases):" and the ids, for each missing variable. */
+static void skip_blocks(buf_t *b, const console *c, const skip_group *g, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        put_label(b, c, VERDICT_SKIP);
+        REPORT_PUT(b, " needs --set ");
+        report_readable_str(b, g[i].var);
+        buf_printf(b, "=VALUE (%zu case%s):\n    ", g[i].n, g[i].n == 1 ? "" : "s");
+        report_skip_ids(b, &g[i], "    ", 4, 100);
+        REPORT_PUT(b, "\n");
+    }
+    if (n)
+        REPORT_PUT(b, "(h1xx vars lists every variable, its default and the cases using it; "
+                      "--vars FILE sets many)\n");
+}
+
 void console_summary(console *c, const run_result *r)
 {
     size_t n[VERDICT_COUNT] = {0};
@@ -178,6 +198,9 @@ void console_summary(console *c, const run_result *r)
     buf_t b;
     buf_init(&b, 0);
     clear_progress(&b, c);
+    skip_group *g;
+    size_t ng = report_skip_groups(r, &g);
+    skip_blocks(&b, c, g, ng);
     for (int v = 0; v < VERDICT_COUNT; v++) {
         buf_printf(&b, "%s", v ? ", " : "");
         put_label(&b, c, (verdict_t)v);
@@ -190,6 +213,10 @@ void console_summary(console *c, const run_result *r)
         REPORT_PUT(&b, "interrupted: cases not finished are reported as not-run\n");
     if (r->deadline_hit)
         REPORT_PUT(&b, "run deadline reached: cases not finished are reported as not-run\n");
+    report_skip_hint(&b, r, g, ng);
+    if (ng)
+        REPORT_PUT(&b, "\n");
+    report_skip_groups_free(g, ng);
     size_t warn_failed = strict ? n[VERDICT_WARN] : 0;
     buf_printf(&b, "%zu passed, %zu failed, %zu skipped\n",
                n[VERDICT_PASS] + n[VERDICT_WARN] - warn_failed,

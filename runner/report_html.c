@@ -15,6 +15,7 @@
 
 #include "report.h"
 #include "report_html.h"
+#include "report_skips.h"
 #include "report_timeline.h"
 #include "report_util.h"
 
@@ -485,6 +486,34 @@ static void cards(buf_t *b, const run_result *r)
     REPORT_PUT(b, "</div>\n");
 }
 
+/* The console's hint line, then the cases each missing variable would let run. */
+static void skip_hint(buf_t *b, const run_result *r)
+{
+    skip_group *g;
+    size_t n = report_skip_groups(r, &g);
+    if (n) {
+        buf_t t;
+        buf_init(&t, 0);
+        report_skip_hint(&t, r, g, n);
+        REPORT_PUT(b, "<details class=\"skiphint\"><summary>");
+        esc(b, t.data);
+        REPORT_PUT(b, "</summary><ul>");
+        for (size_t i = 0; i < n; i++) {
+            buf_reset(&t);
+            report_skip_ids(&t, &g[i], "", 0, (size_t)-1);
+            REPORT_PUT(b, "<li><code>--set ");
+            esc(b, g[i].var);
+            buf_printf(b, "=VALUE</code> (%zu): ", g[i].n);
+            esc(b, t.data);
+            REPORT_PUT(b, "</li>");
+        }
+        REPORT_PUT(b, "</ul><p><code>h1xx vars</code> lists every variable, its default and the "
+                      "cases using it; <code>--vars FILE</code> sets many.</p></details>\n");
+        buf_free(&t);
+    }
+    report_skip_groups_free(g, n);
+}
+
 static void area_bar(buf_t *b, const size_t n[VERDICT_COUNT], size_t total)
 {
     REPORT_PUT(b, "<div class=\"bar\">");
@@ -592,6 +621,7 @@ int report_html_write(const run_result *r, const char *path, const report_opts *
     page_header(&b, r, strict);
     REPORT_PUT(&b, "<main>\n");
     cards(&b, r);
+    skip_hint(&b, r);
     area_table(&b, r);
     filters(&b, r);
     table_open(&b, r);

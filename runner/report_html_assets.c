@@ -29,6 +29,8 @@ const char report_html_css[] =
     ".banner{margin:10px 0 0;padding:8px 12px;border-radius:6px;background:#fff8c5;"
     "color:#4d2d00;border:1px solid #d4a72c}\n"
     ".cards{display:flex;flex-wrap:wrap;gap:10px;margin:16px 0 4px}\n"
+    ".skiphint{margin:10px 0;padding:8px 12px;border-radius:6px;border:1px solid var(--ln);"
+    "background:var(--bg2)}\n"
     ".card{display:block;min-width:96px;padding:8px 14px;border:1px solid var(--ln);"
     "border-radius:8px;text-decoration:none;color:var(--fg);background:var(--bg)}\n"
     ".card .n{display:block;font-size:24px;font-weight:700}.card.zero{opacity:.45}\n"

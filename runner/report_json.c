@@ -4,7 +4,7 @@
  *    "deadline_hit", "strict", "shard" ("I/N" or null),
  *    "summary": {"pass","warn","fail","skip","error","not-run","total"},
  *    "cases": [{"id","area","title","file","line","require":[...],"rfc","level","verdict",
- *               "message","failed_require","start_s","duration_s","messages":[...],
+ *               "message","failed_require","missing_var","start_s","duration_s","messages":[...],
  *               "findings":[...],"notes":[...],"transcript":[...],"transcript_truncated"}]}
  *   messages: {"conn","status","interim","t_first_s","t_head_s","t_end_s","head","head_b64",
  *              "body_len"}; findings: {"code","name","text","require","verdict","conn","offset"};
@@ -250,6 +250,8 @@ static void jcase_head(buf_t *b, const case_result *c)
     jf_str(b, "message", c->message);
     jkey(b, "failed_require");
     jstr_or_null(b, c->failed_require);
+    jkey(b, "missing_var");
+    jstr_or_null(b, c->missing_var);
     jf_secs(b, "start_s", c->start_ns);
     jf_secs(b, "duration_s", c->duration_ns);
 }

@@ -46,6 +46,7 @@ void case_result_free(case_result *c)
     free(c->level);
     free(c->message);
     free(c->failed_require);
+    free(c->missing_var);
     for (size_t i = 0; i < c->ntx; i++)
         free(c->tx[i].data);
     free(c->tx);

@@ -88,6 +88,7 @@ typedef struct case_result {
     verdict_t verdict;
     char *message; /* one line, e.g. "expected interim 100 or final within 3s, got nothing" */
     char *failed_require; /* requirement id behind the verdict (fail/warn), or NULL */
+    char *missing_var;    /* skip: the variable nobody set that the case needs, or NULL */
     int64_t start_ns, duration_ns;
     tx_entry *tx;
     size_t ntx;

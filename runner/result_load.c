@@ -66,6 +66,14 @@ static int get_text(loader *L, const json_value *obj, const char *key, const cha
     return 0;
 }
 
+/* A key later versions added: absent or null gives NULL, so older results.json files load. */
+static int get_optional_text(loader *L, const json_value *obj, const char *key,
+                             const char *where, char **out)
+{
+    *out = NULL;
+    return json_get(obj, key) ? get_text(L, obj, key, where, true, out) : 0;
+}
+
 static int get_bool(loader *L, const json_value *obj, const char *key, const char *where,
                     bool *out)
 {
@@ -281,6 +289,7 @@ static int load_case(loader *L, const json_value *o, const char *where, case_res
                    get_verdict(L, o, where, &c->verdict) ||
                    get_text(L, o, "message", where, false, &c->message) ||
                    get_text(L, o, "failed_require", where, true, &c->failed_require) ||
+                   get_optional_text(L, o, "missing_var", where, &c->missing_var) ||
                    get_secs(L, o, "start_s", where, &c->start_ns) ||
                    get_secs(L, o, "duration_s", where, &c->duration_ns) ||
                    load_list(L, o, "messages", where, c, load_message, true) ||

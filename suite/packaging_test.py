@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """packaging_test: what a person installing h1xx, or copying its CI examples, relies on.
 
-1. The man page (h1xx.1) documents exactly the long options that `h1xx --help` and
+1. The man page (h1xx.1) is what `make man` makes of h1xx.1.in and `h1xx --man-options` (the
+   options table --help prints), and documents exactly the long options that `h1xx --help` and
    `h1xx merge --help` print, which are exactly the options runner/cli.c and runner/merge.c
    accept; groff formats it without a warning and `man -l` renders every section.
 2. `make install PREFIX=...` from a copy of the tree (only the files git tracks or would track)
@@ -74,8 +75,20 @@ def man_text(path):
     return re.sub(r"\\f[BIRP]", "", src).replace("\\-", "-")
 
 
+def generated_man():
+    """h1xx.1 as `make man` writes it: h1xx.1.in with the @OPTIONS@ line replaced."""
+    opts = run([H1XX, "--man-options"]).stdout
+    with open(os.path.join(ROOT, "h1xx.1.in")) as f:
+        lines = f.read().splitlines(keepends=True)
+    return "".join(opts if line.rstrip("\n") == "@OPTIONS@" else line for line in lines)
+
+
 def check_man():
     man = os.path.join(ROOT, "h1xx.1")
+    with open(man) as f:
+        current = f.read() == generated_man()
+    record("h1xx.1 is what `make man` generates from h1xx.1.in and the --help table", current,
+           "run `make man` and commit h1xx.1")
     in_help, in_source = help_options(), source_options()
     in_man = set(LONG_OPT.findall(man_text(man)))
     record("--help lists every option the parsers accept, and no other",
@@ -89,8 +102,8 @@ def check_man():
            g.stderr)
     m = run(["man", "-l", man], env=dict(os.environ, MANWIDTH="100", MAN_KEEP_FORMATTING=""))
     text = m.stdout
-    sections = ["NAME", "SYNOPSIS", "DESCRIPTION", "OPTIONS", "MERGE", "EXIT STATUS",
-                "ENVIRONMENT", "FILES", "EXAMPLES"]
+    sections = ["NAME", "SYNOPSIS", "DESCRIPTION", "OPTIONS", "VARIABLES", "MERGE",
+                "EXIT STATUS", "ENVIRONMENT", "FILES", "EXAMPLES"]
     gone = [s for s in sections if not re.search(rf"^{s}$", text, re.M)]
     record("man -l h1xx.1 renders every section", m.returncode == 0 and not gone,
            f"exit {m.returncode}, missing {gone}: {m.stderr[:300]}")

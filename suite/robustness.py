@@ -409,7 +409,7 @@ def badcase_section(workdir):
         f.write(text)
     with harness.start("hostile.py", ["--behaviour", "plain-http"]) as fx:
         d = tempfile.mkdtemp(prefix="h1xx-input-", dir=workdir)
-        for sets in ([], ["--set", "j="]):
+        for sets in ([], ["--set", "h="]):
             run = run_h1xx(["--cases", laughs, "--json", "r.json", "--junit", "r.xml"] + sets +
                            ["http://127.0.0.1:%d/" % fx.port], d, 20)
             try:
