@@ -15,6 +15,7 @@ void cli_usage(FILE *out)
         "       h1xx --list [options]\n"
         "       h1xx merge [options] OUT.json IN.json...   (see h1xx merge --help)\n"
         "       h1xx matrix [options] RESULTS.json...      (see h1xx matrix --help)\n"
+        "       h1xx baseline RESULTS.json > known.txt     (known failures, for --baseline)\n"
         "Tests how an HTTP/1.1 server handles interim (1xx) responses.\n"
         "URL: http://host[:port][/path], https://..., unix:/socket/path[:/path]\n"
         "\n"
@@ -22,9 +23,13 @@ void cli_usage(FILE *out)
         "      --origin-listen ADDR the embedded origin of the proxy modes (default\n"
         "                           127.0.0.1:8081; the proxy under test forwards to it)\n"
         "  -k, --filter GLOB        run the cases whose id matches (repeatable)\n"
+        "  -x, --exclude GLOB       drop the cases whose id matches (repeatable; after -k)\n"
         "      --list               print the cases and exit\n"
         "  -j, --jobs N             cases in parallel (default 16)\n"
         "      --strict             SHOULD violations fail\n"
+        "      --baseline FILE      known failures (a results.json, or `ID VERDICT [REQ]`\n"
+        "                           lines): reported, not failing; new failures fail\n"
+        "      --strict-baseline    a known failure that now passes fails the run too\n"
         "      --set NAME=VALUE     case variable, e.g. upload_path=/upload (repeatable)\n"
         "  -H, --header 'N: v'      extra header in every request (repeatable)\n"
         "      --timeout DUR        wait for an answer expected at once (default 3s)\n"
@@ -40,6 +45,8 @@ void cli_usage(FILE *out)
         "      --no-reports         write no report files but those named by --junit/--json/--html\n"
         "      --junit-file-line    add file, line and properties to JUnit test cases\n"
         "                           (for GitLab, GitHub annotations; not XSD-valid)\n"
+        "      --junit-file-root DIR  file attributes as DIR/AREA/NAME.case (default: the\n"
+        "                           cases folder's name, e.g. cases/continue/x.case)\n"
         "      --cases DIR          the cases folder (default: $H1XX_CASES, else the\n"
         "                           installed one, found next to h1xx)\n"
         "      --shard I/N          run the I-th of N slices of the cases\n"
@@ -55,7 +62,9 @@ void cli_usage(FILE *out)
         "  -v, --verbose            transcripts of failing cases; -vv: of all cases\n"
         "      --version, --help\n"
         "DUR: 500ms, 2s, 1.5s, 1m. Exit status: 0 no failure, 1 failures, 2 usage or case\n"
-        "file error, 3 target unreachable, 130 interrupted.\n",
+        "file error, 3 target unreachable, 130 interrupted. The last line of output is\n"
+        "'N passed, N failed, N skipped'; failed = fail + error + not-run (+ warn under\n"
+        "--strict) - expected failures of --baseline; exit 1 exactly when it is not 0.\n",
         out);
 }
 
@@ -63,13 +72,17 @@ enum {
     O_LIST = 256, O_STRICT, O_SET, O_TIMEOUT, O_LONG, O_QUIET, O_CASE_DEADLINE, O_DEADLINE,
     O_LINGER, O_JUNIT, O_JSON, O_REPORT_DIR, O_NO_REPORTS, O_FILE_LINE, O_CASES, O_INSECURE,
     O_CACERT, O_MAX_HEAD, O_MAX_INTERIM, O_MAX_BYTES, O_COLOR, O_VERSION, O_HELP, O_ORIGIN,
-    O_SHARD, O_REPEAT, O_HTML, O_LABEL,
+    O_SHARD, O_REPEAT, O_HTML, O_LABEL, O_BASELINE, O_STRICT_BASELINE, O_FILE_ROOT,
 };
 
 static const struct option longopts[] = {
     {"mode", required_argument, 0, 'm'},
     {"origin-listen", required_argument, 0, O_ORIGIN},
     {"filter", required_argument, 0, 'k'},
+    {"exclude", required_argument, 0, 'x'},
+    {"baseline", required_argument, 0, O_BASELINE},
+    {"strict-baseline", no_argument, 0, O_STRICT_BASELINE},
+    {"junit-file-root", required_argument, 0, O_FILE_ROOT},
     {"list", no_argument, 0, O_LIST},
     {"jobs", required_argument, 0, 'j'},
     {"strict", no_argument, 0, O_STRICT},
@@ -204,6 +217,10 @@ static int one_option(int ch, const char *arg, options *o)
     case 'm': o->mode = arg; return 0;
     case O_ORIGIN: o->origin_listen = arg; return 0;
     case 'k': push(&o->filters, &o->nfilters, arg); return 0;
+    case 'x': push(&o->excludes, &o->nexcludes, arg); return 0;
+    case O_BASELINE: o->baseline = arg; return 0;
+    case O_STRICT_BASELINE: o->strict_baseline = true; return 0;
+    case O_FILE_ROOT: o->junit_file_root = arg; return 0;
     case O_LIST: o->list = true; return 0;
     case 'j':
         if (number_arg(arg, 1, 4096, &v))
@@ -256,7 +273,7 @@ int cli_parse(int argc, char **argv, options *o)
     opterr = 0;
     optind = 1;
     int ch;
-    while ((ch = getopt_long(argc, argv, "m:k:j:H:v", longopts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "m:k:x:j:H:v", longopts, NULL)) != -1) {
         if (ch == O_HELP) {
             cli_usage(stdout);
             return 1;
@@ -281,6 +298,8 @@ int cli_parse(int argc, char **argv, options *o)
         return usage_error("one URL only; unexpected '%s'", argv[optind]);
     if (!o->url && !o->list)
         return usage_error("%s", "no target URL given");
+    if (o->strict_baseline && !o->baseline)
+        return usage_error("%s", "--strict-baseline goes with --baseline FILE");
     if (o->max_head > 0 && o->max_bytes < o->max_head)
         return usage_error("%s", "--max-bytes must be at least --max-head");
     return 0;
@@ -289,6 +308,7 @@ int cli_parse(int argc, char **argv, options *o)
 void cli_free(options *o)
 {
     free(o->filters);
+    free(o->excludes);
     free(o->sets);
     free(o->headers);
 }

@@ -11,6 +11,8 @@
 
 typedef struct report_opts {
     bool junit_file_line; /* add testcase@file and @line (not valid against the xunit XSD) */
+    const char *junit_file_root; /* --junit-file-root: file attributes are ROOT/AREA/NAME.case;
+                                  * NULL: the cases folder's own name */
     bool strict;          /* warn counts as failure */
 } report_opts;
 

@@ -168,15 +168,29 @@ typedef struct tally {
     int64_t ns;
 } tally;
 
-static void tally_case(tally *t, const case_result *c, bool strict)
+/* The element a case gets, from the one summary's rule (result_outcome): a failed case is an
+ * <error> when it could not run or was cut short, else a <failure>; a skipped one (skip, or an
+ * expected failure of the baseline) is <skipped>; a passed one has none. */
+typedef enum junit_kind { JK_NONE, JK_FAILURE, JK_ERROR, JK_SKIPPED } junit_kind;
+
+static junit_kind case_kind(const run_result *r, const case_result *c, bool strict)
 {
+    switch (result_outcome(c, strict, r->strict_baseline)) {
+    case OUTCOME_FAILED:
+        return c->verdict == VERDICT_ERROR || c->verdict == VERDICT_NOTRUN ? JK_ERROR
+                                                                           : JK_FAILURE;
+    case OUTCOME_SKIPPED: return JK_SKIPPED;
+    default: return JK_NONE;
+    }
+}
+
+static void tally_case(tally *t, const run_result *r, const case_result *c, bool strict)
+{
+    junit_kind k = case_kind(r, c, strict);
     t->tests++;
-    if (c->verdict == VERDICT_ERROR)
-        t->errors++;
-    else if (report_is_failure(c->verdict, strict))
-        t->failures++;
-    else if (report_is_skip(c->verdict))
-        t->skipped++;
+    t->failures += k == JK_FAILURE;
+    t->errors += k == JK_ERROR;
+    t->skipped += k == JK_SKIPPED;
     if (c->duration_ns > 0)
         t->ns += c->duration_ns;
 }
@@ -189,8 +203,11 @@ static bool same_area(const case_result *a, const case_result *b)
 /* ---- names --------------------------------------------------------------------------------- */
 
 /* Returns testcase names unique within each area: the case id, with " #2", " #3", ... added to
- * repeats. The caller frees the array and each name. */
-static char **unique_names(const run_result *r)
+ * repeats, and " [warn]" added to a warning that passed: GitLab and the GitHub reporters show a
+ * passing testcase's name and nothing else of it (neither system-out, system-err nor
+ * properties), so the name is the one place a warning is seen everywhere. The caller frees the
+ * array and each name. */
+static char **unique_names(const run_result *r, bool strict)
 {
     char **names = xcalloc(r->ncases, sizeof *names);
     for (size_t i = 0; i < r->ncases; i++) {
@@ -207,6 +224,13 @@ static char **unique_names(const run_result *r)
         }
         names[i] = name;
     }
+    for (size_t i = 0; i < r->ncases; i++)
+        if (r->cases[i].verdict == VERDICT_WARN && !strict &&
+            r->cases[i].baseline != BASELINE_EXPECTED) {
+            char *w = xasprintf("%s [warn]", names[i]);
+            free(names[i]);
+            names[i] = w;
+        }
     return names;
 }
 
@@ -216,7 +240,11 @@ static void message_attr(buf_t *b, const run_result *r, const case_result *c)
 {
     buf_t m;
     buf_init(&m, 0);
-    if (c->message && *c->message)
+    if (c->baseline == BASELINE_EXPECTED)
+        REPORT_PUT(&m, "expected failure (baseline): ");
+    if (c->baseline == BASELINE_FIXED && r->strict_baseline)
+        REPORT_PUT(&m, "known failure now passes (--strict-baseline): update the baseline");
+    else if (c->message && *c->message)
         report_one_line(&m, c->message, MESSAGE_MAX);
     else if (c->verdict == VERDICT_NOTRUN)
         buf_printf(&m, "not run%s", r->interrupted    ? ": interrupted"
@@ -247,21 +275,17 @@ static const char *failure_type(const case_result *c)
 
 static void result_element(buf_t *b, const run_result *r, const case_result *c, bool strict)
 {
-    const char *tag;
-    if (c->verdict == VERDICT_ERROR)
-        tag = "error";
-    else if (report_is_failure(c->verdict, strict))
-        tag = "failure";
-    else if (report_is_skip(c->verdict))
-        tag = "skipped";
-    else
+    static const char *const tags[] = {NULL, "failure", "error", "skipped"};
+    junit_kind k = case_kind(r, c, strict);
+    const char *tag = tags[k];
+    if (!tag)
         return;
     buf_printf(b, "      <%s", tag);
     message_attr(b, r, c);
-    if (c->verdict == VERDICT_ERROR)
-        attr(b, "type", "harness");
-    else if (strcmp(tag, "failure") == 0)
-        attr(b, "type", failure_type(c));
+    if (k == JK_ERROR)
+        attr(b, "type", c->verdict == VERDICT_NOTRUN ? "not-run" : "harness");
+    else if (k == JK_FAILURE)
+        attr(b, "type", c->verdict == VERDICT_PASS ? "baseline" : failure_type(c));
     REPORT_PUT(b, ">");
     buf_t d;
     buf_init(&d, 0);
@@ -271,16 +295,28 @@ static void result_element(buf_t *b, const run_result *r, const case_result *c, 
     buf_printf(b, "</%s>\n", tag);
 }
 
-/* The raw (unescaped) system-out text: a WARN line first for a warning that passed, then the
- * transcript, messages and notes. */
-static void sysout_text(buf_t *t, const case_result *c, bool strict)
+/* The raw (unescaped) system-err text: what a passing case still has to say, a warning (with
+ * its requirement) or a known failure of the baseline that now passes. Jenkins shows it on the
+ * case's page. */
+static void syserr_text(buf_t *t, const run_result *r, const case_result *c, bool strict)
 {
-    if (c->verdict == VERDICT_WARN && !strict) {
+    if (c->verdict == VERDICT_WARN && !strict && c->baseline != BASELINE_EXPECTED) {
         REPORT_PUT(t, "WARN: ");
         report_one_line(t, c->message && *c->message ? c->message : "SHOULD broken", MESSAGE_MAX);
+        if (c->failed_require && *c->failed_require)
+            buf_printf(t, " [%s]", c->failed_require);
         REPORT_PUT(t, "\n");
         report_case_detail(t, c, "  ", true);
-    } else if (c->verdict == VERDICT_PASS && c->nfindings) {
+    }
+    if (c->baseline == BASELINE_FIXED && !r->strict_baseline)
+        REPORT_PUT(t, "known failure now passes (baseline): update the baseline\n");
+}
+
+/* The raw (unescaped) system-out text: findings of a pass, then the transcript, messages and
+ * notes. */
+static void sysout_text(buf_t *t, const case_result *c)
+{
+    if (c->verdict == VERDICT_PASS && c->nfindings) {
         report_case_detail(t, c, "  ", true);
     }
     if (c->ntx) {
@@ -307,6 +343,12 @@ static void property(buf_t *b, const char *name, const char *value);
 static void testcase_properties(buf_t *b, const case_result *c)
 {
     REPORT_PUT(b, "      <properties>\n  ");
+    property(b, "h1xx.verdict", verdict_name(c->verdict));
+    if (c->baseline != BASELINE_NONE) {
+        REPORT_PUT(b, "  ");
+        property(b, "h1xx.baseline", baseline_mark_name(c->baseline));
+    }
+    REPORT_PUT(b, "  ");
     property(b, "h1xx.require", report_str(c->require));
     REPORT_PUT(b, "  ");
     property(b, "h1xx.level", report_str(c->level));
@@ -332,7 +374,9 @@ static void testcase_write(buf_t *b, const run_result *r, size_t i, const char *
     attr(b, "name", name);
     attr_time(b, c->duration_ns);
     if (o && o->junit_file_line) {
-        attr(b, "file", c->file);
+        char *rel = report_case_path(c->file, o->junit_file_root);
+        attr(b, "file", rel);
+        free(rel);
         buf_printf(b, " line=\"%d\"", c->line > 0 ? c->line : 0);
     }
     REPORT_PUT(b, ">\n");
@@ -341,11 +385,18 @@ static void testcase_write(buf_t *b, const run_result *r, size_t i, const char *
     result_element(b, r, c, strict);
     buf_t t;
     buf_init(&t, 0);
-    sysout_text(&t, c, strict);
+    sysout_text(&t, c);
     if (t.len) {
         REPORT_PUT(b, "      <system-out>");
         escape_capped(b, t.data, t.len, SYSOUT_CAP);
         REPORT_PUT(b, "</system-out>\n");
+    }
+    buf_reset(&t);
+    syserr_text(&t, r, c, strict);
+    if (t.len) {
+        REPORT_PUT(b, "      <system-err>");
+        escape_capped(b, t.data, t.len, SYSOUT_CAP);
+        REPORT_PUT(b, "</system-err>\n");
     }
     buf_free(&t);
     REPORT_PUT(b, "    </testcase>\n");
@@ -394,7 +445,7 @@ static void suite_write(report_file *f, buf_t *b, const run_result *r, size_t fi
     tally t = {0};
     for (size_t i = first; i < r->ncases; i++)
         if (same_area(&r->cases[first], &r->cases[i]))
-            tally_case(&t, &r->cases[i], strict);
+            tally_case(&t, r, &r->cases[i], strict);
     REPORT_PUT(b, "  <testsuite");
     attr(b, "name", report_str(r->cases[first].area));
     attr_size(b, "tests", t.tests);
@@ -429,7 +480,7 @@ static void root_open(buf_t *b, const run_result *r, bool strict)
 {
     tally t = {0};
     for (size_t i = 0; i < r->ncases; i++)
-        tally_case(&t, &r->cases[i], strict);
+        tally_case(&t, r, &r->cases[i], strict);
     REPORT_PUT(b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"h1xx\"");
     attr_size(b, "tests", t.tests);
     attr_size(b, "failures", t.failures);
@@ -445,7 +496,7 @@ int report_junit_write(const run_result *r, const char *path, const report_opts 
     if (report_file_open(&f, path, err, errsz) != 0)
         return -1;
     bool strict = r->strict || (o && o->strict);
-    char **names = unique_names(r);
+    char **names = unique_names(r, strict);
     buf_t b;
     buf_init(&b, 0);
     root_open(&b, r, strict);
