@@ -195,6 +195,11 @@ def deadline(workdir):
     record("--deadline: cases not run are JUnit errors; JUnit failures+errors = failed",
            doc.count('type="not-run"') == s["not-run"]
            and errors + failures == s["failed"], f"{root} {s}")
+    if os.environ.get("H1XX_JUNIT_XSD"):
+        p = subprocess.run([sys.executable, os.path.join(ROOT, "suite", "check_reports.py"),
+                            junit, json_path], capture_output=True, text=True)
+        record("--deadline: suite/check_reports.py agrees", p.returncode == 0,
+               p.stdout + p.stderr)
 
 
 # ---- 3. exclude and messages ----------------------------------------------------------------
