@@ -96,6 +96,8 @@ static void merge_header(const run_result *runs, size_t n, run_result *out)
         out->interrupted |= runs[i].interrupted;
         out->deadline_hit |= runs[i].deadline_hit;
         out->strict |= runs[i].strict;
+        out->has_baseline |= runs[i].has_baseline; /* each shard ran with --baseline */
+        out->strict_baseline |= runs[i].strict_baseline;
     }
     out->started_wall = start;
     out->duration_ns = end;
