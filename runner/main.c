@@ -336,6 +336,7 @@ static int run(const options *o, const case_def *const *sel, size_t nsel, const 
     rr.ncases = nsel;
     console con;
     console_init(&con, stdout, o->color, o->verbosity, o->strict, nsel);
+    con.baseline = base;
     sched_run(sel, nsel, &ctx, o->jobs, rr.cases, on_case_done, &con);
     rr.duration_ns = clock_ns() - ctx.run_start_ns;
     rr.interrupted = conn_interrupted();

@@ -33,8 +33,13 @@ void report_json_escape(struct buf *out, const char *s, size_t len);
 
 /* Console: progress on a TTY, plain lines otherwise; summary last. verbosity 0: failures with
  * evidence; 1 (-v): wire transcripts of failing cases; 2 (-vv): transcripts of all cases. */
+struct baseline;
+
 typedef struct console {
     FILE *out;
+    /* --baseline, or NULL: case lines say "expected failure (baseline)" or "new failure", and
+     * the progress line counts only failures that fail the run. Set after console_init. */
+    const struct baseline *baseline;
     bool tty;
     bool color;
     int verbosity;

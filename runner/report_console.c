@@ -83,15 +83,17 @@ static void indented(buf_t *b, const char *text, size_t len, const char *indent)
         REPORT_PUT(b, "\n");
 }
 
-/* "FAIL continue/exp1-content-length (0.012s)" */
-static void case_line(buf_t *b, const console *c, const case_result *cr)
+/* "FAIL continue/exp1-content-length (0.012s)", with what the baseline says of it. */
+static void case_line(buf_t *b, const console *c, const case_result *cr, baseline_mark m)
 {
+    static const char *const says[] = {"", " expected failure (baseline)", " new failure",
+                                       " known failure now passes (baseline)"};
     put_label(b, c, cr->verdict);
     REPORT_PUT(b, " ");
     report_readable_str(b, cr->id);
     REPORT_PUT(b, " (");
     report_secs(b, cr->duration_ns < 0 ? 0 : cr->duration_ns, 3);
-    REPORT_PUT(b, "s)\n");
+    buf_printf(b, "s)%s\n", m <= BASELINE_FIXED ? says[m] : "");
 }
 
 static bool wants_transcript(const console *c, const case_result *cr)
@@ -152,14 +154,16 @@ static void clear_progress(buf_t *b, console *c)
 void console_case_done(console *c, const case_result *cr)
 {
     c->done++;
-    if (report_is_failure(cr->verdict, c->strict))
+    baseline_mark m = c->baseline ? baseline_classify(c->baseline, cr, c->strict)
+                                  : BASELINE_NONE;
+    if (report_is_failure(cr->verdict, c->strict) && m != BASELINE_EXPECTED)
         c->failed++;
     bool block = cr->verdict != VERDICT_PASS || c->verbosity >= 2;
     buf_t b;
     buf_init(&b, 0);
     clear_progress(&b, c);
     if (!c->tty || block)
-        case_line(&b, c, cr);
+        case_line(&b, c, cr, m);
     if (block)
         case_block(&b, c, cr);
     if (c->tty)

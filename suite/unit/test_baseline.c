@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "baseline.h"
+#include "report.h"
 #include "report_util.h"
 #include "testutil.h"
 #include "util.h"
@@ -235,6 +236,55 @@ static void test_case_path(void)
     }
 }
 
+/* JUnit of a baseline run: expected failures skipped with the reason, a new one a failure, a
+ * fixed one a failure only under --strict-baseline; counts agree with the summary. */
+static char *junit_doc(run_result *r)
+{
+    char *dir = tu_tmpdir();
+    if (!dir)
+        return NULL;
+    char *path = xasprintf("%s/j.xml", dir), err[256];
+    size_t len = 0;
+    report_opts o = {0};
+    char *doc = report_junit_write(r, path, &o, err, sizeof err) == 0 ? tu_slurp(path, &len)
+                                                                       : NULL;
+    tu_rmtree(dir);
+    free(dir);
+    free(path);
+    return doc;
+}
+
+static void test_junit_marks(void)
+{
+    case_result cs[] = {mk("a/f", VERDICT_FAIL, "EXP-1"), mk("a/g", VERDICT_FAIL, "EXP-2"),
+                        mk("a/x", VERDICT_PASS, NULL), mk("a/w", VERDICT_WARN, "GEN-5")};
+    for (size_t i = 0; i < 4; i++) {
+        cs[i].area = "a";
+        cs[i].message = cs[i].verdict == VERDICT_PASS ? "" : "expected 100, got nothing";
+    }
+    run_result r;
+    tally_run(&r, cs, 4);
+    baseline b;
+    char err[128];
+    CU_ASSERT_EQUAL_FATAL(parse(&b, "a/f fail EXP-1\na/x fail\n", err, sizeof err), 0);
+    baseline_apply(&b, &r, false);
+    char *doc = junit_doc(&r);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+    CU_ASSERT_PTR_NOT_NULL(strstr(doc, "tests=\"4\" failures=\"1\" errors=\"0\" skipped=\"1\""));
+    CU_ASSERT_PTR_NOT_NULL(strstr(doc, "<skipped message=\"expected failure (baseline): "
+                                       "expected 100, got nothing [EXP-1]\">"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(doc, "known failure now passes (baseline)"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(doc, "name=\"a/w [warn]\""));
+    free(doc);
+    r.strict_baseline = true;
+    doc = junit_doc(&r);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+    CU_ASSERT_PTR_NOT_NULL(strstr(doc, "tests=\"4\" failures=\"2\""));
+    CU_ASSERT_PTR_NOT_NULL(strstr(doc, "type=\"baseline\""));
+    free(doc);
+    baseline_free(&b);
+}
+
 void register_baseline_tests(void);
 void register_baseline_tests(void)
 {
@@ -245,4 +295,6 @@ void register_baseline_tests(void)
     CU_add_test(s, "one summary: passed, failed, skipped with a baseline", test_tally);
     CU_add_test(s, "h1xx baseline text form reads back", test_write_and_reread);
     CU_add_test(s, "JUnit file paths relative to --junit-file-root", test_case_path);
+    CU_add_test(s, "JUnit: expected skipped, new failed, fixed under --strict-baseline",
+                test_junit_marks);
 }
