@@ -116,10 +116,11 @@ def baselines(workdir):
 
     rc, out, err, c, _, _ = run_against(["early-no-drain"], workdir, "c", ["--baseline", known])
     new = [x["id"] for x in c["cases"] if x.get("baseline") == "new"]
-    new_line = [l for l in out.splitlines() if "new failure" in l]
+    new_line = [l for l in out.splitlines() if re.match(r"\d+ new failures?: ", l)]
     record("violator B with A's baseline: exit 1 naming only the new failures",
            rc == 1 and new == ["continue/exp3-early-final-drain"]
            and new_line == ["1 new failure: continue/exp3-early-final-drain (EXP-3)"]
+           and "FAIL continue/exp3-early-final-drain" in out and " new failure\n" in out
            and summary_agrees(rc, out, c),
            f"exit {rc} new={new}\n{out[-1500:]}")
     record("violator B with A's baseline: known failures that now pass are reported",
