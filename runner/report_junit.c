@@ -1,11 +1,15 @@
-/* report_junit: the JUnit XML report, shaped for what CI consumers read (see
- * shared/junit/README.md): one root <testsuites>, one flat <testsuite> per area in order of first
- * appearance with exact counts, one <testcase> per case with at most one failure/error/skipped
- * element carrying a one-line message and a non-empty text, then the transcript in <system-out>.
- * With junit_file_line each testcase also gets file/line attributes and <properties> (the
- * requirement ids, level, RFC section), which CI systems read but the XSD rejects.
- * The default output validates against junit-10.xsd; every byte a server sent is escaped or
- * replaced by a visible placeholder so the file is always well-formed XML 1.0. */
+/* report_junit: the JUnit XML report, shaped for what CI consumers read: one root
+ * <testsuites>, one flat <testsuite> per area in order of first appearance with exact counts,
+ * one <testcase> per case with at most one failure/error/skipped element carrying a one-line
+ * message and a non-empty text, then the transcript in <system-out>. The elements follow the
+ * one summary (result_outcome): a case counted failed is an <error> when it could not run or
+ * was cut short (not-run), else a <failure>; skip and expected failures of a baseline are
+ * <skipped>; so failures + errors match the console's failed count and the exit status. A
+ * warning that passed is named "ID [warn]" with its text in <system-err>.
+ * With junit_file_line each testcase also gets file/line attributes and <properties> (verdict,
+ * baseline mark, requirement ids, level, RFC section), which CI systems read but the xunit XSD
+ * rejects. The default output validates against that XSD; every byte a server sent is escaped
+ * or replaced by a visible placeholder so the file is always well-formed XML 1.0. */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
