@@ -12,13 +12,18 @@ enum {
     O_LIST = 256, O_STRICT, O_SET, O_TIMEOUT, O_LONG, O_QUIET, O_CASE_DEADLINE, O_DEADLINE,
     O_LINGER, O_JUNIT, O_JSON, O_REPORT_DIR, O_NO_REPORTS, O_FILE_LINE, O_CASES, O_INSECURE,
     O_CACERT, O_MAX_HEAD, O_MAX_INTERIM, O_MAX_BYTES, O_COLOR, O_VERSION, O_HELP, O_ORIGIN,
-    O_SHARD, O_REPEAT, O_HTML, O_LABEL, O_VARS, O_LIST_VARS,
+    O_SHARD, O_REPEAT, O_HTML, O_LABEL, O_VARS, O_LIST_VARS, O_BASELINE, O_STRICT_BASELINE,
+    O_FILE_ROOT,
 };
 
 static const struct option longopts[] = {
     {"mode", required_argument, 0, 'm'},
     {"origin-listen", required_argument, 0, O_ORIGIN},
     {"filter", required_argument, 0, 'k'},
+    {"exclude", required_argument, 0, 'x'},
+    {"baseline", required_argument, 0, O_BASELINE},
+    {"strict-baseline", no_argument, 0, O_STRICT_BASELINE},
+    {"junit-file-root", required_argument, 0, O_FILE_ROOT},
     {"list", no_argument, 0, O_LIST},
     {"jobs", required_argument, 0, 'j'},
     {"strict", no_argument, 0, O_STRICT},
@@ -155,6 +160,10 @@ static int one_option(int ch, const char *arg, options *o)
     case 'm': o->mode = arg; return 0;
     case O_ORIGIN: o->origin_listen = arg; return 0;
     case 'k': push(&o->filters, &o->nfilters, arg); return 0;
+    case 'x': push(&o->excludes, &o->nexcludes, arg); return 0;
+    case O_BASELINE: o->baseline = arg; return 0;
+    case O_STRICT_BASELINE: o->strict_baseline = true; return 0;
+    case O_FILE_ROOT: o->junit_file_root = arg; return 0;
     case O_LIST: o->list = true; return 0;
     case 'j':
         if (number_arg(arg, 1, 4096, &v))
@@ -217,7 +226,7 @@ int cli_parse(int argc, char **argv, options *o)
         optind = 2;
     }
     int ch;
-    while ((ch = getopt_long(argc, argv, "m:k:j:H:v", longopts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "m:k:x:j:H:v", longopts, NULL)) != -1) {
         if (ch == O_HELP) {
             cli_usage(stdout);
             return 1;
@@ -242,6 +251,8 @@ int cli_parse(int argc, char **argv, options *o)
         return usage_error("one URL only; unexpected '%s'", argv[optind]);
     if (!o->url && !o->list && !o->list_vars)
         return usage_error("%s", "no target URL given");
+    if (o->strict_baseline && !o->baseline)
+        return usage_error("%s", "--strict-baseline goes with --baseline FILE");
     if (o->max_head > 0 && o->max_bytes < o->max_head)
         return usage_error("%s", "--max-bytes must be at least --max-head");
     return 0;
@@ -250,6 +261,7 @@ int cli_parse(int argc, char **argv, options *o)
 void cli_free(options *o)
 {
     free(o->filters);
+    free(o->excludes);
     free(o->sets);
     free(o->var_files);
     free(o->headers);

@@ -18,6 +18,10 @@ typedef struct options {
     const char *origin_listen;
     const char **filters;
     size_t nfilters;
+    const char **excludes; /* -x/--exclude: applied after the filters */
+    size_t nexcludes;
+    const char *baseline;  /* --baseline FILE */
+    bool strict_baseline;
     bool list;
     int jobs;
     bool strict;
@@ -32,6 +36,7 @@ typedef struct options {
     const char *junit, *json, *html, *report_dir;
     bool no_reports;
     bool junit_file_line;
+    const char *junit_file_root; /* --junit-file-root DIR, or NULL */
     const char *cases_dir;
     bool insecure;
     const char *cacert;

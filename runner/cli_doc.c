@@ -25,6 +25,9 @@ static const cli_doc docs[] = {
      "Run the cases whose id (for example\n.BR continue/exp1\\-chunked )\nor area (for example\n"
      ".BR continue )\nmatches the shell pattern\n.IR GLOB .\nRepeatable; a case matching any "
      "pattern runs."},
+    {NULL, "-x", "--exclude", "GLOB", "drop the cases whose id matches (repeatable; after -k)",
+     NULL,
+     "Drop the cases whose id or area matches\n.IR GLOB ,\nafter\n.BR \\-k .\nRepeatable."},
     {NULL, NULL, "--list", NULL, "print the cases, and the variables each needs, and exit", NULL,
      "Print the selected cases (id, level, requirements, title) and exit. A case that skips "
      "unless a variable is set ends with\n.RI \"[needs \\-\\-set \" NAME ]."},
@@ -57,6 +60,15 @@ static const cli_doc docs[] = {
      "Cases in parallel, each with its own connections."},
     {NULL, NULL, "--strict", NULL, "SHOULD violations fail", NULL,
      "A broken SHOULD (verdict\n.BR warn )\ncounts as a failure."},
+    {NULL, NULL, "--baseline", "FILE", "known failures (a results.json, or 'ID VERDICT [REQ]' "
+     "lines): reported, not failing; new failures fail", NULL,
+     "Known failures, from a previous\n.B results.json\nor a text file of\n.I \"ID VERDICT "
+     "[REQ]\"\nlines (see\n.BR \"h1xx baseline\" ).\nA case that fails as the baseline says is "
+     "reported as an expected failure and does not fail the run;\nany other failure does, and "
+     "the summary names it."},
+    {NULL, NULL, "--strict-baseline", NULL, "a known failure that now passes fails the run too",
+     NULL,
+     "A known failure that now passes fails the run too (so that the baseline gets updated)."},
     {NULL, NULL, "--set", "NAME=VALUE", "case variable, e.g. upload_path=/upload (repeatable; "
      "wins over --vars)", NULL,
      "Set a case variable, for example\n.B upload_path=/upload\n(a URL that accepts uploads) or\n"
@@ -116,6 +128,11 @@ static const cli_doc docs[] = {
      "ids, level, RFC section) to each JUnit test case, for the CI systems that read\nthem "
      "(GitLab, GitHub annotations). The report is then no longer valid against the xunit\n"
      "schema."},
+    {NULL, NULL, "--junit-file-root", "DIR", "file attributes as DIR/AREA/NAME.case (default: the "
+     "cases folder's name)", NULL,
+     "With\n.BR \\-\\-junit\\-file\\-line ,\nwrite each\n.B file\nattribute as\n"
+     ".IR DIR / AREA / NAME .case\n(default: the cases folder's name, for example\n"
+     ".BR cases/continue/x.case ),\nso that annotations land on the repository's files."},
     {"Transport", NULL, "--insecure", NULL, "do not verify TLS certificates", NULL, NULL},
     {NULL, NULL, "--cacert", "FILE", "CA certificates for TLS", NULL,
      "Trust the CA certificates in\n.I FILE\nfor TLS."},
@@ -196,6 +213,7 @@ void cli_usage(FILE *out)
           "       h1xx vars [options]                        (= h1xx --list-vars)\n"
           "       h1xx merge [options] OUT.json IN.json...   (see h1xx merge --help)\n"
           "       h1xx matrix [options] RESULTS.json...      (see h1xx matrix --help)\n"
+          "       h1xx baseline RESULTS.json > known.txt     (known failures, for --baseline)\n"
           "Tests how an HTTP/1.1 server handles interim (1xx) responses.\n"
           "URL: http://host[:port][/path], https://..., unix:/socket/path[:/path]\n\n",
           out);

@@ -19,6 +19,35 @@ static int bad_target(char *err, size_t errsz, const char *url, const char *why)
     return -1;
 }
 
+/* RFC 3986 reg-name: unreserved, pct-encoded and sub-delims; an IPv6 literal: hex digits, ':',
+ * '.' and a zone after '%'. Anything else (a space, a control byte, '<', a non-ASCII byte) makes
+ * a host no resolver would find, so it is a bad URL rather than an unreachable target. */
+static bool host_char(unsigned char ch, bool v6)
+{
+    if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9'))
+        return true;
+    if (v6)
+        return ch == ':' || ch == '.' || ch == '%';
+    return ch && strchr("-._~!$&'()*+,;=", ch) != NULL;
+}
+
+static int check_host(const char *host, bool v6, const char *url, char *err, size_t errsz)
+{
+    for (const unsigned char *p = (const unsigned char *)host; *p; p++) {
+        if (host_char(*p, v6))
+            continue;
+        if (*p <= ' ' || *p == 0x7f)
+            return bad_target(err, errsz, url, "spaces or control characters in the host");
+        if (*p >= 0x80)
+            return bad_target(err, errsz, url,
+                              "non-ASCII host: give its ASCII (punycode, xn--...) form");
+        char why[64];
+        snprintf(why, sizeof why, "'%c' is not allowed in a host name", *p);
+        return bad_target(err, errsz, url, why);
+    }
+    return 0;
+}
+
 static int parse_hostport(const char *hp, size_t len, target *t, int defport, const char *url,
                           char *err, size_t errsz)
 {
@@ -39,6 +68,8 @@ static int parse_hostport(const char *hp, size_t len, target *t, int defport, co
     }
     if (!*t->host)
         return bad_target(err, errsz, url, "no host");
+    if (check_host(t->host, len && hp[0] == '[', url, err, errsz))
+        return -1;
     t->port = defport;
     if (colon) {
         char *ps = xstrndup(colon + 1, (size_t)(hp + len - colon - 1));
@@ -71,6 +102,9 @@ int target_parse(const char *url, target *t, char *err, size_t errsz)
         t->port = 80;
         if (!*t->unix_path)
             return bad_target(err, errsz, url, "no socket path");
+        for (const char *q = url; *q; q++)
+            if ((unsigned char)*q < ' ' || *q == 0x7f)
+                return bad_target(err, errsz, url, "control characters in the URL");
         return 0;
     }
     int defport;
@@ -212,6 +246,35 @@ static void set_options(CURL *h, const target *t, const conn_opts *o, int64_t de
     }
 }
 
+/* Says why the connection could not be made, in the target's terms: curl speaks of
+ * "localhost port 80" for a unix socket, and an untrusted certificate needs the options that
+ * fix it named. */
+static void open_error(conn *c, CURL *h, const target *t, CURLcode rc, const char *detail)
+{
+    long os_errno = 0;
+    curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &os_errno);
+    if (t->scheme == TARGET_UNIX && rc == CURLE_COULDNT_CONNECT) {
+        if (os_errno == ENOENT)
+            snprintf(c->errmsg, sizeof c->errmsg, "no unix socket at %.200s", t->unix_path);
+        else
+            snprintf(c->errmsg, sizeof c->errmsg, "cannot connect to unix socket %.200s: %s",
+                     t->unix_path, os_errno ? strerror((int)os_errno) : "refused");
+        return;
+    }
+    /* curl's detail names the cause (e.g. "wrong version number" for TLS to a plain port) */
+    const char *what = curl_easy_strerror(rc);
+    if (!detail[0] || strstr(detail, what))
+        snprintf(c->errmsg, sizeof c->errmsg, "%.250s", detail[0] ? detail : what);
+    else
+        snprintf(c->errmsg, sizeof c->errmsg, "%s: %.200s", what, detail);
+    if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE) {
+        size_t n = strlen(c->errmsg);
+        snprintf(c->errmsg + n, sizeof c->errmsg - n,
+                 " (the server's certificate is not trusted: give its CA with --cacert FILE, "
+                 "or skip verification with --insecure)");
+    }
+}
+
 conn_status conn_open(conn *c, const target *t, const conn_opts *o, int64_t deadline_ns)
 {
     memset(c, 0, sizeof *c);
@@ -236,12 +299,7 @@ conn_status conn_open(conn *c, const target *t, const conn_opts *o, int64_t dead
         return CONN_INTR;
     }
     if (rc != CURLE_OK) {
-        /* curl's detail names the cause (e.g. "wrong version number" for TLS to a plain port) */
-        const char *what = curl_easy_strerror(rc);
-        if (!detail[0] || strstr(detail, what))
-            snprintf(c->errmsg, sizeof c->errmsg, "%s", detail[0] ? detail : what);
-        else
-            snprintf(c->errmsg, sizeof c->errmsg, "%s: %.200s", what, detail);
+        open_error(c, h, t, rc, detail);
         return rc == CURLE_OPERATION_TIMEDOUT ? CONN_TIMEOUT : CONN_ERROR;
     }
     curl_socket_t s = CURL_SOCKET_BAD;

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "baseline.h"
 #include "case.h"
 #include "cli.h"
 #include "conn.h"
@@ -97,6 +98,9 @@ static bool selected(const case_def *c, const options *o)
 {
     if (!(c->modes & mode_bit(o->mode)))
         return false;
+    for (size_t i = 0; i < o->nexcludes; i++)
+        if (fnmatch(o->excludes[i], c->id, 0) == 0 || fnmatch(o->excludes[i], c->area, 0) == 0)
+            return false;
     if (!o->nfilters)
         return true;
     for (size_t i = 0; i < o->nfilters; i++)
@@ -236,7 +240,8 @@ static int check_report_path(const char *path)
 static int write_reports(const run_result *rr, const char *junit, const char *json,
                          const char *html, const options *o)
 {
-    report_opts ro = {.junit_file_line = o->junit_file_line, .strict = o->strict};
+    report_opts ro = {.junit_file_line = o->junit_file_line, .strict = o->strict,
+                      .junit_file_root = o->junit_file_root};
     char err[512];
     int rc = 0;
     if (junit && report_junit_write(rr, junit, &ro, err, sizeof err)) {
@@ -272,15 +277,14 @@ static int probe(const run_ctx *ctx, const options *o)
     return s == CONN_OK ? 0 : s == CONN_INTR ? 1 : -1;
 }
 
+/* 1 exactly when the summary's last line counts a failure (result_tally). */
 static int exit_status(const run_result *rr, bool strict)
 {
     if (rr->interrupted)
         return EXIT_INTERRUPTED;
-    size_t bad = rr->counts[VERDICT_FAIL] + rr->counts[VERDICT_ERROR] +
-                 (strict ? rr->counts[VERDICT_WARN] : 0);
-    if (rr->deadline_hit)
-        bad += rr->counts[VERDICT_NOTRUN];
-    return bad ? EXIT_FAILURES : EXIT_OK;
+    run_tally t;
+    result_tally(rr, strict, &t);
+    return t.failed ? EXIT_FAILURES : EXIT_OK;
 }
 
 static void fill_run(run_result *rr, const options *o, const char *url)
@@ -300,7 +304,7 @@ static void fill_run(run_result *rr, const options *o, const char *url)
 }
 
 static int run(const options *o, const case_def *const *sel, size_t nsel, const req_catalog *cat,
-               const var_settings *vs)
+               const var_settings *vs, const baseline *base)
 {
     target t;
     char err[512];
@@ -350,11 +354,16 @@ static int run(const options *o, const case_def *const *sel, size_t nsel, const 
     rr.ncases = nsel;
     console con;
     console_init(&con, stdout, o->color, o->verbosity, o->strict, nsel);
+    con.baseline = base;
     sched_run(sel, nsel, &ctx, o->jobs, rr.cases, on_case_done, &con);
     rr.duration_ns = clock_ns() - ctx.run_start_ns;
     rr.interrupted = conn_interrupted();
     rr.deadline_hit = ctx.run_deadline_ns && clock_ns() >= ctx.run_deadline_ns;
     result_count(&rr);
+    if (base) {
+        rr.strict_baseline = o->strict_baseline;
+        baseline_apply(base, &rr, o->strict);
+    }
     int wrc = write_reports(&rr, junit, json, html, o);
     console_summary(&con, &rr);
     status = wrc ? EXIT_USAGE : exit_status(&rr, o->strict);
@@ -375,6 +384,8 @@ int main(int argc, char **argv)
         return merge_main(argc - 1, argv + 1);
     if (argc > 1 && strcmp(argv[1], "matrix") == 0)
         return matrix_main(argc - 1, argv + 1);
+    if (argc > 1 && strcmp(argv[1], "baseline") == 0)
+        return baseline_main(argc - 1, argv + 1);
     options o;
     int rc = cli_parse(argc, argv, &o);
     if (rc) {
@@ -390,6 +401,7 @@ int main(int argc, char **argv)
     const case_def **sel = NULL;
     var_table vt = {0};
     var_settings vs = {0};
+    baseline base = {0};
     int status = EXIT_USAGE;
     if (req_catalog_load(&cat, catpath, err, sizeof err)) {
         fprintf(stderr, "h1xx: %s\n", err);
@@ -419,11 +431,16 @@ int main(int argc, char **argv)
         fprintf(stderr, "h1xx: no case matches the filters\n");
         goto out;
     }
+    if (o.baseline && baseline_load(&base, o.baseline, err, sizeof err)) {
+        fprintf(stderr, "h1xx: %s\n", err);
+        goto out;
+    }
     curl_global_init(CURL_GLOBAL_DEFAULT);
     setup_signals();
-    status = run(&o, sel, nsel, &cat, &vs);
+    status = run(&o, sel, nsel, &cat, &vs, o.baseline ? &base : NULL);
     curl_global_cleanup();
 out:
+    baseline_free(&base);
     free(sel);
     vars_settings_free(&vs);
     vars_table_free(&vt);

@@ -96,6 +96,8 @@ static void merge_header(const run_result *runs, size_t n, run_result *out)
         out->interrupted |= runs[i].interrupted;
         out->deadline_hit |= runs[i].deadline_hit;
         out->strict |= runs[i].strict;
+        out->has_baseline |= runs[i].has_baseline; /* each shard ran with --baseline */
+        out->strict_baseline |= runs[i].strict_baseline;
     }
     out->started_wall = start;
     out->duration_ns = end;
@@ -145,6 +147,7 @@ void merge_usage(FILE *out)
           "      --junit FILE         also write the merged JUnit XML report\n"
           "      --html FILE          also write the merged HTML report\n"
           "      --junit-file-line    add file, line and properties to JUnit test cases\n"
+          "      --junit-file-root DIR  file attributes as DIR/AREA/NAME.case\n"
           "      --strict             SHOULD violations fail\n"
           "      --help\n"
           "Exit status: 0 no failure, 1 failures (or cases not run), 2 inputs that do not make\n"
@@ -154,13 +157,13 @@ void merge_usage(FILE *out)
 }
 
 typedef struct merge_opts {
-    const char *junit, *html, *out;
+    const char *junit, *html, *out, *file_root;
     bool file_line, strict;
     char **inputs;
     size_t ninputs;
 } merge_opts;
 
-enum { M_JUNIT = 300, M_HTML, M_FILE_LINE, M_STRICT, M_HELP };
+enum { M_JUNIT = 300, M_HTML, M_FILE_LINE, M_STRICT, M_HELP, M_FILE_ROOT };
 
 /* Returns -1 on a usage error (message printed), 1 after --help, 0 to go on. */
 static int merge_parse(int argc, char **argv, merge_opts *m)
@@ -169,6 +172,7 @@ static int merge_parse(int argc, char **argv, merge_opts *m)
         {"junit", required_argument, 0, M_JUNIT},
         {"html", required_argument, 0, M_HTML},
         {"junit-file-line", no_argument, 0, M_FILE_LINE},
+        {"junit-file-root", required_argument, 0, M_FILE_ROOT},
         {"strict", no_argument, 0, M_STRICT},
         {"help", no_argument, 0, M_HELP},
         {0, 0, 0, 0},
@@ -182,6 +186,7 @@ static int merge_parse(int argc, char **argv, merge_opts *m)
         case M_JUNIT: m->junit = optarg; break;
         case M_HTML: m->html = optarg; break;
         case M_FILE_LINE: m->file_line = true; break;
+        case M_FILE_ROOT: m->file_root = optarg; break;
         case M_STRICT: m->strict = true; break;
         case M_HELP: merge_usage(stdout); return 1;
         default:
@@ -203,7 +208,8 @@ static int merge_parse(int argc, char **argv, merge_opts *m)
 
 static int write_all(const run_result *r, const merge_opts *m)
 {
-    report_opts ro = {.junit_file_line = m->file_line, .strict = m->strict};
+    report_opts ro = {.junit_file_line = m->file_line, .strict = m->strict,
+                      .junit_file_root = m->file_root};
     char err[512];
     int rc = 0;
     if (report_json_write(r, m->out, &ro, err, sizeof err))
@@ -215,11 +221,34 @@ static int write_all(const run_result *r, const merge_opts *m)
     return rc;
 }
 
+/* 1 exactly when the summary's last line counts a failure (result_tally). */
 static int merged_status(const run_result *r, bool strict)
 {
-    size_t bad = r->counts[VERDICT_FAIL] + r->counts[VERDICT_ERROR] + r->counts[VERDICT_NOTRUN] +
-                 (strict ? r->counts[VERDICT_WARN] : 0);
-    return bad ? EXIT_FAILURES : EXIT_OK;
+    run_tally t;
+    result_tally(r, strict, &t);
+    return t.failed ? EXIT_FAILURES : EXIT_OK;
+}
+
+/* "h1xx merge s1.json s2.json s3.json" forgot OUT.json: the first file would be overwritten
+ * and its shard reported missing. A shard's results are never an output (a merge writes
+ * shard null), so an OUT.json that already holds one is a usage error. */
+static int check_out(const merge_opts *m)
+{
+    run_result r;
+    char err[512];
+    FILE *f = fopen(m->out, "rb");
+    if (!f)
+        return 0;
+    fclose(f);
+    int rc = 0;
+    if (result_load_json(m->out, &r, err, sizeof err) == 0 && r.shard_n > 0) {
+        fprintf(stderr, "h1xx merge: no OUT.json given: the first file, %s, is the results of "
+                        "shard %d/%d, not an output\nusage: h1xx merge [options] OUT.json "
+                        "IN.json...\n", m->out, r.shard_i, r.shard_n);
+        rc = -1;
+    }
+    result_free(&r);
+    return rc;
 }
 
 static int load_inputs(const merge_opts *m, run_result *runs)
@@ -242,7 +271,7 @@ int merge_main(int argc, char **argv)
     run_result *runs = xcalloc(m.ninputs, sizeof *runs), merged = {0};
     char err[512];
     int status = EXIT_USAGE;
-    if (load_inputs(&m, runs))
+    if (check_out(&m) || load_inputs(&m, runs))
         goto out;
     if (merge_runs(runs, (const char *const *)m.inputs, m.ninputs, &merged, err, sizeof err)) {
         fprintf(stderr, "h1xx merge: %s\n", err);

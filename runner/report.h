@@ -11,6 +11,8 @@
 
 typedef struct report_opts {
     bool junit_file_line; /* add testcase@file and @line (not valid against the xunit XSD) */
+    const char *junit_file_root; /* --junit-file-root: file attributes are ROOT/AREA/NAME.case;
+                                  * NULL: the cases folder's own name */
     bool strict;          /* warn counts as failure */
 } report_opts;
 
@@ -31,8 +33,13 @@ void report_json_escape(struct buf *out, const char *s, size_t len);
 
 /* Console: progress on a TTY, plain lines otherwise; summary last. verbosity 0: failures with
  * evidence; 1 (-v): wire transcripts of failing cases; 2 (-vv): transcripts of all cases. */
+struct baseline;
+
 typedef struct console {
     FILE *out;
+    /* --baseline, or NULL: case lines say "expected failure (baseline)" or "new failure", and
+     * the progress line counts only failures that fail the run. Set after console_init. */
+    const struct baseline *baseline;
     bool tty;
     bool color;
     int verbosity;

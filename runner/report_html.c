@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "baseline.h"
 #include "report.h"
 #include "report_html.h"
 #include "report_skips.h"
@@ -397,6 +398,9 @@ static void case_row(buf_t *b, const case_result *c)
     REPORT_PUT(b, "s</td><td class=\"msg\">");
     buf_t m;
     buf_init(&m, 0);
+    static const char *const marks[] = {"", "expected failure (baseline): ", "new failure: ",
+                                        "known failure now passes (baseline) "};
+    buf_printf(&m, "%s", c->baseline <= BASELINE_FIXED ? marks[c->baseline] : "");
     report_one_line(&m, c->message, MESSAGE_COLUMN);
     report_html_escape(b, m.data, m.len);
     buf_free(&m);
@@ -470,10 +474,31 @@ static void page_header(buf_t *b, const run_result *r, bool strict)
     REPORT_PUT(b, "</header>\n");
 }
 
-static void cards(buf_t *b, const run_result *r)
+/* The console's summary: the baseline's lines and "N passed, N failed, N skipped". */
+static void outcome(buf_t *b, const run_result *r, bool strict)
 {
-    static const char *const words[VERDICT_COUNT] = {"passed", "warnings", "failed",
-                                                     "skipped", "errors", "not run"};
+    run_tally t;
+    result_tally(r, strict, &t);
+    buf_t s;
+    buf_init(&s, 0);
+    baseline_summary(&s, r);
+    buf_printf(&s, "%zu passed, %zu failed, %zu skipped", t.passed, t.failed, t.skipped);
+    REPORT_PUT(b, "<p class=\"outcome\">");
+    for (size_t i = 0; i < s.len;) {
+        const char *nl = memchr(s.data + i, '\n', s.len - i);
+        size_t n = nl ? (size_t)(nl - (s.data + i)) : s.len - i;
+        report_html_escape(b, s.data + i, n);
+        if (nl)
+            REPORT_PUT(b, "<br>");
+        i += n + (nl ? 1 : 0);
+    }
+    REPORT_PUT(b, "</p>\n");
+    buf_free(&s);
+}
+
+/* One card per verdict, named as everywhere else (pass, warn, fail, skip, error, not-run). */
+static void cards(buf_t *b, const run_result *r, bool strict)
+{
     size_t n[VERDICT_COUNT];
     count_verdicts(r, NULL, n);
     REPORT_PUT(b, "<h2>Summary</h2><div class=\"cards\">");
@@ -482,8 +507,9 @@ static void cards(buf_t *b, const run_result *r)
         buf_printf(b, "<a class=\"card v-%s%s\" href=\"#verdict=%s\"><span class=\"n\">%zu</span>"
                       "%s</a>",
                    verdict_name((verdict_t)v), n[v] ? "" : " zero", verdict_name((verdict_t)v),
-                   n[v], words[v]);
+                   n[v], verdict_name((verdict_t)v));
     REPORT_PUT(b, "</div>\n");
+    outcome(b, r, strict);
 }
 
 /* The console's hint line, then the cases each missing variable would let run. */
@@ -620,7 +646,7 @@ int report_html_write(const run_result *r, const char *path, const report_opts *
     page_head(&b, r);
     page_header(&b, r, strict);
     REPORT_PUT(&b, "<main>\n");
-    cards(&b, r);
+    cards(&b, r, strict);
     skip_hint(&b, r);
     area_table(&b, r);
     filters(&b, r);

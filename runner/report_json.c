@@ -2,14 +2,19 @@
  *
  *   {"h1xx", "target", "mode", "started", "hostname", "duration_s", "interrupted",
  *    "deadline_hit", "strict", "shard" ("I/N" or null),
- *    "summary": {"pass","warn","fail","skip","error","not-run","total"},
+ *    "summary": {"pass","warn","fail","skip","error","not-run","total",
+ *                "passed","failed","skipped"},
+ *    "baseline": null or {"strict","expected","new","fixed"},
  *    "cases": [{"id","area","title","file","line","require":[...],"rfc","level","verdict",
+ *               "baseline" (null, "expected", "new", "fixed"),
  *               "message","failed_require","missing_var","start_s","duration_s","messages":[...],
  *               "findings":[...],"notes":[...],"transcript":[...],"transcript_truncated"}]}
  *   messages: {"conn","status","interim","t_first_s","t_head_s","t_end_s","head","head_b64",
  *              "body_len"}; findings: {"code","name","text","require","verdict","conn","offset"};
  *   transcript: {"kind","conn","t_s","data","b64"}
  *
+ * "passed", "failed" and "skipped" are the console's last line (result_tally in result.h says
+ * how each verdict and baseline mark counts into them).
  * Times are seconds with six decimals formatted from integer nanoseconds. Strings are valid
  * JSON whatever bytes they came from: invalid UTF-8 is shown as the text "\xHH"; transcript
  * entries and message heads also carry their exact bytes in base64 ("b64", "head_b64"), so
@@ -247,6 +252,8 @@ static void jcase_head(buf_t *b, const case_result *c)
     jf_str(b, "rfc", c->rfc);
     jf_str(b, "level", c->level);
     jf_str(b, "verdict", verdict_name(c->verdict));
+    jkey(b, "baseline");
+    jstr_or_null(b, baseline_mark_name(c->baseline));
     jf_str(b, "message", c->message);
     jkey(b, "failed_require");
     jstr_or_null(b, c->failed_require);
@@ -276,16 +283,22 @@ static void jcase(buf_t *b, const case_result *c)
 
 /* ---- run ----------------------------------------------------------------------------------- */
 
-static void jsummary(buf_t *b, const run_result *r)
+static void jsummary(buf_t *b, const run_result *r, bool strict)
 {
-    size_t n[VERDICT_COUNT] = {0};
-    for (size_t i = 0; i < r->ncases; i++)
-        if (r->cases[i].verdict >= 0 && r->cases[i].verdict < VERDICT_COUNT)
-            n[r->cases[i].verdict]++;
+    run_tally t;
+    result_tally(r, strict, &t);
     REPORT_PUT(b, ",\n  \"summary\": {");
     for (int v = 0; v < VERDICT_COUNT; v++)
-        buf_printf(b, "\"%s\":%zu,", verdict_name((verdict_t)v), n[v]);
-    buf_printf(b, "\"total\":%zu}", r->ncases);
+        buf_printf(b, "\"%s\":%zu,", verdict_name((verdict_t)v), t.verdicts[v]);
+    buf_printf(b, "\"total\":%zu,\"passed\":%zu,\"failed\":%zu,\"skipped\":%zu}", r->ncases,
+               t.passed, t.failed, t.skipped);
+    REPORT_PUT(b, ",\n  \"baseline\": ");
+    if (!r->has_baseline) {
+        REPORT_PUT(b, "null");
+        return;
+    }
+    buf_printf(b, "{\"strict\":%s,\"expected\":%zu,\"new\":%zu,\"fixed\":%zu}",
+               r->strict_baseline ? "true" : "false", t.expected, t.new_failures, t.fixed);
 }
 
 /* `,\n  "key": ` (the first key has no comma) */
@@ -339,8 +352,9 @@ int report_json_write(const run_result *r, const char *path, const report_opts *
         return -1;
     buf_t b;
     buf_init(&b, 0);
-    jheader(&b, r, r->strict || (o && o->strict));
-    jsummary(&b, r);
+    bool strict = r->strict || (o && o->strict);
+    jheader(&b, r, strict);
+    jsummary(&b, r, strict);
     jtop(&b, "cases");
     REPORT_PUT(&b, "[");
     for (size_t i = 0; i < r->ncases; i++) {

@@ -1,12 +1,16 @@
-/* report_junit: the JUnit XML report, shaped for what CI consumers read (see
- * suite/junit/README.md): one root <testsuites>, one flat <testsuite> per area in order of first
- * appearance with exact counts, one <testcase> per case with at most one failure/error/skipped
- * element carrying a one-line message and a non-empty text, then the transcript in <system-out>.
- * With junit_file_line each testcase also gets file/line attributes and <properties> (the
- * requirement ids, level, RFC section), which CI systems read but the xunit XSD rejects.
- * Both validate against suite/junit/h1xx-junit.xsd, the default also against the xunit XSD;
- * every byte a server sent is escaped or replaced by a visible placeholder so the file is always
- * well-formed XML 1.0. */
+/* report_junit: the JUnit XML report, shaped for what CI consumers read: one root
+ * <testsuites>, one flat <testsuite> per area in order of first appearance with exact counts,
+ * one <testcase> per case with at most one failure/error/skipped element carrying a one-line
+ * message and a non-empty text, then the transcript in <system-out>. The elements follow the
+ * one summary (result_outcome): a case counted failed is an <error> when it could not run or
+ * was cut short (not-run), else a <failure>; skip and expected failures of a baseline are
+ * <skipped>; so failures + errors match the console's failed count and the exit status. A
+ * warning that passed is named "ID [warn]" with its text in <system-err>.
+ * With junit_file_line each testcase also gets file/line attributes and <properties> (verdict,
+ * baseline mark, requirement ids, level, RFC section), which CI systems read but the xunit XSD
+ * rejects. Both validate against suite/junit/h1xx-junit.xsd, the default also against the xunit
+ * XSD; every byte a server sent is escaped or replaced by a visible placeholder, so the file is
+ * always well-formed XML 1.0. */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -169,15 +173,29 @@ typedef struct tally {
     int64_t ns;
 } tally;
 
-static void tally_case(tally *t, const case_result *c, bool strict)
+/* The element a case gets, from the one summary's rule (result_outcome): a failed case is an
+ * <error> when it could not run or was cut short, else a <failure>; a skipped one (skip, or an
+ * expected failure of the baseline) is <skipped>; a passed one has none. */
+typedef enum junit_kind { JK_NONE, JK_FAILURE, JK_ERROR, JK_SKIPPED } junit_kind;
+
+static junit_kind case_kind(const run_result *r, const case_result *c, bool strict)
 {
+    switch (result_outcome(c, strict, r->strict_baseline)) {
+    case OUTCOME_FAILED:
+        return c->verdict == VERDICT_ERROR || c->verdict == VERDICT_NOTRUN ? JK_ERROR
+                                                                           : JK_FAILURE;
+    case OUTCOME_SKIPPED: return JK_SKIPPED;
+    default: return JK_NONE;
+    }
+}
+
+static void tally_case(tally *t, const run_result *r, const case_result *c, bool strict)
+{
+    junit_kind k = case_kind(r, c, strict);
     t->tests++;
-    if (c->verdict == VERDICT_ERROR)
-        t->errors++;
-    else if (report_is_failure(c->verdict, strict))
-        t->failures++;
-    else if (report_is_skip(c->verdict))
-        t->skipped++;
+    t->failures += k == JK_FAILURE;
+    t->errors += k == JK_ERROR;
+    t->skipped += k == JK_SKIPPED;
     if (c->duration_ns > 0)
         t->ns += c->duration_ns;
 }
@@ -196,8 +214,11 @@ static const char *nonempty(const char *s, const char *fallback)
 }
 
 /* Returns testcase names unique within each area: the case id, with " #2", " #3", ... added to
- * repeats. The caller frees the array and each name. */
-static char **unique_names(const run_result *r)
+ * repeats, and " [warn]" added to a warning that passed: GitLab and the GitHub reporters show a
+ * passing testcase's name and nothing else of it (neither system-out, system-err nor
+ * properties), so the name is the one place a warning is seen everywhere. The caller frees the
+ * array and each name. */
+static char **unique_names(const run_result *r, bool strict)
 {
     char **names = xcalloc(r->ncases, sizeof *names);
     for (size_t i = 0; i < r->ncases; i++) {
@@ -214,6 +235,13 @@ static char **unique_names(const run_result *r)
         }
         names[i] = name;
     }
+    for (size_t i = 0; i < r->ncases; i++)
+        if (r->cases[i].verdict == VERDICT_WARN && !strict &&
+            r->cases[i].baseline != BASELINE_EXPECTED) {
+            char *w = xasprintf("%s [warn]", names[i]);
+            free(names[i]);
+            names[i] = w;
+        }
     return names;
 }
 
@@ -223,7 +251,11 @@ static void message_attr(buf_t *b, const run_result *r, const case_result *c)
 {
     buf_t m;
     buf_init(&m, 0);
-    if (c->message && *c->message)
+    if (c->baseline == BASELINE_EXPECTED)
+        REPORT_PUT(&m, "expected failure (baseline): ");
+    if (c->baseline == BASELINE_FIXED && r->strict_baseline)
+        REPORT_PUT(&m, "known failure now passes (--strict-baseline): update the baseline");
+    else if (c->message && *c->message)
         report_one_line(&m, c->message, MESSAGE_MAX);
     else if (c->verdict == VERDICT_NOTRUN)
         buf_printf(&m, "not run%s", r->interrupted    ? ": interrupted"
@@ -254,21 +286,17 @@ static const char *failure_type(const case_result *c)
 
 static void result_element(buf_t *b, const run_result *r, const case_result *c, bool strict)
 {
-    const char *tag;
-    if (c->verdict == VERDICT_ERROR)
-        tag = "error";
-    else if (report_is_failure(c->verdict, strict))
-        tag = "failure";
-    else if (report_is_skip(c->verdict))
-        tag = "skipped";
-    else
+    static const char *const tags[] = {NULL, "failure", "error", "skipped"};
+    junit_kind k = case_kind(r, c, strict);
+    const char *tag = tags[k];
+    if (!tag)
         return;
     buf_printf(b, "      <%s", tag);
     message_attr(b, r, c);
-    if (c->verdict == VERDICT_ERROR)
-        attr(b, "type", "harness");
-    else if (strcmp(tag, "failure") == 0)
-        attr(b, "type", failure_type(c));
+    if (k == JK_ERROR)
+        attr(b, "type", c->verdict == VERDICT_NOTRUN ? "not-run" : "harness");
+    else if (k == JK_FAILURE)
+        attr(b, "type", c->verdict == VERDICT_PASS ? "baseline" : failure_type(c));
     REPORT_PUT(b, ">");
     buf_t d;
     buf_init(&d, 0);
@@ -278,16 +306,28 @@ static void result_element(buf_t *b, const run_result *r, const case_result *c, 
     buf_printf(b, "</%s>\n", tag);
 }
 
-/* The raw (unescaped) system-out text: a WARN line first for a warning that passed, then the
- * transcript, messages and notes. */
-static void sysout_text(buf_t *t, const case_result *c, bool strict)
+/* The raw (unescaped) system-err text: what a passing case still has to say, a warning (with
+ * its requirement) or a known failure of the baseline that now passes. Jenkins shows it on the
+ * case's page. */
+static void syserr_text(buf_t *t, const run_result *r, const case_result *c, bool strict)
 {
-    if (c->verdict == VERDICT_WARN && !strict) {
+    if (c->verdict == VERDICT_WARN && !strict && c->baseline != BASELINE_EXPECTED) {
         REPORT_PUT(t, "WARN: ");
         report_one_line(t, c->message && *c->message ? c->message : "SHOULD broken", MESSAGE_MAX);
+        if (c->failed_require && *c->failed_require)
+            buf_printf(t, " [%s]", c->failed_require);
         REPORT_PUT(t, "\n");
         report_case_detail(t, c, "  ", true);
-    } else if (c->verdict == VERDICT_PASS && c->nfindings) {
+    }
+    if (c->baseline == BASELINE_FIXED && !r->strict_baseline)
+        REPORT_PUT(t, "known failure now passes (baseline): update the baseline\n");
+}
+
+/* The raw (unescaped) system-out text: findings of a pass, then the transcript, messages and
+ * notes. */
+static void sysout_text(buf_t *t, const case_result *c)
+{
+    if (c->verdict == VERDICT_PASS && c->nfindings) {
         report_case_detail(t, c, "  ", true);
     }
     if (c->ntx) {
@@ -314,6 +354,12 @@ static void property(buf_t *b, const char *name, const char *value);
 static void testcase_properties(buf_t *b, const case_result *c)
 {
     REPORT_PUT(b, "      <properties>\n  ");
+    property(b, "h1xx.verdict", verdict_name(c->verdict));
+    if (c->baseline != BASELINE_NONE) {
+        REPORT_PUT(b, "  ");
+        property(b, "h1xx.baseline", baseline_mark_name(c->baseline));
+    }
+    REPORT_PUT(b, "  ");
     property(b, "h1xx.require", report_str(c->require));
     REPORT_PUT(b, "  ");
     property(b, "h1xx.level", report_str(c->level));
@@ -339,7 +385,9 @@ static void testcase_write(buf_t *b, const run_result *r, size_t i, const char *
     attr(b, "name", name);
     attr_time(b, c->duration_ns);
     if (o && o->junit_file_line) {
-        attr(b, "file", c->file);
+        char *rel = report_case_path(c->file, o->junit_file_root);
+        attr(b, "file", rel);
+        free(rel);
         buf_printf(b, " line=\"%d\"", c->line > 0 ? c->line : 0);
     }
     REPORT_PUT(b, ">\n");
@@ -348,11 +396,18 @@ static void testcase_write(buf_t *b, const run_result *r, size_t i, const char *
     result_element(b, r, c, strict);
     buf_t t;
     buf_init(&t, 0);
-    sysout_text(&t, c, strict);
+    sysout_text(&t, c);
     if (t.len) {
         REPORT_PUT(b, "      <system-out>");
         escape_capped(b, t.data, t.len, SYSOUT_CAP);
         REPORT_PUT(b, "</system-out>\n");
+    }
+    buf_reset(&t);
+    syserr_text(&t, r, c, strict);
+    if (t.len) {
+        REPORT_PUT(b, "      <system-err>");
+        escape_capped(b, t.data, t.len, SYSOUT_CAP);
+        REPORT_PUT(b, "</system-err>\n");
     }
     buf_free(&t);
     REPORT_PUT(b, "    </testcase>\n");
@@ -401,7 +456,7 @@ static void suite_write(report_file *f, buf_t *b, const run_result *r, size_t fi
     tally t = {0};
     for (size_t i = first; i < r->ncases; i++)
         if (same_area(&r->cases[first], &r->cases[i]))
-            tally_case(&t, &r->cases[i], strict);
+            tally_case(&t, r, &r->cases[i], strict);
     REPORT_PUT(b, "  <testsuite");
     attr(b, "name", nonempty(r->cases[first].area, "(no area)"));
     attr_size(b, "tests", t.tests);
@@ -436,7 +491,7 @@ static void root_open(buf_t *b, const run_result *r, bool strict)
 {
     tally t = {0};
     for (size_t i = 0; i < r->ncases; i++)
-        tally_case(&t, &r->cases[i], strict);
+        tally_case(&t, r, &r->cases[i], strict);
     REPORT_PUT(b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"h1xx\"");
     attr_size(b, "tests", t.tests);
     attr_size(b, "failures", t.failures);
@@ -452,7 +507,7 @@ int report_junit_write(const run_result *r, const char *path, const report_opts 
     if (report_file_open(&f, path, err, errsz) != 0)
         return -1;
     bool strict = r->strict || (o && o->strict);
-    char **names = unique_names(r);
+    char **names = unique_names(r, strict);
     buf_t b;
     buf_init(&b, 0);
     root_open(&b, r, strict);

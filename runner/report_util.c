@@ -279,6 +279,31 @@ bool report_is_skip(verdict_t v)
     return v == VERDICT_SKIP || v == VERDICT_NOTRUN;
 }
 
+/* The start of the n-th path component from the end of s (n >= 1), or NULL when s has fewer. */
+static const char *last_components(const char *s, size_t len, int n)
+{
+    while (len && s[len - 1] == '/')
+        len--;
+    for (size_t i = len; i > 0; i--)
+        if (s[i - 1] == '/' && --n == 0)
+            return s + i;
+    return n == 1 ? s : NULL;
+}
+
+char *report_case_path(const char *file, const char *root)
+{
+    file = report_str(file);
+    const char *tail = last_components(file, strlen(file), 2);
+    if (!tail || tail == file)
+        return xstrdup(file);
+    if (root)
+        return *root && strcmp(root, ".") ? xasprintf("%s/%s", root, tail) : xstrdup(tail);
+    const char *dir = last_components(file, (size_t)(tail - file), 1);
+    if (!dir || dir == tail)
+        return xstrdup(tail);
+    return xasprintf("%.*s%s", (int)(tail - dir), dir, tail);
+}
+
 /* ---- transcript ---------------------------------------------------------------------------- */
 
 /* Appends the bytes of one sent/received chunk, one output line per line of data. */

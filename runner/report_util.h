@@ -73,6 +73,12 @@ bool report_is_failure(verdict_t v, bool strict);
 /* True for skip and not-run. */
 bool report_is_skip(verdict_t v);
 
+/* A case file's path for annotations, relative to the repository CI checks out rather than to
+ * where h1xx is installed: ROOT/AREA/NAME.case from the file's last two components. root NULL:
+ * the cases folder's own name (the component before those, e.g. "cases"); "" or ".": no prefix.
+ * A path of fewer components is returned as it is. The caller frees the result. */
+char *report_case_path(const char *file, const char *root);
+
 /* ---- evidence as text ---------------------------------------------------------------------- */
 
 /* Appends the transcript of c: one header line per entry, "[+12.345ms] conn 1 sent 57 bytes"

@@ -28,6 +28,44 @@ const char *tx_kind_name(tx_kind k)
     return (k >= TX_OPEN && k <= TX_NOTE) ? names[k] : "?";
 }
 
+const char *baseline_mark_name(baseline_mark m)
+{
+    static const char *const names[] = {NULL, "expected", "new", "fixed"};
+    return (m >= BASELINE_NONE && m <= BASELINE_FIXED) ? names[m] : NULL;
+}
+
+outcome_t result_outcome(const case_result *c, bool strict, bool strict_baseline)
+{
+    if (c->baseline == BASELINE_EXPECTED)
+        return OUTCOME_SKIPPED;
+    if (c->baseline == BASELINE_FIXED && strict_baseline)
+        return OUTCOME_FAILED;
+    switch (c->verdict) {
+    case VERDICT_PASS: return OUTCOME_PASSED;
+    case VERDICT_WARN: return strict ? OUTCOME_FAILED : OUTCOME_PASSED;
+    case VERDICT_SKIP: return OUTCOME_SKIPPED;
+    default: return OUTCOME_FAILED; /* fail, error, not-run */
+    }
+}
+
+void result_tally(const run_result *r, bool strict, run_tally *t)
+{
+    memset(t, 0, sizeof *t);
+    strict = strict || r->strict;
+    for (size_t i = 0; i < r->ncases; i++) {
+        const case_result *c = &r->cases[i];
+        if (c->verdict >= 0 && c->verdict < VERDICT_COUNT)
+            t->verdicts[c->verdict]++;
+        outcome_t o = result_outcome(c, strict, r->strict_baseline);
+        t->passed += o == OUTCOME_PASSED;
+        t->failed += o == OUTCOME_FAILED;
+        t->skipped += o == OUTCOME_SKIPPED;
+        t->expected += c->baseline == BASELINE_EXPECTED;
+        t->new_failures += c->baseline == BASELINE_NEW;
+        t->fixed += c->baseline == BASELINE_FIXED;
+    }
+}
+
 void result_count(run_result *r)
 {
     memset(r->counts, 0, sizeof r->counts);

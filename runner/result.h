@@ -27,6 +27,22 @@ const char *verdict_name(verdict_t v); /* "pass", "warn", "fail", "skip", "error
 /* Orders verdicts by severity for combining checks: pass < skip < warn < fail < error. */
 int verdict_rank(verdict_t v);
 
+/* What a --baseline said of a case (see baseline.h): nothing; a known failure seen again (it
+ * does not fail the run); a failure the baseline does not know (it does); a known failure that
+ * now passes (the baseline wants updating; it fails the run under --strict-baseline). */
+typedef enum baseline_mark {
+    BASELINE_NONE,
+    BASELINE_EXPECTED,
+    BASELINE_NEW,
+    BASELINE_FIXED,
+} baseline_mark;
+
+/* NULL for BASELINE_NONE, else "expected", "new", "fixed". */
+const char *baseline_mark_name(baseline_mark m);
+
+/* How a case counts in the one summary every reporter prints (see result_outcome). */
+typedef enum outcome { OUTCOME_PASSED, OUTCOME_FAILED, OUTCOME_SKIPPED } outcome_t;
+
 typedef enum tx_kind {
     TX_OPEN,  /* connection opened (data: the peer address as text) */
     TX_SENT,  /* bytes written */
@@ -89,6 +105,7 @@ typedef struct case_result {
     char *message; /* one line, e.g. "expected interim 100 or final within 3s, got nothing" */
     char *failed_require; /* requirement id behind the verdict (fail/warn), or NULL */
     char *missing_var;    /* skip: the variable nobody set that the case needs, or NULL */
+    baseline_mark baseline; /* set by baseline_apply; BASELINE_NONE without --baseline */
     int64_t start_ns, duration_ns;
     tx_entry *tx;
     size_t ntx;
@@ -123,11 +140,30 @@ typedef struct run_result {
     bool interrupted;    /* SIGINT/SIGTERM */
     bool deadline_hit;   /* --deadline reached */
     bool strict;
+    bool has_baseline;    /* --baseline was given: cases carry their baseline mark */
+    bool strict_baseline; /* --strict-baseline: a known failure that now passes fails the run */
     int shard_i, shard_n; /* --shard I/N of this run, 0/0 when it ran every selected case */
     case_result *cases;
     size_t ncases;
     size_t counts[VERDICT_COUNT];
 } run_result;
+
+/* The one summary of a run, shared by the console, JUnit, JSON, HTML and the exit status:
+ * passed  = pass + warn (a warn is failed under strict),
+ * failed  = fail + error + not-run (+ warn under strict) - expected failures
+ *           (+ known failures that now pass, under strict_baseline),
+ * skipped = skip + expected failures (baseline).
+ * The exit status is 1 exactly when failed > 0 (130 when interrupted). */
+outcome_t result_outcome(const case_result *c, bool strict, bool strict_baseline);
+
+typedef struct run_tally {
+    size_t verdicts[VERDICT_COUNT];
+    size_t passed, failed, skipped;
+    size_t expected, new_failures, fixed; /* baseline marks */
+} run_tally;
+
+/* Tallies r's cases; strict is r->strict or the caller's --strict. */
+void result_tally(const run_result *r, bool strict, run_tally *t);
 
 /* Recounts counts[] from the cases. */
 void result_count(run_result *r);

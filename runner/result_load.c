@@ -275,6 +275,22 @@ static int load_list(loader *L, const json_value *obj, const char *key, const ch
     return 0;
 }
 
+/* "baseline": null or absent (no --baseline), "expected", "new" or "fixed". */
+static int get_baseline(loader *L, const json_value *o, const char *where, case_result *c)
+{
+    const json_value *v = json_get(o, "baseline");
+    c->baseline = BASELINE_NONE;
+    if (!v || v->type == JSON_NULL)
+        return 0;
+    for (int m = BASELINE_EXPECTED; m <= BASELINE_FIXED; m++)
+        if (v->type == JSON_STRING && json_text(v) &&
+            !strcmp(v->str, baseline_mark_name((baseline_mark)m))) {
+            c->baseline = (baseline_mark)m;
+            return 0;
+        }
+    return bad(L, where, "baseline", "expected null, \"expected\", \"new\" or \"fixed\"");
+}
+
 static int load_case(loader *L, const json_value *o, const char *where, case_result *c)
 {
     if (o->type != JSON_OBJECT)
@@ -296,7 +312,8 @@ static int load_case(loader *L, const json_value *o, const char *where, case_res
                    load_list(L, o, "findings", where, c, load_finding, true) ||
                    load_list(L, o, "notes", where, c, load_note, false) ||
                    load_list(L, o, "transcript", where, c, load_tx, true) ||
-                   get_bool(L, o, "transcript_truncated", where, &c->tx_truncated)
+                   get_bool(L, o, "transcript_truncated", where, &c->tx_truncated) ||
+                   get_baseline(L, o, where, c)
                ? -1
                : 0;
 }
@@ -352,6 +369,11 @@ static int load_header(loader *L, const json_value *doc, run_result *r)
         return -1;
     if (json_get(doc, "label") && get_text(L, doc, "label", "", true, &r->label))
         return -1; /* absent in files from before labels were recorded */
+    const json_value *b = json_get(doc, "baseline");
+    r->has_baseline = b && b->type == JSON_OBJECT; /* absent before baselines existed */
+    if (r->has_baseline && json_get(b, "strict") &&
+        get_bool(L, b, "strict", "baseline", &r->strict_baseline))
+        return -1;
     return 0;
 }
 

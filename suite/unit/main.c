@@ -12,6 +12,7 @@ void register_html_tests(void);
 void register_util_tests(void);
 void register_vars_tests(void);
 void register_cli_tests(void);
+void register_baseline_tests(void);
 
 int main(void)
 {
@@ -27,6 +28,7 @@ int main(void)
     register_util_tests();
     register_vars_tests();
     register_cli_tests();
+    register_baseline_tests();
     CU_basic_set_mode(CU_BRM_NORMAL);
     CU_basic_run_tests();
     unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();

@@ -624,7 +624,7 @@ static void check_hostile_json(const char *doc, size_t len, const run_result *r)
 {
     CU_ASSERT_TRUE(utf8_ok(doc, len));
     CU_ASSERT_TRUE(json_doc_ok(doc, len));
-    char *want = xasprintf("\"total\":%zu}", r->ncases);
+    char *want = xasprintf("\"total\":%zu,", r->ncases);
     CU_ASSERT_PTR_NOT_NULL(strstr(doc, want));
     free(want);
     CU_ASSERT_PTR_NOT_NULL(strstr(doc, "\"b64\":\"Zm9v\""));
@@ -729,23 +729,28 @@ static void test_junit_counts(void)
     char *doc = junit_of(&r, &o);
     char *root = nth_tag(doc, "<testsuites", 0), *a = nth_tag(doc, "<testsuite ", 0);
     char *b = nth_tag(doc, "<testsuite ", 1);
-    CU_ASSERT_PTR_NOT_NULL(strstr(root, "tests=\"8\" failures=\"2\" errors=\"1\" time=\"2.500\""));
-    CU_ASSERT_PTR_NOT_NULL(strstr(a, "name=\"a\" tests=\"6\" failures=\"1\" errors=\"1\" "
-                                     "skipped=\"2\" timestamp=\"2023-11-14T22:13:20\""));
+    /* not-run is an <error> (a run cut short fails, so CI's counts match the exit status) */
+    CU_ASSERT_PTR_NOT_NULL(strstr(root, "tests=\"8\" failures=\"2\" errors=\"2\" time=\"2.500\""));
+    CU_ASSERT_PTR_NOT_NULL(strstr(a, "name=\"a\" tests=\"6\" failures=\"1\" errors=\"2\" "
+                                     "skipped=\"1\" timestamp=\"2023-11-14T22:13:20\""));
+    CU_ASSERT_EQUAL(count_of(doc, "type=\"not-run\""), 1);
     CU_ASSERT_PTR_NOT_NULL(strstr(b, "tests=\"2\" failures=\"1\" errors=\"0\" skipped=\"0\""));
     CU_ASSERT_PTR_NOT_NULL(strstr(doc, "classname=\"h1xx.a\" name=\"a/pass\" time=\"0.123\""));
     CU_ASSERT_PTR_NOT_NULL(strstr(doc, "<failure message=\"expected interim 100, got nothing "
                                        "[EXP-1]\" type=\"MUST\">"));
     CU_ASSERT_PTR_NOT_NULL(strstr(doc, "<error message=\"expected interim 100, got nothing\" "
                                        "type=\"harness\">"));
-    CU_ASSERT_EQUAL(count_of(doc, "<skipped message="), 2);
-    CU_ASSERT_PTR_NOT_NULL(strstr(doc, "<system-out>WARN: expected interim 100"));
+    CU_ASSERT_EQUAL(count_of(doc, "<skipped message="), 1);
+    /* a warning that passed shows in its name (all consumers) and in system-err (Jenkins) */
+    CU_ASSERT_PTR_NOT_NULL(strstr(doc, "name=\"a/warn [warn]\""));
+    CU_ASSERT_PTR_NOT_NULL(strstr(doc, "<system-err>WARN: expected interim 100"));
     CU_ASSERT_EQUAL(count_of(doc, "type=\"SHOULD\""), 0);
     free(doc), free(root), free(a), free(b);
     o.strict = true;
     doc = junit_of(&r, &o);
     root = nth_tag(doc, "<testsuites", 0);
-    CU_ASSERT_PTR_NOT_NULL(strstr(root, "tests=\"8\" failures=\"3\" errors=\"1\""));
+    CU_ASSERT_PTR_NOT_NULL(strstr(root, "tests=\"8\" failures=\"3\" errors=\"2\""));
+    CU_ASSERT_PTR_NULL(strstr(doc, "[warn]"));
     CU_ASSERT_EQUAL(count_of(doc, "type=\"SHOULD\""), 1);
     CU_ASSERT_EQUAL(count_of(doc, "WARN: "), 0);
     free(doc), free(root);
@@ -812,7 +817,9 @@ static void test_json_fields(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
     CU_ASSERT_TRUE(json_doc_ok(doc, len));
     CU_ASSERT_PTR_NOT_NULL(strstr(doc, "\"summary\": {\"pass\":2,\"warn\":1,\"fail\":2,\"skip\":1,"
-                                       "\"error\":1,\"not-run\":1,\"total\":8}"));
+                                       "\"error\":1,\"not-run\":1,\"total\":8,"
+                                       "\"passed\":3,\"failed\":4,\"skipped\":1}"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(doc, "\"baseline\": null"));
     CU_ASSERT_PTR_NOT_NULL(strstr(doc, "{\"id\":\"a/pass\",\"area\":\"a\",\"title\":\"A title\","
                                        "\"file\":\"cases/x.case\",\"line\":3,"
                                        "\"require\":[\"EXP-1\",\"GEN-4\"],"));
@@ -869,7 +876,9 @@ static void test_console(void)
     replace(&r.cases[VERDICT_FAIL].title, HOSTILE);
     hostile_evidence(&r.cases[VERDICT_FAIL]);
     char *out = console_of(&r, 0, 0, false);
-    CU_ASSERT_STRING_EQUAL(last_line(out), "3 passed, 3 failed, 2 skipped\n");
+    /* not-run counts as failed: the last line agrees with the exit status */
+    CU_ASSERT_STRING_EQUAL(last_line(out), "3 passed, 4 failed, 1 skipped\n");
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "pass 2, warn 1, fail 2, skip 1, error 1, not-run 1 in "));
     CU_ASSERT_PTR_NOT_NULL(strstr(out, "PASS a/pass (0.123s)\n"));
     CU_ASSERT_PTR_NOT_NULL(strstr(out, "FAIL a/fail (0.123s)\n"));
     CU_ASSERT_PTR_NOT_NULL(strstr(out, "  message: expected interim 100, got nothing\n"));
@@ -878,7 +887,7 @@ static void test_console(void)
     CU_ASSERT_PTR_NULL(strstr(out, "transcript:"));
     free(out);
     out = console_of(&r, 1, 1, true);
-    CU_ASSERT_STRING_EQUAL(last_line(out), "2 passed, 4 failed, 2 skipped\n");
+    CU_ASSERT_STRING_EQUAL(last_line(out), "2 passed, 5 failed, 1 skipped\n");
     CU_ASSERT_PTR_NOT_NULL(strstr(out, "\x1b[1;31mFAIL\x1b[0m a/fail"));
     CU_ASSERT_PTR_NOT_NULL(strstr(out, "  transcript:\n    [+0.000ms] conn 1 open h\\x01\\x1B"));
     CU_ASSERT_PTR_NULL(strstr(out, "\x1b[31m<b>")); /* the hostile ESC never reaches a tty */
