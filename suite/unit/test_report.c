@@ -823,8 +823,8 @@ static void test_json_fields(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(doc, "{\"id\":\"a/pass\",\"area\":\"a\",\"title\":\"A title\","
                                        "\"file\":\"cases/x.case\",\"line\":3,"
                                        "\"require\":[\"EXP-1\",\"GEN-4\"],"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(doc, "\"failed_require\":null,\"start_s\":0.001000,"
-                                       "\"duration_s\":0.123457,"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(doc, "\"failed_require\":null,\"missing_var\":null,"
+                                       "\"start_s\":0.001000,\"duration_s\":0.123457,"));
     CU_ASSERT_PTR_NOT_NULL(strstr(doc, "\"duration_s\": 2.500000"));
     CU_ASSERT_PTR_NOT_NULL(strstr(doc, "\"strict\": false"));
     CU_ASSERT_PTR_NOT_NULL(strstr(doc, "\"transcript\":[],\n     \"transcript_truncated\":false}"));
