@@ -8,10 +8,13 @@
 #include <string.h>
 
 #include "case_int.h"
+#include "loop.h"
 #include "util.h"
 
 typedef struct upload {
     runner *R;
+    CURL *h;
+    CURLcode rc;
     long left;           /* body bytes still to hand to libcurl */
     int64_t t_head_out;  /* request head written */
     int64_t t_body_out;  /* first body byte written */
@@ -148,6 +151,14 @@ static void record_upload(runner *R, const upload *u, CURL *h, CURLcode rc)
         result_note(r, "libcurl: %s", curl_easy_strerror(rc));
 }
 
+/* The transfer blocks inside libcurl: it runs on a helper thread while the case's task waits
+ * (loop_blocking), so u lives on the heap. */
+static void perform(void *arg)
+{
+    upload *u = arg;
+    u->rc = curl_easy_perform(u->h);
+}
+
 void step_curl(runner *R, const step *st)
 {
     int64_t ns = runner_duration(R, st->within, "${long}");
@@ -157,16 +168,19 @@ void step_curl(runner *R, const step *st)
     int64_t ms = (runner_bounded(R, want) - clock_ns()) / 1000000;
     char *path = runner_expand(R, st->arg, NULL);
     char *url = target_url(R->ctx->tgt, path);
-    upload u = {.R = R, .left = st->bytes};
+    upload *u = xcalloc(1, sizeof *u);
+    *u = (upload){.R = R, .left = st->bytes};
     struct curl_slist *hdrs = upload_headers(R, st);
     CURL *h = curl_easy_init();
     if (!h) {
         runner_end(R, VERDICT_ERROR, "libcurl could not make a handle");
         goto out;
     }
-    set_upload_options(h, R, st, &u, url, hdrs, ms);
-    CURLcode rc = curl_easy_perform(h);
-    record_upload(R, &u, h, rc);
+    set_upload_options(h, R, st, u, url, hdrs, ms);
+    u->h = h;
+    loop_blocking(perform, u);
+    CURLcode rc = u->rc;
+    record_upload(R, u, h, rc);
     if (conn_interrupted())
         runner_end(R, VERDICT_NOTRUN, "interrupted");
     else if (rc == CURLE_OPERATION_TIMEDOUT && !runner_cut(R, want))
@@ -177,6 +191,7 @@ void step_curl(runner *R, const step *st)
         runner_end(R, VERDICT_ERROR, "libcurl could not connect: %s", curl_easy_strerror(rc));
     curl_easy_cleanup(h);
 out:
+    free(u);
     curl_slist_free_all(hdrs);
     free(url);
     free(path);

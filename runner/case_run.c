@@ -313,7 +313,7 @@ static void step_send(runner *R, const step *st)
     runner_build(R, st, &out, cc);
     size_t sent = 0;
     int64_t want = clock_ns() + runner_duration(R, NULL, "${timeout}");
-    conn_status s = cc->c.curl ? conn_send(&cc->c, out.data, out.len, runner_bounded(R, want), &sent)
+    conn_status s = conn_is_open(&cc->c) ? conn_send(&cc->c, out.data, out.len, runner_bounded(R, want), &sent)
                                : CONN_ERROR;
     cc->last_send_ns = clock_ns();
     int64_t t = runner_rel(R, cc->last_send_ns);
@@ -326,7 +326,7 @@ static void step_send(runner *R, const step *st)
     else if (s == CONN_ERROR) {
         /* The peer may have closed already; what it sent before is still judged. */
         char *why = xasprintf("send failed after %zu of %zu bytes: %s", sent, out.len,
-                              cc->c.curl ? cc->c.errmsg : "connection closed");
+                              conn_is_open(&cc->c) ? cc->c.errmsg : "connection closed");
         result_tx(R->r, TX_NOTE, cc->id, t, why, strlen(why));
         free(why);
     }
@@ -763,7 +763,7 @@ static void step_close(runner *R, bool half)
     if (R->cur < 0)
         return;
     cconn *cc = &R->conns[R->cur];
-    if (!cc->c.curl)
+    if (!conn_is_open(&cc->c))
         return;
     if (half) {
         conn_shutdown_write(&cc->c);

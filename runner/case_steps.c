@@ -48,7 +48,7 @@ void step_ws_send(runner *R, const step *st)
     step_ws_frame(R, st, &frame, true);
     size_t sent = 0;
     int64_t want = clock_ns() + runner_duration(R, NULL, "${timeout}");
-    conn_status s = cc->c.curl ? conn_send(&cc->c, frame.data, frame.len,
+    conn_status s = conn_is_open(&cc->c) ? conn_send(&cc->c, frame.data, frame.len,
                                            runner_bounded(R, want), &sent)
                                : CONN_ERROR;
     cc->last_send_ns = clock_ns();
@@ -144,7 +144,7 @@ void step_ws_expect(runner *R, const step *st)
             break;
         if (j == 0)
             continue;
-        if (cc->eof || !cc->c.curl) {
+        if (cc->eof || !conn_is_open(&cc->c)) {
             runner_fail(R, true, runner_require(R, st->require), "expected %s, got %s", desc,
                         cc->reset ? "the connection reset" : "the connection closed");
             R->stop = true;

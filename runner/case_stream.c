@@ -52,7 +52,7 @@ bool stream_peek_final(runner *R, cconn *cc)
     bool final = false;
     size_t keep = cc->npeeked;
     cc->npeeked = 0; /* read past the queue, then put it back in front */
-    while (!final && cc->c.curl && stream_next(R, cc, clock_ns(), m) == NEXT_MSG) {
+    while (!final && conn_is_open(&cc->c) && stream_next(R, cc, clock_ns(), m) == NEXT_MSG) {
         grow_array((void **)&cc->peeked, &cc->peek_cap, keep, sizeof *cc->peeked);
         cc->peeked[keep++] = *m;
         final = !m->interim;
@@ -358,7 +358,7 @@ next_status stream_next(runner *R, cconn *cc, int64_t deadline_ns, wire_msg *m)
             return NEXT_RAW;
         if (cc->eof) /* the reader wants more but none will come */
             return NEXT_CLOSED;
-        if (!cc->c.curl)
+        if (!conn_is_open(&cc->c))
             return NEXT_CLOSED;
         next_status s = stream_read(R, cc, deadline_ns);
         if (s != NEXT_MSG)
@@ -374,7 +374,7 @@ void stream_linger(runner *R, int64_t until_ns)
     for (int i = 0; i < R->nconns; i++) {
         cconn *cc = &R->conns[i];
         wire_msg *m = xmalloc(sizeof *m);
-        while ((cc->c.curl || stream_pending(cc)) && clock_ns() < until_ns &&
+        while ((conn_is_open(&cc->c) || stream_pending(cc)) && clock_ns() < until_ns &&
                !conn_interrupted()) {
             next_status s = stream_next(R, cc, until_ns, m);
             if (s != NEXT_MSG)

@@ -1,15 +1,22 @@
 /* conn: see conn.h. */
 #include "conn.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <errno.h>
-#include <poll.h>
-#include <signal.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
+#include <unistd.h>
+
+#include "loop.h"
 
 /* ---- targets ------------------------------------------------------------------------------- */
 
@@ -142,48 +149,201 @@ void target_free(target *t)
     memset(t, 0, sizeof *t);
 }
 
-/* ---- interruption -------------------------------------------------------------------------- */
-
-static int interrupt_fd = -1;
-static volatile sig_atomic_t interrupted_flag;
+/* ---- interruption (loop.c keeps the state) ------------------------------------------------- */
 
 void conn_set_interrupt_fd(int fd)
 {
-    interrupt_fd = fd;
+    loop_set_interrupt_fd(fd);
 }
 
 bool conn_interrupted(void)
 {
-    if (interrupt_fd < 0)
-        return false;
-    struct pollfd p = {.fd = interrupt_fd, .events = POLLIN};
-    if (interrupted_flag || poll(&p, 1, 0) > 0) {
-        interrupted_flag = 1;
-        return true;
-    }
-    return false;
+    return loop_interrupted();
 }
 
-/* Waits until fd is ready for `events`, the deadline passes, or the run is interrupted. */
-static conn_status wait_fd(int fd, short events, int64_t deadline_ns)
+/* Waits until fd is ready for writing (out) or reading, the deadline passes, or the run is
+ * interrupted; inside a task the wait parks the task and the loop runs the others. */
+static conn_status wait_fd(int fd, bool out, int64_t deadline_ns)
 {
-    for (;;) {
-        if (conn_interrupted())
-            return CONN_INTR;
-        int64_t left = deadline_ns - clock_ns();
-        if (left <= 0)
-            return CONN_TIMEOUT;
-        struct pollfd p[2] = {{.fd = fd, .events = events}, {.fd = interrupt_fd, .events = POLLIN}};
-        int ms = (int)((left + 999999) / 1000000);
-        int rc = poll(p, interrupt_fd >= 0 ? 2 : 1, ms);
-        if (rc < 0 && errno != EINTR)
-            return CONN_ERROR;
-        if (rc > 0 && p[0].revents)
-            return CONN_OK;
+    loop_status s = loop_wait_fd(fd, out, deadline_ns);
+    return s == LOOP_READY ? CONN_OK : s == LOOP_TIMEOUT ? CONN_TIMEOUT : CONN_INTR;
+}
+
+/* ---- plain TCP and unix sockets: connected here, without blocking ---------------------------- */
+
+static void fmt_addr(const struct sockaddr *sa, char *out, size_t n)
+{
+    char ip[INET6_ADDRSTRLEN] = "?";
+    int port = 0;
+    if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+        inet_ntop(AF_INET6, &s6->sin6_addr, ip, sizeof ip);
+        port = ntohs(s6->sin6_port);
+        snprintf(out, n, "[%s]:%d", ip, port);
+        return;
+    }
+    const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
+    inet_ntop(AF_INET, &s4->sin_addr, ip, sizeof ip);
+    port = ntohs(s4->sin_port);
+    snprintf(out, n, "%s:%d", ip, port);
+}
+
+/* "address:port from local-address:port": the local end names this connection in the server's
+ * own logs (make bench pairs them). */
+static void describe_socket(conn *c)
+{
+    struct sockaddr_storage peer, self;
+    socklen_t pl = sizeof peer, sl = sizeof self;
+    if (getpeername(c->fd, (struct sockaddr *)&peer, &pl) != 0)
+        return;
+    char a[80], b[80] = "";
+    fmt_addr((struct sockaddr *)&peer, a, sizeof a);
+    if (getsockname(c->fd, (struct sockaddr *)&self, &sl) == 0)
+        fmt_addr((struct sockaddr *)&self, b, sizeof b);
+    snprintf(c->peer, sizeof c->peer, b[0] ? "%s from %s" : "%s", a, b);
+}
+
+/* Name resolution may block (DNS): it runs on a helper thread (loop_blocking), its arguments
+ * on the heap. Numeric addresses, the usual case, are resolved right here. */
+typedef struct resolve_job {
+    char *host, port[16];
+    struct addrinfo *ai;
+    int rc;
+} resolve_job;
+
+static void resolve_run(void *arg)
+{
+    resolve_job *j = arg;
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
+    j->rc = getaddrinfo(j->host, j->port, &hints, &j->ai);
+}
+
+static int resolve(const target *t, struct addrinfo **out)
+{
+    char port[16];
+    snprintf(port, sizeof port, "%d", t->port);
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV};
+    if (getaddrinfo(t->host, port, &hints, out) == 0)
+        return 0;
+    resolve_job *j = xcalloc(1, sizeof *j);
+    j->host = xstrdup(t->host);
+    memcpy(j->port, port, sizeof port);
+    loop_blocking(resolve_run, j);
+    int rc = j->rc;
+    *out = rc == 0 ? j->ai : NULL;
+    free(j->host);
+    free(j);
+    return rc;
+}
+
+/* One connect(2) without blocking: CONN_OK, or why not (c->errmsg for CONN_ERROR). */
+static conn_status connect_one(conn *c, int family, const struct sockaddr *sa, socklen_t len,
+                               int64_t deadline_ns, int *err)
+{
+    *err = 0;
+    c->fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (c->fd < 0) {
+        *err = errno;
+        return CONN_ERROR;
+    }
+    if (connect(c->fd, sa, len) == 0)
+        return CONN_OK;
+    if (errno != EINPROGRESS && errno != EAGAIN) {
+        *err = errno;
+        return CONN_ERROR;
+    }
+    for (;;) { /* a unix socket's full backlog says EAGAIN; try again when it may have room */
+        conn_status w = wait_fd(c->fd, true, deadline_ns);
+        if (w != CONN_OK)
+            return w;
+        socklen_t el = sizeof *err;
+        if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, err, &el) != 0)
+            *err = errno;
+        if (*err == 0 && family == AF_UNIX && connect(c->fd, sa, len) != 0 &&
+            errno != EISCONN) {
+            if (errno == EAGAIN || errno == EINPROGRESS)
+                continue;
+            *err = errno;
+        }
+        return *err ? CONN_ERROR : CONN_OK;
     }
 }
 
-/* ---- connections --------------------------------------------------------------------------- */
+static void drop_fd(conn *c)
+{
+    if (c->fd >= 0)
+        close(c->fd);
+    c->fd = -1;
+}
+
+static conn_status open_unix(conn *c, const target *t, int64_t deadline_ns)
+{
+    struct sockaddr_un sun = {.sun_family = AF_UNIX};
+    if (strlen(t->unix_path) >= sizeof sun.sun_path) {
+        snprintf(c->errmsg, sizeof c->errmsg, "unix socket path too long: %.200s", t->unix_path);
+        return CONN_ERROR;
+    }
+    memcpy(sun.sun_path, t->unix_path, strlen(t->unix_path) + 1);
+    int err;
+    conn_status s = connect_one(c, AF_UNIX, (struct sockaddr *)&sun, sizeof sun, deadline_ns, &err);
+    if (s == CONN_ERROR && err == ENOENT)
+        snprintf(c->errmsg, sizeof c->errmsg, "no unix socket at %.200s", t->unix_path);
+    else if (s == CONN_ERROR)
+        snprintf(c->errmsg, sizeof c->errmsg, "cannot connect to unix socket %.200s: %s",
+                 t->unix_path, strerror(err));
+    else if (s == CONN_TIMEOUT)
+        snprintf(c->errmsg, sizeof c->errmsg, "Timeout was reached: connecting to unix socket "
+                 "%.200s", t->unix_path);
+    if (s != CONN_OK)
+        drop_fd(c);
+    else
+        snprintf(c->peer, sizeof c->peer, "unix:%s", t->unix_path);
+    return s;
+}
+
+static conn_status open_tcp(conn *c, const target *t, int64_t deadline_ns)
+{
+    int64_t t0 = clock_ns();
+    struct addrinfo *ai = NULL;
+    int rc = resolve(t, &ai);
+    if (rc != 0) {
+        snprintf(c->errmsg, sizeof c->errmsg, "Couldn't resolve host name: %.200s (%s)", t->host,
+                 gai_strerror(rc));
+        return loop_interrupted() ? CONN_INTR : CONN_ERROR;
+    }
+    size_t left = 0;
+    for (struct addrinfo *a = ai; a; a = a->ai_next)
+        left++;
+    conn_status s = CONN_ERROR;
+    int err = ECONNREFUSED;
+    for (struct addrinfo *a = ai; a && s != CONN_OK && s != CONN_INTR; a = a->ai_next, left--) {
+        /* each address its share of the time left, the last all of it (IPv6 and IPv4 both) */
+        int64_t now = clock_ns(), share = left > 1 ? (deadline_ns - now) / (int64_t)left : 0;
+        s = connect_one(c, a->ai_family, a->ai_addr, a->ai_addrlen,
+                        left > 1 ? now + share : deadline_ns, &err);
+        if (s != CONN_OK)
+            drop_fd(c);
+    }
+    freeaddrinfo(ai);
+    if (s == CONN_ERROR)
+        snprintf(c->errmsg, sizeof c->errmsg, "Couldn't connect to server: Failed to connect to "
+                 "%.100s port %d: %s", t->host, t->port, strerror(err));
+    else if (s == CONN_TIMEOUT)
+        snprintf(c->errmsg, sizeof c->errmsg, "Timeout was reached: Connection timed out after "
+                 "%lld milliseconds", (long long)((clock_ns() - t0) / 1000000));
+    else if (s == CONN_INTR)
+        snprintf(c->errmsg, sizeof c->errmsg, "interrupted");
+    if (s != CONN_OK)
+        return s;
+    int on = 1;
+    setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+    c->kstamp = setsockopt(c->fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on) == 0;
+    describe_socket(c);
+    return CONN_OK;
+}
+
+/* ---- TLS: libcurl's connect-only mode ------------------------------------------------------ */
 
 static long ms_left(int64_t deadline_ns)
 {
@@ -201,7 +361,6 @@ static void describe_peer(conn *c)
     if (!ip || !*ip)
         return;
     int n = snprintf(c->peer, sizeof c->peer, strchr(ip, ':') ? "[%s]:%ld" : "%s:%ld", ip, port);
-    /* The local end names this connection in the server's own logs (make bench pairs them). */
     char *lip = NULL;
     long lport = 0;
     curl_easy_getinfo(h, CURLINFO_LOCAL_IP, &lip);
@@ -221,10 +380,8 @@ static int on_progress(void *arg, curl_off_t a, curl_off_t b, curl_off_t c, curl
 
 static void set_options(CURL *h, const target *t, const conn_opts *o, int64_t deadline_ns)
 {
-    char *url = (t->scheme == TARGET_UNIX) ? xstrdup("http://localhost/")
-                : xasprintf("%s://%s%s%s:%d/", t->scheme == TARGET_HTTPS ? "https" : "http",
-                            strchr(t->host, ':') ? "[" : "", t->host,
-                            strchr(t->host, ':') ? "]" : "", t->port);
+    char *url = xasprintf("https://%s%s%s:%d/", strchr(t->host, ':') ? "[" : "", t->host,
+                          strchr(t->host, ':') ? "]" : "", t->port);
     curl_easy_setopt(h, CURLOPT_URL, url);
     free(url);
     curl_easy_setopt(h, CURLOPT_CONNECT_ONLY, 1L);
@@ -234,33 +391,18 @@ static void set_options(CURL *h, const target *t, const conn_opts *o, int64_t de
     curl_easy_setopt(h, CURLOPT_PROXY, "");  /* never take a proxy from the environment */
     curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
-    if (t->scheme == TARGET_UNIX)
-        curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, t->unix_path);
-    if (t->scheme == TARGET_HTTPS) {
-        curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, o->insecure ? 0L : 1L);
-        curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, o->insecure ? 0L : 2L);
-        if (o->cacert)
-            curl_easy_setopt(h, CURLOPT_CAINFO, o->cacert);
-        /* HTTP/1.1 is what we speak on the raw stream: offer nothing else in ALPN. */
-        curl_easy_setopt(h, CURLOPT_SSL_ENABLE_ALPN, 0L);
-    }
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, o->insecure ? 0L : 1L);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, o->insecure ? 0L : 2L);
+    if (o->cacert)
+        curl_easy_setopt(h, CURLOPT_CAINFO, o->cacert);
+    /* HTTP/1.1 is what we speak on the raw stream: offer nothing else in ALPN. */
+    curl_easy_setopt(h, CURLOPT_SSL_ENABLE_ALPN, 0L);
 }
 
-/* Says why the connection could not be made, in the target's terms: curl speaks of
- * "localhost port 80" for a unix socket, and an untrusted certificate needs the options that
+/* Says why the connection could not be made; an untrusted certificate needs the options that
  * fix it named. */
-static void open_error(conn *c, CURL *h, const target *t, CURLcode rc, const char *detail)
+static void open_error(conn *c, CURLcode rc, const char *detail)
 {
-    long os_errno = 0;
-    curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &os_errno);
-    if (t->scheme == TARGET_UNIX && rc == CURLE_COULDNT_CONNECT) {
-        if (os_errno == ENOENT)
-            snprintf(c->errmsg, sizeof c->errmsg, "no unix socket at %.200s", t->unix_path);
-        else
-            snprintf(c->errmsg, sizeof c->errmsg, "cannot connect to unix socket %.200s: %s",
-                     t->unix_path, os_errno ? strerror((int)os_errno) : "refused");
-        return;
-    }
     /* curl's detail names the cause (e.g. "wrong version number" for TLS to a plain port) */
     const char *what = curl_easy_strerror(rc);
     if (!detail[0] || strstr(detail, what))
@@ -275,6 +417,59 @@ static void open_error(conn *c, CURL *h, const target *t, CURLcode rc, const cha
     }
 }
 
+/* The handshake blocks inside libcurl: it runs on a helper thread (loop_blocking). */
+typedef struct tls_job {
+    CURL *h;
+    CURLcode rc;
+    char detail[CURL_ERROR_SIZE];
+} tls_job;
+
+static void tls_run(void *arg)
+{
+    tls_job *j = arg;
+    curl_easy_setopt(j->h, CURLOPT_ERRORBUFFER, j->detail);
+    j->rc = curl_easy_perform(j->h);
+    curl_easy_setopt(j->h, CURLOPT_ERRORBUFFER, NULL);
+}
+
+static conn_status open_tls(conn *c, const target *t, const conn_opts *o, int64_t deadline_ns)
+{
+    CURL *h = curl_easy_init();
+    if (!h) {
+        snprintf(c->errmsg, sizeof c->errmsg, "libcurl could not make a handle");
+        return CONN_ERROR;
+    }
+    c->curl = h;
+    set_options(h, t, o, deadline_ns);
+    tls_job *j = xcalloc(1, sizeof *j);
+    j->h = h;
+    loop_blocking(tls_run, j);
+    CURLcode rc = j->rc;
+    conn_status s = CONN_OK;
+    if (rc == CURLE_ABORTED_BY_CALLBACK || (rc != CURLE_OK && conn_interrupted())) {
+        snprintf(c->errmsg, sizeof c->errmsg, "interrupted");
+        s = CONN_INTR;
+    } else if (rc != CURLE_OK) {
+        open_error(c, rc, j->detail);
+        s = rc == CURLE_OPERATION_TIMEDOUT ? CONN_TIMEOUT : CONN_ERROR;
+    }
+    free(j);
+    if (s != CONN_OK)
+        return s;
+    curl_socket_t sock = CURL_SOCKET_BAD;
+    curl_easy_getinfo(h, CURLINFO_ACTIVESOCKET, &sock);
+    if (sock == CURL_SOCKET_BAD) {
+        snprintf(c->errmsg, sizeof c->errmsg, "libcurl gave no socket");
+        return CONN_ERROR;
+    }
+    c->fd = (int)sock;
+    fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK);
+    describe_peer(c);
+    return CONN_OK;
+}
+
+/* ---- connections --------------------------------------------------------------------------- */
+
 conn_status conn_open(conn *c, const target *t, const conn_opts *o, int64_t deadline_ns)
 {
     memset(c, 0, sizeof *c);
@@ -282,57 +477,55 @@ conn_status conn_open(conn *c, const target *t, const conn_opts *o, int64_t dead
     buf_init(&c->rx, o->max_rx);
     if (conn_interrupted())
         return CONN_INTR;
-    CURL *h = curl_easy_init();
-    if (!h) {
-        snprintf(c->errmsg, sizeof c->errmsg, "libcurl could not make a handle");
-        return CONN_ERROR;
-    }
-    c->curl = h;
     c->tls = t->scheme == TARGET_HTTPS;
-    set_options(h, t, o, deadline_ns);
-    char detail[CURL_ERROR_SIZE] = "";
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, detail);
-    CURLcode rc = curl_easy_perform(h);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
-    if (rc == CURLE_ABORTED_BY_CALLBACK || (rc != CURLE_OK && conn_interrupted())) {
-        snprintf(c->errmsg, sizeof c->errmsg, "interrupted");
-        return CONN_INTR;
+    conn_status s = c->tls ? open_tls(c, t, o, deadline_ns)
+                    : t->scheme == TARGET_UNIX ? open_unix(c, t, deadline_ns)
+                                               : open_tcp(c, t, deadline_ns);
+    c->connected = s == CONN_OK;
+    return s;
+}
+
+bool conn_is_open(const conn *c)
+{
+    return c->connected;
+}
+
+/* One send: through libcurl under TLS, straight to the socket otherwise. */
+static CURLcode send_once(conn *c, const char *p, size_t n, size_t *k)
+{
+    if (c->curl)
+        return curl_easy_send(c->curl, p, n, k);
+    ssize_t r = send(c->fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (r >= 0) {
+        *k = (size_t)r;
+        return CURLE_OK;
     }
-    if (rc != CURLE_OK) {
-        open_error(c, h, t, rc, detail);
-        return rc == CURLE_OPERATION_TIMEDOUT ? CONN_TIMEOUT : CONN_ERROR;
-    }
-    curl_socket_t s = CURL_SOCKET_BAD;
-    curl_easy_getinfo(h, CURLINFO_ACTIVESOCKET, &s);
-    if (s == CURL_SOCKET_BAD) {
-        snprintf(c->errmsg, sizeof c->errmsg, "libcurl gave no socket");
-        return CONN_ERROR;
-    }
-    c->fd = (int)s;
-    describe_peer(c);
-    int on = 1;
-    c->kstamp = t->scheme == TARGET_HTTP &&
-                setsockopt(c->fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on) == 0;
-    if (t->scheme == TARGET_UNIX)
-        snprintf(c->peer, sizeof c->peer, "unix:%s", t->unix_path);
-    return CONN_OK;
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+        return CURLE_AGAIN;
+    snprintf(c->errmsg, sizeof c->errmsg, "send: %s", strerror(errno));
+    return CURLE_SEND_ERROR;
 }
 
 conn_status conn_send(conn *c, const void *p, size_t n, int64_t deadline_ns, size_t *sent)
 {
     *sent = 0;
+    if (!c->connected) {
+        snprintf(c->errmsg, sizeof c->errmsg, "send: not connected");
+        return CONN_ERROR;
+    }
     while (*sent < n) {
         size_t k = 0;
-        CURLcode rc = curl_easy_send(c->curl, (const char *)p + *sent, n - *sent, &k);
+        CURLcode rc = send_once(c, (const char *)p + *sent, n - *sent, &k);
         if (rc == CURLE_OK) {
             *sent += k;
             continue;
         }
         if (rc != CURLE_AGAIN) {
-            snprintf(c->errmsg, sizeof c->errmsg, "send: %s", curl_easy_strerror(rc));
+            if (c->curl)
+                snprintf(c->errmsg, sizeof c->errmsg, "send: %s", curl_easy_strerror(rc));
             return CONN_ERROR;
         }
-        conn_status w = wait_fd(c->fd, POLLOUT, deadline_ns);
+        conn_status w = wait_fd(c->fd, true, deadline_ns);
         if (w != CONN_OK)
             return w;
     }
@@ -352,9 +545,9 @@ static int64_t kernel_time(const conn *c, const struct timespec *ts, int64_t now
     return when < c->last_t_ns ? c->last_t_ns : when;
 }
 
-/* Plain TCP: one recvmsg on the socket, which libcurl's connect-only mode leaves to us, so the
- * kernel says when the bytes arrived (SO_TIMESTAMPNS) and a late wake-up of this thread does
- * not count as lateness of the server. Returns what curl_easy_recv would. */
+/* Plain TCP and unix: one recvmsg on the socket; on TCP the kernel says when the bytes arrived
+ * (SO_TIMESTAMPNS), so a late wake-up of this task does not count as lateness of the server.
+ * Returns what curl_easy_recv would. */
 static CURLcode recv_stamped(conn *c, char *p, size_t len, size_t *k, int64_t *t_ns)
 {
     struct iovec iov = {.iov_base = p, .iov_len = len};
@@ -363,14 +556,15 @@ static CURLcode recv_stamped(conn *c, char *p, size_t len, size_t *k, int64_t *t
         struct cmsghdr align;
     } ctl;
     struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
-                       .msg_controllen = sizeof ctl.buf};
+                       .msg_controllen = c->kstamp ? sizeof ctl.buf : 0};
     ssize_t r = recvmsg(c->fd, &m, MSG_DONTWAIT);
     *t_ns = clock_ns();
     if (r < 0)
         return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? CURLE_AGAIN
                                                                           : CURLE_RECV_ERROR;
     *k = (size_t)r;
-    for (struct cmsghdr *h = CMSG_FIRSTHDR(&m); r > 0 && h; h = CMSG_NXTHDR(&m, h))
+    for (struct cmsghdr *h = c->kstamp ? CMSG_FIRSTHDR(&m) : NULL; r > 0 && h;
+         h = CMSG_NXTHDR(&m, h))
         if (h->cmsg_level == SOL_SOCKET && h->cmsg_type == SCM_TIMESTAMPNS) {
             struct timespec ts;
             memcpy(&ts, CMSG_DATA(h), sizeof ts);
@@ -379,8 +573,8 @@ static CURLcode recv_stamped(conn *c, char *p, size_t len, size_t *k, int64_t *t
     return CURLE_OK;
 }
 
-/* One recv: through libcurl (TLS may hold decrypted bytes the socket does not show), or on
- * plain TCP straight from the socket with the kernel's receive time. */
+/* One recv: through libcurl under TLS (it may hold decrypted bytes the socket does not show),
+ * or straight from the socket. */
 static conn_status read_once(conn *c, int64_t *t_ns, size_t *n)
 {
     char tmp[16384];
@@ -389,7 +583,7 @@ static conn_status read_once(conn *c, int64_t *t_ns, size_t *n)
         return CONN_FULL;
     size_t k = 0, want = room < sizeof tmp ? room : sizeof tmp;
     CURLcode rc;
-    if (c->kstamp) {
+    if (!c->curl) {
         rc = recv_stamped(c, tmp, want, &k, t_ns);
     } else {
         rc = curl_easy_recv(c->curl, tmp, want, &k);
@@ -398,7 +592,7 @@ static conn_status read_once(conn *c, int64_t *t_ns, size_t *n)
     if (rc == CURLE_AGAIN)
         return CONN_TIMEOUT; /* nothing yet; caller waits */
     if (rc != CURLE_OK) {
-        if (c->kstamp)
+        if (!c->curl)
             snprintf(c->errmsg, sizeof c->errmsg, "recv: %s", strerror(errno));
         else
             snprintf(c->errmsg, sizeof c->errmsg, "recv: %s", curl_easy_strerror(rc));
@@ -419,11 +613,15 @@ conn_status conn_read(conn *c, int64_t deadline_ns, int64_t *t_ns, size_t *n)
     *n = 0;
     if (c->eof)
         return CONN_EOF;
+    if (!c->connected) {
+        snprintf(c->errmsg, sizeof c->errmsg, "recv: not connected");
+        return CONN_ERROR;
+    }
     for (;;) {
         conn_status s = read_once(c, t_ns, n);
         if (s != CONN_TIMEOUT)
             return s;
-        s = wait_fd(c->fd, POLLIN, deadline_ns);
+        s = wait_fd(c->fd, false, deadline_ns);
         if (s != CONN_OK)
             return s;
     }
@@ -438,9 +636,12 @@ void conn_shutdown_write(conn *c)
 void conn_disconnect(conn *c)
 {
     if (c->curl)
-        curl_easy_cleanup(c->curl);
+        curl_easy_cleanup(c->curl); /* closes its socket */
+    else if (c->fd >= 0)
+        close(c->fd);
     c->curl = NULL;
     c->fd = -1;
+    c->connected = false;
 }
 
 void conn_close(conn *c)
@@ -451,17 +652,5 @@ void conn_close(conn *c)
 
 conn_status conn_sleep_until(int64_t deadline_ns)
 {
-    for (;;) {
-        if (conn_interrupted())
-            return CONN_INTR;
-        int64_t left = deadline_ns - clock_ns();
-        if (left <= 0)
-            return CONN_OK;
-        struct pollfd p = {.fd = interrupt_fd, .events = POLLIN};
-        int ms = (int)((left + 999999) / 1000000);
-        if (interrupt_fd >= 0)
-            poll(&p, 1, ms);
-        else
-            poll(NULL, 0, ms);
-    }
+    return loop_sleep_until(deadline_ns) == LOOP_INTR ? CONN_INTR : CONN_OK;
 }

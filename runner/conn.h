@@ -1,6 +1,8 @@
-/* conn: one client connection to the target, through libcurl's connect-only mode (it gives name
- * resolution, IPv4/IPv6, TLS with certificate checks and unix sockets; we keep raw send/recv).
- * Every call that waits takes an absolute deadline on the monotonic clock, and every wait also
+/* conn: one client connection to the target. Plain TCP and unix sockets are connected here
+ * without blocking (names resolved by getaddrinfo, IPv6 and IPv4 tried in turn); TLS goes
+ * through libcurl's connect-only mode (certificate checks; we keep raw send/recv). Every call
+ * that waits parks the calling task on its event loop (loop.h), or blocks outside one. Every
+ * call that waits takes an absolute deadline on the monotonic clock, and every wait also
  * wakes when the run is interrupted (see conn_set_interrupt_fd). Received bytes are appended to
  * c->rx, which is capped; each read is timestamped with the kernel's receive time of its last
  * segment on plain TCP (SO_TIMESTAMPNS), and as soon as recv returns under TLS and on unix
@@ -47,8 +49,9 @@ typedef enum conn_status {
 } conn_status;
 
 typedef struct conn {
-    void *curl; /* CURL * */
+    void *curl; /* CURL *, TLS only */
     int fd;
+    bool connected;
     bool tls;
     bool eof;
     bool kstamp;       /* plain TCP: reads are stamped with the kernel's receive time */
@@ -70,6 +73,8 @@ conn_status conn_send(conn *c, const void *p, size_t n, int64_t deadline_ns, siz
 /* Waits for bytes until the deadline and appends what is there to c->rx, in one read. On
  * CONN_OK *t_ns is when the read returned and *n how many bytes it appended. */
 conn_status conn_read(conn *c, int64_t deadline_ns, int64_t *t_ns, size_t *n);
+/* Whether the connection is open (conn_open succeeded and conn_disconnect was not called). */
+bool conn_is_open(const conn *c);
 /* Half-closes the write side (plain TCP and unix only; a no-op under TLS). */
 void conn_shutdown_write(conn *c);
 /* Releases the socket but keeps c->rx (checks may still read received bytes). */

@@ -19,12 +19,14 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "loop.h"
 
 #define MAX_IDLE 1024
 
 typedef struct slot {
     char token[64];
     origin_conn *head, *tail;
+    task *waiter; /* the case's task while it waits in origin_wait (under mu) */
     struct slot *next;
 } slot;
 
@@ -34,7 +36,6 @@ struct origin {
     pthread_t thread;
     bool stop;
     pthread_mutex_t mu;
-    pthread_cond_t cv;
     slot *slots;
     origin_conn *idle;     /* dispatcher's own */
     origin_conn *released; /* handed back by cases, under mu */
@@ -103,14 +104,11 @@ int origin_read(origin_conn *c, int64_t deadline_ns, int64_t *t_ns, size_t *n)
         int r = read_now(c, t_ns, n);
         if (r != 0)
             return r;
-        if (conn_interrupted())
+        loop_status w = loop_wait_fd(c->fd, false, deadline_ns);
+        if (w == LOOP_INTR)
             return -2;
-        int64_t left = deadline_ns - clock_ns();
-        if (left <= 0)
+        if (w == LOOP_TIMEOUT)
             return 0;
-        struct pollfd p = {.fd = c->fd, .events = POLLIN};
-        int ms = (int)((left + 999999) / 1000000);
-        poll(&p, 1, ms > 50 ? 50 : ms);
     }
 }
 
@@ -118,18 +116,15 @@ int origin_write(origin_conn *c, const void *p, size_t n, int64_t deadline_ns)
 {
     size_t done = 0;
     while (done < n) {
-        ssize_t k = send(c->fd, (const char *)p + done, n - done, MSG_NOSIGNAL);
+        ssize_t k = send(c->fd, (const char *)p + done, n - done, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (k > 0) {
             done += (size_t)k;
             continue;
         }
         if (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
             return -1;
-        int64_t left = deadline_ns - clock_ns();
-        if (left <= 0 || conn_interrupted())
+        if (loop_wait_fd(c->fd, true, deadline_ns) != LOOP_READY)
             return -1;
-        struct pollfd pf = {.fd = c->fd, .events = POLLOUT};
-        poll(&pf, 1, 50);
     }
     return 0;
 }
@@ -265,7 +260,8 @@ static bool dispatch_head(origin *o, origin_conn *c)
         else
             s->head = c;
         s->tail = c;
-        pthread_cond_broadcast(&o->cv);
+        if (s->waiter)
+            loop_wake(s->waiter);
     }
     pthread_mutex_unlock(&o->mu);
     if (s)
@@ -415,11 +411,6 @@ int origin_start(origin **out, const char *addr, size_t max_rx, char *err, size_
     o->max_rx = max_rx;
     o->next_id = 101;
     pthread_mutex_init(&o->mu, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&o->cv, &ca);
-    pthread_condattr_destroy(&ca);
     if (pipe2(o->wake, O_NONBLOCK | O_CLOEXEC) != 0 || bind_listener(o, addr, err, errsz) ||
         pthread_create(&o->thread, NULL, dispatcher, o) != 0) {
         if (!*err)
@@ -461,7 +452,6 @@ void origin_stop(origin *o)
     close(o->wake[0]);
     close(o->wake[1]);
     pthread_mutex_destroy(&o->mu);
-    pthread_cond_destroy(&o->cv);
     free(o);
 }
 
@@ -510,20 +500,26 @@ int origin_wait(origin *o, const char *token, int64_t deadline_ns, origin_conn *
             if (!s->head)
                 s->tail = NULL;
             c->next = NULL;
-            pthread_mutex_unlock(&o->mu);
+        }
+        if (s)
+            s->waiter = c ? NULL : loop_self();
+        pthread_mutex_unlock(&o->mu);
+        if (c) {
             *out = c;
             return 1;
         }
-        int64_t now = clock_ns(), until = now + 20000000;
-        if (until > deadline_ns)
-            until = deadline_ns;
-        if (now < deadline_ns) {
-            struct timespec ts = {until / 1000000000, until % 1000000000};
-            pthread_cond_timedwait(&o->cv, &o->mu, &ts);
-        }
+        /* the dispatcher wakes the task when the request comes; the stop check needs a look
+         * now and then (the client side may have its answer first) */
+        int64_t until = clock_ns() + 20000000;
+        loop_status w = loop_wait_wake(until < deadline_ns ? until : deadline_ns);
+        pthread_mutex_lock(&o->mu);
+        if ((s = find_slot(o, token)))
+            s->waiter = NULL;
         pthread_mutex_unlock(&o->mu);
-        if (conn_interrupted())
+        if (w == LOOP_INTR || conn_interrupted())
             return -1;
+        if (w == LOOP_READY)
+            continue;
         if (stop_check && stop_check(arg))
             return 2;
         if (clock_ns() >= deadline_ns)

@@ -1,12 +1,16 @@
-/* sched: see sched.h. Workers take the next case index under a mutex; nothing else is shared
- * but the done callback, which also runs under the mutex. */
+/* sched: see sched.h. One worker thread per core, each running an event loop (loop.h); the
+ * `jobs` slots are spread over the workers as tasks, and each task takes the next case index
+ * under a mutex until none is left. Nothing else is shared but the done callback, which also
+ * runs under the mutex. */
 #include "sched.h"
 
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "loop.h"
 #include "util.h"
 
 typedef struct pool {
@@ -19,6 +23,12 @@ typedef struct pool {
     pthread_mutex_t lock;
 } pool;
 
+typedef struct worker {
+    pool *p;
+    int slots; /* cases this worker runs at once */
+    pthread_t th;
+} worker;
+
 static void mark_not_run(const case_def *c, const run_ctx *ctx, case_result *r, const char *why)
 {
     memset(r, 0, sizeof *r);
@@ -27,7 +37,8 @@ static void mark_not_run(const case_def *c, const run_ctx *ctx, case_result *r, 
     r->message = xstrdup(why);
 }
 
-static void *worker(void *p_)
+/* One slot: cases one after another (a task on a loop, or plain code when there is none). */
+static void slot(void *p_)
 {
     pool *p = p_;
     for (;;) {
@@ -48,7 +59,30 @@ static void *worker(void *p_)
             p->done(p->arg, r);
         pthread_mutex_unlock(&p->lock);
     }
+}
+
+static void *worker_main(void *w_)
+{
+    worker *w = w_;
+    loop *l = loop_new();
+    int spawned = 0;
+    for (int i = 0; l && i < w->slots; i++)
+        if (loop_spawn(l, slot, w->p) == 0)
+            spawned++;
+    if (spawned)
+        loop_run(l);
+    else /* no loop: this thread runs the cases itself, one at a time */
+        slot(w->p);
+    loop_free(l);
     return NULL;
+}
+
+int sched_workers(int jobs)
+{
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    if (cores < 1)
+        cores = 1;
+    return jobs < cores ? jobs : (int)cores;
 }
 
 void sched_run(const case_def *const *cases, size_t n, const run_ctx *ctx, int jobs,
@@ -60,21 +94,27 @@ void sched_run(const case_def *const *cases, size_t n, const run_ctx *ctx, int j
         jobs = 1;
     if ((size_t)jobs > n)
         jobs = n ? (int)n : 1;
-    pthread_t *t = xcalloc((size_t)jobs, sizeof *t);
-    int started = 0;
+    int nw = sched_workers(jobs);
+    worker *w = xcalloc((size_t)nw, sizeof *w);
     pthread_attr_t attr;
     pthread_attr_init(&attr);
     pthread_attr_setstacksize(&attr, 1024 * 1024);
-    for (int i = 0; i < jobs; i++)
-        if (pthread_create(&t[i], &attr, worker, &p) == 0)
+    int started = 0;
+    for (int i = 0; i < nw; i++) {
+        w[i].p = &p;
+        w[i].slots = jobs / nw + (i < jobs % nw ? 1 : 0);
+        if (pthread_create(&w[i].th, &attr, worker_main, &w[i]) == 0)
             started++;
         else
             break;
+    }
     pthread_attr_destroy(&attr);
-    if (started == 0) /* no threads at all: run on this one */
-        worker(&p);
+    if (started == 0) { /* no threads at all: run on this one */
+        w[0].slots = jobs;
+        worker_main(&w[0]);
+    }
     for (int i = 0; i < started; i++)
-        pthread_join(t[i], NULL);
-    free(t);
+        pthread_join(w[i].th, NULL);
+    free(w);
     pthread_mutex_destroy(&p.lock);
 }

@@ -1,0 +1,225 @@
+/* coro: see coro.h. ucontext does the switching (makecontext/swapcontext); copied stacks keep
+ * only the live part of each suspended coroutine. */
+#include "coro.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include "util.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define CORO_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CORO_ASAN 1
+#endif
+#endif
+
+#ifdef CORO_ASAN
+#include <sanitizer/common_interface_defs.h>
+#define OWN_STACK (256 * 1024)
+#endif
+
+/* The shared run stack: deep enough for libcurl, OpenSSL and printf under a case's own calls. */
+#define RUN_STACK (512 * 1024)
+/* Below the address taken in coro_yield: the rest of its frame and the call into swapcontext. */
+#define YIELD_MARGIN 512
+
+struct coro_stack {
+    char *base; /* the mapping, guard page first */
+    size_t size;
+    char *lo, *top; /* usable range */
+    ucontext_t sched; /* the thread's own context, resumed at each yield */
+    const void *sched_lo; /* ASan: the thread's stack */
+    size_t sched_size;
+};
+
+struct coro {
+    ucontext_t ctx;
+    coro_stack *s;
+    void (*fn)(void *);
+    void *arg;
+    bool started, done;
+    char *sp;       /* an address in coro_yield's frame at the last yield */
+    char *save;     /* copied stack: the live part while suspended */
+    size_t save_len, save_cap;
+#ifdef CORO_ASAN
+    char *own;      /* own stack mapping, guard page first */
+    void *fake;     /* ASan's fake stack of the coroutine while it is switched out */
+    void *fake_sched;
+#endif
+};
+
+static _Thread_local coro *current;
+
+static char *map_stack(size_t size)
+{
+    long page = sysconf(_SC_PAGESIZE);
+    char *p = mmap(NULL, size + (size_t)page, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED)
+        return NULL;
+    mprotect(p, (size_t)page, PROT_NONE); /* an overflow faults instead of corrupting */
+    return p;
+}
+
+static void unmap_stack(char *p, size_t size)
+{
+    if (p)
+        munmap(p, size + (size_t)sysconf(_SC_PAGESIZE));
+}
+
+coro_stack *coro_stack_new(void)
+{
+    coro_stack *s = xcalloc(1, sizeof *s);
+    s->size = RUN_STACK;
+    s->base = map_stack(s->size);
+    if (!s->base) {
+        free(s);
+        return NULL;
+    }
+    s->lo = s->base + sysconf(_SC_PAGESIZE);
+    s->top = s->lo + s->size;
+    return s;
+}
+
+void coro_stack_free(coro_stack *s)
+{
+    if (!s)
+        return;
+    unmap_stack(s->base, s->size);
+    free(s);
+}
+
+coro *coro_new(coro_stack *s, void (*fn)(void *), void *arg)
+{
+    coro *c = xcalloc(1, sizeof *c);
+    c->s = s;
+    c->fn = fn;
+    c->arg = arg;
+#ifdef CORO_ASAN
+    c->own = map_stack(OWN_STACK);
+    if (!c->own) {
+        free(c);
+        return NULL;
+    }
+#endif
+    return c;
+}
+
+void coro_free(coro *c)
+{
+    if (!c)
+        return;
+#ifdef CORO_ASAN
+    unmap_stack(c->own, OWN_STACK);
+#endif
+    free(c->save);
+    free(c);
+}
+
+bool coro_done(const coro *c)
+{
+    return c->done;
+}
+
+coro *coro_current(void)
+{
+    return current;
+}
+
+size_t coro_saved_bytes(const coro *c)
+{
+    return c->save_len;
+}
+
+/* The first frame on the coroutine's stack; it never returns (there is nothing to return to). */
+static void entry(void)
+{
+    coro *c = current;
+#ifdef CORO_ASAN
+    __sanitizer_finish_switch_fiber(NULL, &c->s->sched_lo, &c->s->sched_size);
+#endif
+    c->fn(c->arg);
+    c->done = true;
+#ifdef CORO_ASAN
+    __sanitizer_start_switch_fiber(NULL, c->s->sched_lo, c->s->sched_size);
+#endif
+    setcontext(&c->s->sched);
+}
+
+static void start(coro *c)
+{
+    getcontext(&c->ctx);
+#ifdef CORO_ASAN
+    c->ctx.uc_stack.ss_sp = c->own + sysconf(_SC_PAGESIZE);
+    c->ctx.uc_stack.ss_size = OWN_STACK;
+#else
+    c->ctx.uc_stack.ss_sp = c->s->lo;
+    c->ctx.uc_stack.ss_size = c->s->size;
+#endif
+    c->ctx.uc_link = NULL;
+    makecontext(&c->ctx, entry, 0);
+    c->started = true;
+}
+
+#ifndef CORO_ASAN
+/* After a yield: keeps the coroutine's live stack, from just below coro_yield's frame to the
+ * top, so the run stack is free for the next coroutine. */
+static void save_stack(coro *c)
+{
+    char *from = c->sp - YIELD_MARGIN;
+    if (from < c->s->lo)
+        from = c->s->lo;
+    size_t n = (size_t)(c->s->top - from);
+    if (n > c->save_cap) {
+        free(c->save);
+        c->save = xmalloc(n);
+        c->save_cap = n;
+    }
+    memcpy(c->save, from, n);
+    c->save_len = n;
+}
+#endif
+
+void coro_resume(coro *c)
+{
+    if (c->done)
+        return;
+    current = c;
+    if (!c->started)
+        start(c);
+#ifdef CORO_ASAN
+    __sanitizer_start_switch_fiber(&c->fake_sched, c->own + sysconf(_SC_PAGESIZE), OWN_STACK);
+    swapcontext(&c->s->sched, &c->ctx);
+    __sanitizer_finish_switch_fiber(c->fake_sched, NULL, NULL);
+#else
+    else if (c->save_len)
+        memcpy(c->s->top - c->save_len, c->save, c->save_len);
+    swapcontext(&c->s->sched, &c->ctx);
+    if (!c->done)
+        save_stack(c);
+#endif
+    current = NULL;
+}
+
+void coro_yield(void)
+{
+    coro *c = current;
+    if (!c)
+        return;
+    volatile char marker = 0;
+    c->sp = (char *)&marker;
+#ifdef CORO_ASAN
+    __sanitizer_start_switch_fiber(&c->fake, c->s->sched_lo, c->s->sched_size);
+    swapcontext(&c->ctx, &c->s->sched);
+    __sanitizer_finish_switch_fiber(c->fake, &c->s->sched_lo, &c->s->sched_size);
+#else
+    swapcontext(&c->ctx, &c->s->sched);
+#endif
+    (void)marker;
+}
