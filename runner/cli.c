@@ -166,7 +166,7 @@ static int one_option(int ch, const char *arg, options *o)
     case O_FILE_ROOT: o->junit_file_root = arg; return 0;
     case O_LIST: o->list = true; return 0;
     case 'j':
-        if (number_arg(arg, 1, 4096, &v))
+        if (number_arg(arg, 1, 1000000, &v)) /* fdlimit.c checks what fits */
             return -1;
         o->jobs = (int)v;
         return 0;

@@ -57,7 +57,8 @@ static const cli_doc docs[] = {
      "The address of the origin embedded in h1xx for the proxy modes;\n.B 0\nfor any free "
      "loopback port. Configure the reverse proxy under test to forward to it."},
     {"Running", "-j", "--jobs", "N", "cases in parallel", "16",
-     "Cases in parallel, each with its own connections."},
+     "Cases in parallel, each with its own connections; any number the open-file limit allows "
+     "(h1xx raises its soft limit to the hard one, and refuses a run that would not fit)."},
     {NULL, NULL, "--strict", NULL, "SHOULD violations fail", NULL,
      "A broken SHOULD (verdict\n.BR warn )\ncounts as a failure."},
     {NULL, NULL, "--baseline", "FILE", "known failures (a results.json, or 'ID VERDICT [REQ]' "

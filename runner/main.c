@@ -17,6 +17,7 @@
 #include "case.h"
 #include "cli.h"
 #include "conn.h"
+#include "fdlimit.h"
 #include "origin.h"
 #include "matrix.h"
 #include "merge.h"
@@ -429,6 +430,11 @@ int main(int argc, char **argv)
     }
     if (matched == 0) { /* an empty shard of a non-empty selection runs, and reports nothing */
         fprintf(stderr, "h1xx: no case matches the filters\n");
+        goto out;
+    }
+    fdlimit_raise();
+    if (fdlimit_check(sel, nsel, o.jobs, mode_bit(o.mode), err, sizeof err)) {
+        fprintf(stderr, "h1xx: %s\n", err);
         goto out;
     }
     if (o.baseline && baseline_load(&base, o.baseline, err, sizeof err)) {
