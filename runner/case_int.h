@@ -54,14 +54,12 @@ typedef struct runner {
     const case_def *c;
     const run_ctx *ctx;
     case_result *r;
-    cconn conns[MAX_CONNS];
     int nconns;
     int cur; /* index of the current connection, -1 before the first */
     int64_t case_end_ns;
     wire_msg last;
     int last_conn;
     bool have_last;
-    named_msg named[MAX_NAMED];
     int nnamed;
     bool stop;          /* no more steps */
     bool step_failed;   /* the verdict came from a step, not a generic check */
@@ -77,8 +75,6 @@ typedef struct runner {
     size_t o_ws_pos;         /* after a 101 on oc: the next client frame */
     wire_msg *oreq;          /* the last request the origin received, kept after release */
     char *oreq_stream;       /* its bytes (offsets in oreq point into this) */
-    /* statuses the origin wrote, with the write call's window [t0, t1] */
-    struct osent { int status; int64_t t0, t1; int conn; } osent[256];
     size_t nosent;
     const struct step *waiting; /* the origin accept step waiting now (for its stop check) */
     int o_nreq;              /* requests the origin received in this case */
@@ -88,6 +84,12 @@ typedef struct runner {
     int64_t head_t;     /* wire time of the failure behind the headline (case_verdict.c) */
     bool head_own;      /* it cites one of the case's own requirements */
     size_t wait_msg0;   /* the first result message the current wait read (for "got ...") */
+    /* The large arrays last: a case in flight touches only the first connection and the
+     * fields above, and the pages of the rest are never made resident (10,000 cases at once). */
+    cconn conns[MAX_CONNS];
+    named_msg named[MAX_NAMED];
+    /* statuses the origin wrote, with the write call's window [t0, t1] */
+    struct osent { int status; int64_t t0, t1; int conn; } osent[256];
 } runner;
 
 /* case_stream.c */

@@ -66,8 +66,8 @@ typedef struct wire_limits {
 #define WIRE_MAX_FIELDS 128
 
 typedef struct wire_field {
-    size_t name_off, name_len;   /* stream offsets */
-    size_t value_off, value_len; /* value without leading/trailing whitespace */
+    uint32_t name_off, name_len;   /* stream offsets (streams are capped at 1 GiB) */
+    uint32_t value_off, value_len; /* value without leading/trailing whitespace */
 } wire_field;
 
 typedef enum wire_framing {
