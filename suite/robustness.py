@@ -25,6 +25,7 @@ import concurrent.futures
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import subprocess
@@ -438,7 +439,7 @@ BAD_FLAGS = [
     (["--deadline", "-1"], ["bad duration"]),
     (["--timeout", "333333331m"], ["bad duration"]),
     (["--jobs", "0"], ["bad number"]),
-    (["--jobs", "99999"], ["bad number"]),
+    (["--jobs", "9999999"], ["bad number"]),
     (["--max-head", "10"], ["bad number"]),
     (["--max-bytes", "5000", "--max-head", "65536"], ["--max-bytes must be at least"]),
     (["--shard", "3/2"], ["--shard"]),
@@ -471,8 +472,24 @@ BAD_URLS = [
 ]
 
 
+def fd_limit_section(workdir):
+    """More cases at once than the open-file limit holds: refused before the run (exit 2, the
+    count and how to raise the limit), never EMFILE in the middle of it."""
+    d = tempfile.mkdtemp(prefix="h1xx-input-", dir=workdir)
+    p = subprocess.run([ARGS.h1xx, "--report-dir", "reports", "--repeat", "500", "-j", "500",
+                        "-k", "http10/*", "http://127.0.0.1:9/"], cwd=d, capture_output=True,
+                       timeout=30, preexec_fn=lambda: resource.setrlimit(
+                           resource.RLIMIT_NOFILE, (256, 256)))
+    err = p.stderr.decode("utf-8", "replace")
+    ok = p.returncode == 2 and "open files" in err and "ulimit" in err and \
+        not os.path.exists(os.path.join(d, "reports"))
+    record("-j 500 under a 256-descriptor limit: exit 2 before the run, naming the limit",
+           ok, "exit %d: %r" % (p.returncode, err[:300]))
+
+
 def input_section(workdir):
     badcase_section(workdir)
+    fd_limit_section(workdir)
     for flags, words in BAD_FLAGS:
         expect_usage("bad flag %s: exit 2" % " ".join(flags).encode("unicode_escape").decode(),
                      flags + ["--report-dir", "reports", "http://127.0.0.1:9/"], 2, words,

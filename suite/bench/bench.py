@@ -8,7 +8,8 @@ shared machine drift). Writes reports/bench.md and reports/bench.json and prints
      forwarding delay through fixtures/proxy.py in reverse-proxy mode
   3. runner cost: CPU (user+sys) per case and peak RSS of a full run; instructions per case
      (valgrind --tool=callgrind)
-  4. load: 1,000 concurrent 102 streams (--repeat 1000 -j 1000): timing error and CPU
+  4. load: 1,000 concurrent 102 streams (--repeat 1000 -j 1000): timing error, CPU, peak RSS;
+     and 10,000 (--repeat 10000 -j 10000): all pass, peak RSS
   5. baseline: the continue and http10 checks as a plain sequential Python script
      (suite/bench/baseline.py) against h1xx's, side by side
 
@@ -34,7 +35,7 @@ import harness  # noqa: E402
 import timing   # noqa: E402
 
 GOALS = {"efficiency": 1.25, "timing_p99_ms": 1.0, "cpu_ms_per_case": 1.0, "rss_mib": 16.0,
-         "load_p99_ms": 5.0}
+         "load_p99_ms": 5.0, "load_rss_mib": 24.0, "big_load_rss_mib": 64.0}
 
 
 def log(msg):
@@ -218,6 +219,7 @@ def coarse(t):
 def table(r):
     p, t, ld, px, cg, b = (r["parallel"], r["timing"], r["load"], r["proxy"], r["callgrind"],
                            r["baseline"])
+    big = r["big_load"]
     ta, tg = t["arrival_error_bound_ms"], t["gap_error_bound_ms"]
     la, lg = ld["arrival_error_bound_ms"], ld["gap_error_bound_ms"]
     fd = px["forwarding_delay_ms"]
@@ -295,8 +297,17 @@ def table(r):
          f"{ld['gap_error_vs_schedule_abs_ms']['p99']:.3f} ms", ""),
         ("4", "load: h1xx CPU and peak RSS",
          f"{ld['cpu_s']:.3f} s CPU ({ld['cpu_s'] * 1000 / max(1, ld['streams']):.2f} ms per "
-         f"stream), {ld['peak_rss_mib']:.1f} MiB, wall {ld['h1xx_duration_s']:.2f} s for a "
-         f"{(ld['count'] + 1) * ld['interval_ms'] / 1000:.1f} s script", ""),
+         f"stream), **{ld['peak_rss_mib']:.1f} MiB**, wall {ld['h1xx_duration_s']:.2f} s for a "
+         f"{(ld['count'] + 1) * ld['interval_ms'] / 1000:.1f} s script",
+         f"RSS < {GOALS['load_rss_mib']:g} MiB: {ok(ld['peak_rss_mib'] < GOALS['load_rss_mib'])}"),
+        ("4", f"big load: {big['streams']} concurrent 102 streams ({big['count']} x "
+              f"{big['interval_ms']} ms), -j {big['streams']}",
+         f"{big['passed']} pass; **{big['peak_rss_mib']:.1f} MiB** peak RSS; {big['cpu_s']:.3f} s "
+         f"CPU; wall {big['h1xx_duration_s']:.2f} s; gap error bound p99 "
+         f"{big['gap_error_bound_ms']['p99']:.3f} ms; the fixture's own lateness p99 "
+         f"{big['gap_error_vs_schedule_abs_ms']['p99']:.3f} ms",
+         f"all pass, RSS < {GOALS['big_load_rss_mib']:g} MiB: "
+         f"{ok(big['passed'] == big['streams'] and big['peak_rss_mib'] < GOALS['big_load_rss_mib'])}"),
         ("5", "baseline: continue + http10, sequential Python sockets "
               "(suite/bench/baseline.py)",
          f"h1xx {b['h1xx_wall_s']:.3f} s ({b['h1xx_cases']} cases) vs script "
@@ -309,7 +320,10 @@ def table(r):
                               "timing_p99": timing_p99 < GOALS["timing_p99_ms"],
                               "cpu_per_case": p["cpu_ms_per_case"] < GOALS["cpu_ms_per_case"],
                               "peak_rss": p["peak_rss_mib"] < GOALS["rss_mib"],
-                              "load_p99": load_p99 < GOALS["load_p99_ms"]}
+                              "load_p99": load_p99 < GOALS["load_p99_ms"],
+                              "load_rss": ld["peak_rss_mib"] < GOALS["load_rss_mib"],
+                              "big_load": big["passed"] == big["streams"] and
+                              big["peak_rss_mib"] < GOALS["big_load_rss_mib"]}
 
 
 def main():
@@ -317,6 +331,8 @@ def main():
     ap.add_argument("h1xx")
     ap.add_argument("--out", default=os.path.join(ROOT, "reports"))
     ap.add_argument("--streams", type=int, default=1000, help="load: concurrent streams")
+    ap.add_argument("--big-streams", type=int, default=10000,
+                    help="big load: concurrent streams (each needs a descriptor on both sides)")
     a = ap.parse_args()
     h1xx = os.path.abspath(a.h1xx)
     os.makedirs(a.out, exist_ok=True)
@@ -335,6 +351,9 @@ def main():
         r["callgrind"] = callgrind(h1xx, wd)
         log(f"4: load, {a.streams} concurrent 102 streams")
         r["load"] = with_steal(timing.measure, h1xx, a.streams, 10, 100, wd, jobs=a.streams)
+        log(f"4: big load, {a.big_streams} concurrent 102 streams")
+        r["big_load"] = with_steal(timing.measure, h1xx, a.big_streams, 10, 100, wd,
+                                   jobs=a.big_streams)
         log("5: baseline script and h1xx, continue + http10")
         r["baseline"] = baseline(h1xx, wd)
     r["bench_wall_s"] = time.monotonic() - t0
