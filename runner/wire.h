@@ -63,7 +63,7 @@ typedef struct wire_limits {
     size_t max_interim; /* 1xx before a final response; default 1000 */
 } wire_limits;
 
-#define WIRE_MAX_FIELDS 128
+#define WIRE_MAX_FIELDS 100
 
 typedef struct wire_field {
     uint32_t name_off, name_len;   /* stream offsets (streams are capped at 1 GiB) */
