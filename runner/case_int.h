@@ -1,6 +1,9 @@
-/* case_int: state shared by the interpreter's two halves (private to case_*.c).
- * case_stream.c reads connections into messages and applies the generic checks that hold for
- * every response (GEN-*, V10-1); case_run.c plays the steps and decides the verdict. */
+/* case_int: the case interpreter's shared state (private to case_*.c), in layers whose calls go
+ * one way, down: case_verdict.c (verdicts, findings) at the floor; case_core.c (variables,
+ * durations, deadlines, connections); case_stream.c (bytes into messages, the generic checks
+ * that hold for every response: GEN-*, V10-1); case_expect.c (what steps send and expect, the
+ * checks); the step modules (case_steps.c, case_curl.c, case_proxy.c); and case_run.c on top,
+ * which plays the steps and decides the verdict. */
 #ifndef H1XX_CASE_INT_H
 #define H1XX_CASE_INT_H
 
@@ -92,7 +95,55 @@ typedef struct runner {
     struct osent { int status; int64_t t0, t1; int conn; } osent[256];
 } runner;
 
-/* case_stream.c */
+/* ---- case_verdict.c (the floor): verdicts, findings, times ----------------------------------- */
+
+/* level_verdict() gives the verdict for breaking a requirement in this mode's role (MUST: fail,
+ * SHOULD and PRACTICE: warn, MAY/INFO: none, i.e. VERDICT_PASS). runner_fail dates the failure
+ * now; runner_fail_at at t_abs, the wire time of its evidence (the message checked, the byte
+ * found). */
+verdict_t level_verdict(const runner *R, const char *require);
+void runner_fail(runner *R, bool from_step, const char *require, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void runner_fail_at(runner *R, int64_t t_abs, bool from_step, const char *require,
+                    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+void runner_finding(runner *R, int conn, int code, const char *name, const char *require,
+                    size_t offset, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+void runner_end(runner *R, verdict_t v, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int64_t runner_rel(const runner *R, int64_t t_abs);
+/* When the byte at `offset` of cc's stream arrived. */
+int64_t stream_time_at(const cconn *cc, size_t offset);
+
+/* ---- case_core.c: the core every step module uses -------------------------------------------- */
+
+/* Names of the variables a case run sets itself (not user variables). */
+bool runner_local_name(const char *name);
+/* Bounds on one expansion: defaults may use other defaults, so a few lines of a case file could
+ * otherwise ask for 40^8 copies of a value (or as many references to an empty one). */
+#define EXPAND_MAX_BYTES (4 * 1024 * 1024)
+#define EXPAND_MAX_REFS 10000
+/* A template expanded with every variable; malloc'd. */
+char *runner_expand(runner *R, const char *tmpl, size_t *len);
+/* A duration template (or the fallback template) in ns; ends the case on a bad value. */
+int64_t runner_duration(runner *R, const char *tmpl, const char *fallback);
+/* A wanted absolute deadline bounded by the case's and the run's. */
+int64_t runner_bounded(const runner *R, int64_t want_abs);
+/* After a timed-out wait: true (case ended) when the case or run deadline cut it short. */
+bool runner_cut(runner *R, int64_t want_abs);
+/* Opens the case's next connection (NULL, and the case ended, when that fails). */
+cconn *runner_open_conn(runner *R);
+/* The current connection, opened on first use (NULL and the case ended when that fails). */
+cconn *runner_current(runner *R);
+const char *runner_require(const runner *R, const char *req);
+/* Whether status is in the set (an empty set holds every status). */
+bool codes_match(const code_set *cs, int status);
+/* Whether one of the step's alternatives is of kind k. */
+bool step_names(const step *st, alt_kind k);
+/* "interim 100 or final within 3.000s" */
+char *runner_describe(runner *R, const step *st, int64_t ns);
+
+/* ---- case_stream.c: bytes into messages, and the generic checks ------------------------------ */
+
 next_status stream_next(runner *R, cconn *cc, int64_t deadline_ns, wire_msg *m);
 void stream_note_request(cconn *cc, bool is_head, bool http10);
 /* A head line sent after a request line (the empty line ends the head): Upgrade is noted. */
@@ -105,42 +156,20 @@ void stream_linger(runner *R, int64_t until_ns);
 bool stream_peek_final(runner *R, cconn *cc);
 /* Drops the first final among the read-ahead messages (and what came before it) into *m. */
 bool stream_take_final(cconn *cc, wire_msg *m);
-int64_t stream_time_at(const cconn *cc, size_t offset);
 size_t stream_pending(const cconn *cc);
 void stream_free(cconn *cc);
 /* The requirement a fatal reader finding breaks, or NULL for h1xx's own limits. */
 const char *stream_bad_require(wire_code code);
 
-/* Names of the variables a case run sets itself (not user variables). */
-bool runner_local_name(const char *name);
+/* ---- case_expect.c: what steps send and expect ----------------------------------------------- */
 
-/* case_verdict.c: verdict bookkeeping used by every step module. level_verdict() gives the
- * verdict for breaking a requirement in this mode's role (MUST: fail, SHOULD and PRACTICE: warn,
- * MAY/INFO: none, i.e. VERDICT_PASS). runner_fail dates the failure now; runner_fail_at at
- * t_abs, the wire time of its evidence (the message checked, the byte found). */
-verdict_t level_verdict(const runner *R, const char *require);
-void runner_fail(runner *R, bool from_step, const char *require, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-void runner_fail_at(runner *R, int64_t t_abs, bool from_step, const char *require,
-                    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-void runner_finding(runner *R, int conn, int code, const char *name, const char *require,
-                    size_t offset, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
-void runner_end(runner *R, verdict_t v, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-int64_t runner_rel(const runner *R, int64_t t_abs);
-/* The current connection, opened on first use (NULL and the case ended when that fails). */
-cconn *runner_current(runner *R);
-/* A template expanded with every variable; malloc'd. */
-char *runner_expand(runner *R, const char *tmpl, size_t *len);
-/* A duration template (or the fallback template) in ns; ends the case on a bad value. */
-int64_t runner_duration(runner *R, const char *tmpl, const char *fallback);
-/* A wanted absolute deadline bounded by the case's and the run's. */
-int64_t runner_bounded(const runner *R, int64_t want_abs);
-/* After a timed-out wait: true (case ended) when the case or run deadline cut it short. */
-bool runner_cut(runner *R, int64_t want_abs);
-const char *runner_require(const runner *R, const char *req);
-/* Whether status is in the set (an empty set holds every status). */
-bool codes_match(const code_set *cs, int status);
+/* "METHOD SP target SP HTTP/d.d": a request line (HEAD and HTTP/1.0 noted). */
+bool runner_request_line(const char *s, size_t n, bool *is_head, bool *http10);
+/* Builds the bytes of a send step: templates expanded, CRLF added to '>'/'<' lines; with cc,
+ * request lines are counted on cc and -H headers added after them. */
+void runner_build(runner *R, const step *st, buf_t *out, cconn *cc);
+/* The frame a ws-send step writes (its text expanded; masked on the client's side). */
+void step_ws_frame(runner *R, const step *st, buf_t *frame, bool masked);
 /* Judges what a wait for a message produced (see expect); true when the step is over. */
 bool runner_outcome(runner *R, const step *st, cconn *cc, next_status s, const wire_msg *m,
                     const char *desc, int64_t want);
@@ -149,17 +178,17 @@ void runner_remember(runner *R, const step *st, const wire_msg *m, int conn_id);
 void runner_wait_begin(runner *R, const cconn *cc);
 /* Runs the step's "on" actions for the alternative that matched. */
 void run_actions_for(runner *R, const step *st, alt_kind k);
-/* "interim 100 or final within 3.000s" */
-char *runner_describe(runner *R, const step *st, int64_t ns);
+/* Runs a header check (a check step, or an action's). */
+void runner_check(runner *R, const check *ck);
+/* "; at the origin: ..." what the embedded origin saw during the case (proxy modes), or "". */
+char *proxy_side(runner *R);
+/* Proxy modes: whether a client message read at t_abs came before the origin's latest write
+ * began (so it cannot be that write, forwarded). */
+bool proxy_predates_origin(const runner *R, int64_t t_abs);
+/* The request the origin holds now, for checks (NULL without one). */
+const wire_msg *proxy_request(const runner *R, const char **stream);
 
-/* case_steps.c: WebSocket frames, interim series, bounds; case_curl.c: libcurl uploads. */
-/* The frame a ws-send step writes (its text expanded; masked on the client's side). */
-void step_ws_frame(runner *R, const step *st, buf_t *frame, bool masked);
-void step_ws_send(runner *R, const step *st);
-void step_ws_expect(runner *R, const step *st);
-void step_collect(runner *R, const step *st);
-void step_bound(runner *R, const step *st);
-void step_curl(runner *R, const step *st);
+/* ---- the step modules: calls go down only (case_steps.c may use case_proxy.c) ---------------- */
 
 /* case_proxy.c: the embedded origin's side of a proxy case. */
 void proxy_case_start(runner *R);
@@ -172,16 +201,12 @@ void origin_ws_send(runner *R, const step *st);
 void origin_ws_expect(runner *R, const step *st);
 /* Forwarding metrics (fwd-count, fwd-dropped, fwd-median, fwd-max) and per-message notes. */
 void proxy_forwarding(runner *R);
-/* "; at the origin: ..." what the embedded origin saw during the case (proxy modes), or "". */
-char *proxy_side(runner *R);
-/* Proxy modes: whether a client message read at t_abs came before the origin's latest write
- * began (so it cannot be that write, forwarded). */
-bool proxy_predates_origin(const runner *R, int64_t t_abs);
-/* The request the origin holds now, for checks (NULL without one). */
-const wire_msg *proxy_request(const runner *R, const char **stream);
 
-/* Builds the bytes of a send step: templates expanded, CRLF added to '>'/'<' lines; with cc,
- * request lines are counted on cc and -H headers added after them. */
-void runner_build(runner *R, const step *st, buf_t *out, cconn *cc);
+/* case_steps.c: WebSocket frames, interim series, bounds; case_curl.c: libcurl uploads. */
+void step_ws_send(runner *R, const step *st);
+void step_ws_expect(runner *R, const step *st);
+void step_collect(runner *R, const step *st);
+void step_bound(runner *R, const step *st);
+void step_curl(runner *R, const step *st);
 
 #endif

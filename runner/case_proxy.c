@@ -54,16 +54,6 @@ void proxy_case_end(runner *R)
     R->oreq_stream = NULL;
 }
 
-const wire_msg *proxy_request(const runner *R, const char **stream)
-{
-    if (R->oc) {
-        *stream = R->oc->rx.data;
-        return &R->oc->req;
-    }
-    *stream = R->oreq_stream;
-    return R->oreq;
-}
-
 /* Keeps the request the origin holds, so checks still work once the connection is handed back. */
 static void keep_request(runner *R, const origin_conn *oc)
 {
@@ -199,19 +189,6 @@ static bool client_answered(void *arg)
     return stream_peek_final(R, cc) || cc->eof || peeked_interim(R, R->waiting) >= 0;
 }
 
-bool proxy_predates_origin(const runner *R, int64_t t_abs)
-{
-    return R->ctx->org && R->c->uses_origin && (!R->nosent || t_abs < R->osent[R->nosent - 1].t0);
-}
-
-static bool step_names(const step *st, alt_kind k)
-{
-    for (int i = 0; i < st->nalts; i++)
-        if (st->alts[i].kind == k)
-            return true;
-    return false;
-}
-
 /* What the proxy's request looks like from the origin, for the report. */
 static void note_request(runner *R, origin_conn *oc)
 {
@@ -242,23 +219,6 @@ static void client_got(runner *R, buf_t *b)
                    cc->reset ? "the connection reset" : "the connection closed");
     if (b->len == n0)
         buf_printf(b, "nothing");
-}
-
-char *proxy_side(runner *R)
-{
-    if (!R->ctx->org || !R->c->uses_origin)
-        return xstrdup("");
-    buf_t b;
-    buf_init(&b, 1024);
-    if (!R->o_nreq) {
-        buf_printf(&b, "; the request never reached the origin");
-        return buf_steal(&b);
-    }
-    buf_printf(&b, "; at the origin: the request arrived (%s) at +%.3fms", R->o_version,
-               (double)(runner_rel(R, R->o_req_t) - R->r->start_ns) / 1e6);
-    for (size_t i = 0; i < R->nosent; i++)
-        buf_printf(&b, "%s%d", i ? ", " : ", and the origin wrote ", R->osent[i].status);
-    return buf_steal(&b);
 }
 
 /* The proxy answered the client itself (a final) or closed, before the request reached the

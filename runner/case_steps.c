@@ -26,15 +26,6 @@ static cconn *switched_conn(runner *R, const char *what)
     return cc;
 }
 
-void step_ws_frame(runner *R, const step *st, buf_t *frame, bool masked)
-{
-    size_t n = 0;
-    char *text = st->arg ? runner_expand(R, st->arg, &n) : xstrdup("");
-    buf_init(frame, 0);
-    ws_frame_text(frame, st->opcode, text, n, masked);
-    free(text);
-}
-
 void step_ws_send(runner *R, const step *st)
 {
     if (st->on_origin) {

@@ -21,22 +21,6 @@ static void note_chunk(cconn *cc, int64_t t_ns)
     cc->chunks[cc->nchunks++] = (chunk_time){cc->c.rx.len, t_ns};
 }
 
-/* When the byte at `offset` arrived: the first read whose end lies past it. */
-int64_t stream_time_at(const cconn *cc, size_t offset)
-{
-    size_t lo = 0, hi = cc->nchunks;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (cc->chunks[mid].end > offset)
-            hi = mid;
-        else
-            lo = mid + 1;
-    }
-    if (lo < cc->nchunks)
-        return cc->chunks[lo].t_ns;
-    return cc->nchunks ? cc->chunks[cc->nchunks - 1].t_ns : 0;
-}
-
 size_t stream_pending(const cconn *cc)
 {
     size_t pos = cc->rd.switched ? cc->rd.raw_off : cc->rd.pos;

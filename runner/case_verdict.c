@@ -172,3 +172,19 @@ void runner_end(runner *R, verdict_t v, const char *fmt, ...)
     free(r->message);
     r->message = msg;
 }
+
+/* When the byte at `offset` arrived: the first read whose end lies past it. */
+int64_t stream_time_at(const cconn *cc, size_t offset)
+{
+    size_t lo = 0, hi = cc->nchunks;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (cc->chunks[mid].end > offset)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    if (lo < cc->nchunks)
+        return cc->chunks[lo].t_ns;
+    return cc->nchunks ? cc->chunks[cc->nchunks - 1].t_ns : 0;
+}

@@ -1,7 +1,7 @@
 /* sched: runs cases on worker threads, one per core, each an event loop on which every case
  * in flight is a task (loop.h): -j N means N cases at once, whatever the core count. Each case
- * has its own connections and deadline; results land in the caller's array at the case's own index, so the report order is
- * the cases' order whatever order they finish in. */
+ * has its own connections and deadline; results land in the caller's array at the case's own
+ * index, so the report order is the cases' order whatever order they finish in. */
 #ifndef H1XX_SCHED_H
 #define H1XX_SCHED_H
 

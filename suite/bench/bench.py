@@ -140,7 +140,7 @@ def with_steal(fn, *args, **kw):
 
 # ---- 3: instructions (callgrind) -----------------------------------------------------------
 
-CG_PARTS = {"cases (sched worker)": "runner/sched.c:worker",
+CG_PARTS = {"cases (sched worker)": "runner/case_run.c:case_run",
             "reports (HTML)": "runner/report_html.c:report_html_write",
             "reports (JUnit)": "runner/report_junit.c:report_junit_write",
             "reports (JSON)": "runner/report_json.c:report_json_write",
