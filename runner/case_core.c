@@ -185,8 +185,7 @@ cconn *runner_open_conn(runner *R)
         runner_end(R, VERDICT_ERROR, "a case may open %d connections at most", MAX_CONNS);
         return NULL;
     }
-    cconn *cc = &R->conns[R->nconns++];
-    memset(cc, 0, sizeof *cc);
+    cconn *cc = R->conns[R->nconns++] = xcalloc(1, sizeof *cc);
     cc->id = R->nconns;
     wire_init(&cc->rd, &R->ctx->limits);
     R->cur = R->nconns - 1;
@@ -211,7 +210,7 @@ cconn *runner_current(runner *R)
 {
     if (R->cur < 0)
         return runner_open_conn(R);
-    return &R->conns[R->cur];
+    return R->conns[R->cur];
 }
 /* ---- what a step waits for ---------------------------------------------------------------- */
 

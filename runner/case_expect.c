@@ -113,6 +113,8 @@ void runner_remember(runner *R, const step *st, const wire_msg *m, int conn_id)
     R->have_last = true;
     snprintf(R->status_text, sizeof R->status_text, "%d", m->status);
     R->locals[0] = (var){"status", R->status_text};
+    if (st->as && !R->named)
+        R->named = xcalloc(MAX_NAMED, sizeof *R->named);
     if (st->as && R->nnamed < MAX_NAMED)
         R->named[R->nnamed++] = (named_msg){st->as, conn_id, *m};
 }
@@ -346,11 +348,11 @@ void runner_check(runner *R, const check *ck)
         return;
     }
     if (!stream)
-        stream = R->conns[conn_id - 1].c.rx.data;
+        stream = R->conns[conn_id - 1]->c.rx.data;
     /* the failure dates from the message checked, for the headline (case_verdict.c) */
     int64_t t_ev = ck->on_origin ? R->o_req_t
-                   : R->conns[conn_id - 1].c.rx.data
-                       ? stream_time_at(&R->conns[conn_id - 1], m->head_end - 1)
+                   : R->conns[conn_id - 1]->c.rx.data
+                       ? stream_time_at(R->conns[conn_id - 1], m->head_end - 1)
                        : clock_ns();
     char *value = ck->value ? runner_expand(R, ck->value, NULL) : NULL;
     bool present = wire_find(m, stream, ck->field, NULL) != NULL;

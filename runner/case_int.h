@@ -12,6 +12,7 @@
 #define MAX_CONNS 8
 #define MAX_NAMED 4
 #define MAX_CHUNKS 65536
+#define MAX_OSENT 256
 
 typedef struct chunk_time {
     size_t end;   /* rx offset just past this read */
@@ -87,12 +88,11 @@ typedef struct runner {
     int64_t head_t;     /* wire time of the failure behind the headline (case_verdict.c) */
     bool head_own;      /* it cites one of the case's own requirements */
     size_t wait_msg0;   /* the first result message the current wait read (for "got ...") */
-    /* The large arrays last: a case in flight touches only the first connection and the
-     * fields above, and the pages of the rest are never made resident (10,000 cases at once). */
-    cconn conns[MAX_CONNS];
-    named_msg named[MAX_NAMED];
-    /* statuses the origin wrote, with the write call's window [t0, t1] */
-    struct osent { int status; int64_t t0, t1; int conn; } osent[256];
+    /* Allocated as they are needed: a case in flight costs what it uses (10,000 at once). */
+    cconn *conns[MAX_CONNS];
+    named_msg *named; /* MAX_NAMED of them, from the first "as NAME" */
+    /* statuses the origin wrote, with the write call's window [t0, t1]; MAX_OSENT of them */
+    struct osent { int status; int64_t t0, t1; int conn; } *osent;
 } runner;
 
 /* ---- case_verdict.c (the floor): verdicts, findings, times ----------------------------------- */

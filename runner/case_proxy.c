@@ -119,7 +119,9 @@ static void note_statuses(runner *R, const char *p, size_t n, int64_t t0, int64_
         int code = (d[0] - '0') * 100 + (d[1] - '0') * 10 + (d[2] - '0');
         if (code >= 200)
             R->oc_final_sent = true;
-        if (R->nosent < sizeof R->osent / sizeof *R->osent)
+        if (!R->osent)
+            R->osent = xcalloc(MAX_OSENT, sizeof *R->osent);
+        if (R->nosent < MAX_OSENT)
             R->osent[R->nosent++] = (struct osent){code, t0, t1, conn_id};
     }
 }
@@ -170,7 +172,7 @@ void step_origin_send(runner *R, const step *st)
 /* A read-ahead interim on the client side that an "interim" alternative of st names, or -1. */
 static int peeked_interim(const runner *R, const step *st)
 {
-    const cconn *cc = &R->conns[R->cur];
+    const cconn *cc = R->conns[R->cur];
     for (int a = 0; st && a < st->nalts; a++)
         for (size_t i = 0; st->alts[a].kind == ALT_INTERIM && i < cc->npeeked; i++)
             if (cc->peeked[i].interim && codes_match(&st->alts[a].codes, cc->peeked[i].status))
@@ -185,7 +187,7 @@ static bool client_answered(void *arg)
     runner *R = arg;
     if (R->cur < 0)
         return false;
-    cconn *cc = &R->conns[R->cur];
+    cconn *cc = R->conns[R->cur];
     return stream_peek_final(R, cc) || cc->eof || peeked_interim(R, R->waiting) >= 0;
 }
 
@@ -197,7 +199,7 @@ static void note_request(runner *R, origin_conn *oc)
     R->o_nreq++;
     R->o_req_t = oc->t_head;
     snprintf(R->o_version, sizeof R->o_version, "%s", oc->version);
-    const cconn *cc = R->cur >= 0 ? &R->conns[R->cur] : NULL;
+    const cconn *cc = R->cur >= 0 ? R->conns[R->cur] : NULL;
     for (size_t i = 0; cc && i < cc->npeeked; i++)
         if (cc->peeked[i].interim)
             result_note(R->r, "before the request reached the origin, the client got interim %d "
@@ -208,7 +210,7 @@ static void note_request(runner *R, origin_conn *oc)
 /* What the client got from the proxy so far, as "interim 100, final 404" (peeked included). */
 static void client_got(runner *R, buf_t *b)
 {
-    const cconn *cc = &R->conns[R->cur];
+    const cconn *cc = R->conns[R->cur];
     size_t n0 = b->len;
     for (size_t i = R->wait_msg0; i < R->r->nmsgs; i++)
         if (R->r->msgs[i].conn == cc->id)
@@ -227,7 +229,7 @@ static void client_got(runner *R, buf_t *b)
  * fails the step. */
 static void answered_without_origin(runner *R, const step *st, int64_t ns)
 {
-    cconn *cc = &R->conns[R->cur];
+    cconn *cc = R->conns[R->cur];
     wire_msg *m = xmalloc(sizeof *m);
     buf_t got;
     buf_init(&got, 1024);
@@ -260,7 +262,7 @@ void step_origin_accept(runner *R, const step *st)
     }
     R->oc_final_sent = false;
     if (R->cur >= 0)
-        runner_wait_begin(R, &R->conns[R->cur]);
+        runner_wait_begin(R, R->conns[R->cur]);
     int64_t want = clock_ns() + ns;
     origin_conn *oc = NULL;
     R->waiting = st;
@@ -282,16 +284,16 @@ void step_origin_accept(runner *R, const step *st)
         oc->pos = oc->body_start;
         note_request(R, oc);
         run_actions_for(R, st, ALT_REQUEST);
-    } else if (rc == 2 && step_names(st, ALT_FINAL) && stream_peek_final(R, &R->conns[R->cur])) {
+    } else if (rc == 2 && step_names(st, ALT_FINAL) && stream_peek_final(R, R->conns[R->cur])) {
         wire_msg *m = xmalloc(sizeof *m);
-        cconn *cc = &R->conns[R->cur];
+        cconn *cc = R->conns[R->cur];
         if (stream_take_final(cc, m)) {
             runner_remember(R, st, m, cc->id);
             run_actions_for(R, st, ALT_FINAL);
         }
         free(m);
     } else if (early >= 0) { /* an interim the step names, from the proxy itself */
-        cconn *cc = &R->conns[R->cur];
+        cconn *cc = R->conns[R->cur];
         wire_msg *m = xmalloc(sizeof *m);
         for (int i = 0; i <= early; i++)
             stream_next(R, cc, clock_ns(), m);
@@ -361,7 +363,7 @@ void step_origin_read(runner *R, const step *st)
     size_t recorded = oc->rx.len;
     long end;
     if (R->cur >= 0)
-        runner_wait_begin(R, &R->conns[R->cur]);
+        runner_wait_begin(R, R->conns[R->cur]);
     while ((end = body_end(oc)) < 0 || (size_t)end > oc->rx.len) {
         int64_t t, slice = clock_ns() + 20000000;
         size_t n;

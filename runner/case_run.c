@@ -114,7 +114,7 @@ static void step_close(runner *R, bool half)
 {
     if (R->cur < 0)
         return;
-    cconn *cc = &R->conns[R->cur];
+    cconn *cc = R->conns[R->cur];
     if (!conn_is_open(&cc->c))
         return;
     if (half) {
@@ -273,8 +273,12 @@ void case_run(const case_def *c, const run_ctx *ctx, case_result *r)
         stream_linger(R, runner_bounded(R, clock_ns() + ctx->linger_ns));
     if (ctx->org)
         proxy_case_end(R);
-    for (int i = 0; i < R->nconns; i++)
-        stream_free(&R->conns[i]);
+    for (int i = 0; i < R->nconns; i++) {
+        stream_free(R->conns[i]);
+        free(R->conns[i]);
+    }
+    free(R->named);
+    free(R->osent);
     if (r->msgs_dropped || r->findings_dropped)
         result_note(r, "%zu more messages and %zu more findings were checked but not recorded "
                     "(caps: %d messages, %d findings a case)", r->msgs_dropped,

@@ -356,7 +356,7 @@ next_status stream_next(runner *R, cconn *cc, int64_t deadline_ns, wire_msg *m)
 void stream_linger(runner *R, int64_t until_ns)
 {
     for (int i = 0; i < R->nconns; i++) {
-        cconn *cc = &R->conns[i];
+        cconn *cc = R->conns[i];
         wire_msg *m = xmalloc(sizeof *m);
         while ((conn_is_open(&cc->c) || stream_pending(cc)) && clock_ns() < until_ns &&
                !conn_interrupted()) {

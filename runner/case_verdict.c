@@ -130,7 +130,7 @@ void runner_finding(runner *R, int conn_id, int code, const char *name, const ch
     va_start(ap, fmt);
     char *text = xvasprintf(fmt, ap);
     va_end(ap);
-    int64_t t = conn_id >= 1 && conn_id <= R->nconns ? stream_time_at(&R->conns[conn_id - 1], offset)
+    int64_t t = conn_id >= 1 && conn_id <= R->nconns ? stream_time_at(R->conns[conn_id - 1], offset)
                                                       : clock_ns();
     if (require)
         fail_text(R, t, false, require, xstrdup(text));

@@ -5,7 +5,6 @@
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <limits.h>
-#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -137,6 +136,18 @@ static const case_def **select_cases(case_def *all, size_t n, const options *o, 
     *out_n = k;
     *matched = o->shard_n ? seen : k;
     return sel;
+}
+
+/* Plain TCP and unix sockets are h1xx's own; libcurl serves TLS and the curl-upload steps. */
+static bool needs_curl(const options *o, const case_def *const *cases, size_t n)
+{
+    if (o->url && ascii_ncasecmp(o->url, "https://", 8) == 0)
+        return true;
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < cases[i]->nsteps; k++)
+            if (cases[i]->steps[k].kind == STEP_CURL)
+                return true;
+    return false;
 }
 
 /* One line a case; a case that skips unless a variable is set ends with "[needs --set X]". */
@@ -442,13 +453,14 @@ int main(int argc, char **argv)
         fprintf(stderr, "h1xx: %s\n", err);
         goto out;
     }
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    /* A case's run state is large and mostly untouched: mapped, its untouched pages cost
-     * nothing (10,000 cases in flight; glibc would zero it whole in a thread's arena). */
-    mallopt(M_MMAP_THRESHOLD, 32 * 1024);
+    /* libcurl (and its TLS library, 2 MiB) only when a TLS target or an upload step needs it */
+    bool curl = needs_curl(&o, sel, nsel);
+    if (curl)
+        curl_global_init(CURL_GLOBAL_DEFAULT);
     setup_signals();
     status = run(&o, sel, nsel, &cat, &vs, o.baseline ? &base : NULL);
-    curl_global_cleanup();
+    if (curl)
+        curl_global_cleanup();
 out:
     baseline_free(&base);
     free(sel);
