@@ -38,6 +38,8 @@ void cli_usage(FILE *out)
         "      --json FILE          JSON report (default DIR/results.json)\n"
         "      --html FILE          HTML report (default DIR/report.html)\n"
         "      --no-reports         write no report files but those named by --junit/--json/--html\n"
+        "      --no-preflight       skip the plain request that first checks the target\n"
+        "                           speaks HTTP/1.x (proxy modes: that it forwards)\n"
         "      --junit-file-line    add file, line and properties to JUnit test cases\n"
         "                           (for GitLab, GitHub annotations; not XSD-valid)\n"
         "      --cases DIR          the cases folder (default: $H1XX_CASES, else the\n"
@@ -63,7 +65,7 @@ enum {
     O_LIST = 256, O_STRICT, O_SET, O_TIMEOUT, O_LONG, O_QUIET, O_CASE_DEADLINE, O_DEADLINE,
     O_LINGER, O_JUNIT, O_JSON, O_REPORT_DIR, O_NO_REPORTS, O_FILE_LINE, O_CASES, O_INSECURE,
     O_CACERT, O_MAX_HEAD, O_MAX_INTERIM, O_MAX_BYTES, O_COLOR, O_VERSION, O_HELP, O_ORIGIN,
-    O_SHARD, O_REPEAT, O_HTML, O_LABEL,
+    O_SHARD, O_REPEAT, O_HTML, O_LABEL, O_NO_PREFLIGHT,
 };
 
 static const struct option longopts[] = {
@@ -86,6 +88,7 @@ static const struct option longopts[] = {
     {"html", required_argument, 0, O_HTML},
     {"report-dir", required_argument, 0, O_REPORT_DIR},
     {"no-reports", no_argument, 0, O_NO_REPORTS},
+    {"no-preflight", no_argument, 0, O_NO_PREFLIGHT},
     {"junit-file-line", no_argument, 0, O_FILE_LINE},
     {"cases", required_argument, 0, O_CASES},
     {"shard", required_argument, 0, O_SHARD},
@@ -232,6 +235,7 @@ static int one_option(int ch, const char *arg, options *o)
     case O_HTML: o->html = arg; return 0;
     case O_REPORT_DIR: o->report_dir = arg; return 0;
     case O_NO_REPORTS: o->no_reports = true; return 0;
+    case O_NO_PREFLIGHT: o->no_preflight = true; return 0;
     case O_FILE_LINE: o->junit_file_line = true; return 0;
     case O_CASES: o->cases_dir = arg; return 0;
     case O_SHARD: return parse_shard(arg, o);
