@@ -10,6 +10,7 @@ void register_origin_tests(void);
 void register_json_read_tests(void);
 void register_html_tests(void);
 void register_util_tests(void);
+void register_preflight_tests(void);
 
 int main(void)
 {
@@ -23,6 +24,7 @@ int main(void)
     register_json_read_tests();
     register_html_tests();
     register_util_tests();
+    register_preflight_tests();
     CU_basic_set_mode(CU_BRM_NORMAL);
     CU_basic_run_tests();
     unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
