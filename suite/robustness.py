@@ -5,8 +5,9 @@
    (several at a time, tight timeouts and a --deadline). For each run: the exit status is 1
    (3 for the unreachable kinds, and with one pre-flight line for those that do not speak
    HTTP/1.x, which also run with --no-preflight; never a signal, never 2), the run ends
-   within its deadline plus a small slack, every case has a defined verdict with a message, the JUnit report
-   validates against the schema and agrees with the JSON (suite/check_reports.py), the JSON
+   within its deadline plus a small slack, every case has a defined verdict with a message,
+   the JUnit report validates against the schema and agrees with the JSON
+   (suite/check_reports.py), the JSON
    parses, the console shows no raw control byte, the transcript quotes the server's bytes
    exactly (base64), and no temporary file is left. The peak RSS of the runs against the
    10,000-interim and 1 MiB-header servers is printed.
