@@ -149,9 +149,11 @@ static void record_upload(runner *R, const upload *u, CURL *h, CURLcode rc)
         result_note(r, "libcurl: %s", curl_easy_strerror(rc));
 }
 
-/* A case that got no HTTP response cannot pass: a timeout is the server's failure to answer;
- * anything else without a status (a refused connect, TLS trouble, bytes libcurl would not take
- * as HTTP: an SSH banner, TLS on a plain port) means the case could not run: error. */
+/* A case that got no HTTP response cannot pass. A timeout is the server's failure to answer;
+ * any other libcurl error with no status at all (a refused connect, TLS trouble, bytes libcurl
+ * would not take as HTTP: an SSH banner, TLS on a plain port) means the case could not run:
+ * error, with libcurl's reason. An error after a status (a reset, bytes libcurl refused after
+ * a 100) leaves the stall unmeasured: inconclusive, a skip; other cases judge that breakage. */
 static void judge_upload(runner *R, CURL *h, CURLcode rc, const char *detail, int64_t want,
                          int64_t ns)
 {
@@ -181,6 +183,10 @@ static void judge_upload(runner *R, CURL *h, CURLcode rc, const char *detail, in
         runner_end(R, VERDICT_ERROR, "libcurl could not connect: %s", what);
     else if (status < 100)
         runner_end(R, VERDICT_ERROR, "libcurl got no HTTP response: %s", what);
+    else if (rc != CURLE_OK) /* the other cases judge what broke the exchange */
+        runner_end(R, VERDICT_SKIP, "inconclusive: libcurl's upload broke off after %s %ld (%s), "
+                   "so its stall was not measured to the end", status < 200 ? "interim" : "final",
+                   status, what);
 }
 
 void step_curl(runner *R, const step *st)
