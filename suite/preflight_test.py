@@ -86,6 +86,13 @@ def origin_checks(tmp):
         record("SSH banner, --no-preflight: the libcurl case does not pass",
                rc == 1 and c.get("verdict") in ("error", "skip", "fail"),
                "exit %d: %s %s" % (rc, c.get("verdict"), c.get("message")))
+    with hostile("reset-after-100") as fx:
+        d = mkd(tmp)
+        rc, out, err = run(["-k", "libcurl/*", fx.url], d)
+        c = results(d)["cases"][0] if rc in (0, 1) else {}
+        record("100 then a reset: the libcurl case does not pass",
+               c.get("verdict") in ("error", "skip", "fail"),
+               "exit %d: %s %s" % (rc, c.get("verdict"), c.get("message")))
     for b in ("tls-on-plain", "tls-alert"):
         with hostile(b) as fx:
             stop_line("TLS on the port (%s) reached with http://: exit 3, 'use https://'" % b,
