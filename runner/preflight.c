@@ -173,15 +173,20 @@ static int judge_origin(const run_ctx *ctx, const side *s, int64_t wait_ns)
         return -1;
     }
     /* Nothing decisive: a slow or silent origin, or a close, proves nothing about the cases. */
-    const char *what = s->end == CONN_INTR ? NULL
-                       : s->end == CONN_EOF ? "the server closed the connection"
-                       : s->end == CONN_ERROR ? "the connection failed"
-                                              : "no answer";
-    if (!what)
+    if (s->end == CONN_INTR)
         return 1;
-    fprintf(stderr, "h1xx: pre-flight: %s to GET %s within %lldms (%zu bytes); running the "
-            "cases anyway%s\n", what, ctx->tgt->path, (long long)(wait_ns / 1000000), n,
+    const char *path = ctx->tgt->path;
+    char *what = s->end == CONN_EOF
+                     ? xasprintf("the server closed the connection without answering GET %s", path)
+                 : s->end == CONN_ERROR
+                     ? xasprintf("the connection failed before an answer to GET %s (%s)", path,
+                                 s->c.errmsg)
+                     : xasprintf("no answer to GET %s within %lldms", path,
+                                 (long long)(wait_ns / 1000000));
+    fprintf(stderr, "h1xx: pre-flight: %s%s; running the cases anyway%s\n", what,
+            n ? " (only the start of a status line)" : "",
             ctx->tgt->scheme == TARGET_HTTP ? " (if this port speaks TLS, use https://)" : "");
+    free(what);
     return 0;
 }
 

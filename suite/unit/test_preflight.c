@@ -5,6 +5,7 @@
 
 #include "alive.h"
 #include "preflight.h"
+#include "util.h"
 
 static preflight_kind kind(const char *s)
 {
@@ -58,15 +59,15 @@ static void test_alive(void)
     char why[256] = "";
     const char *refused = "Failed to connect to 127.0.0.1 port 9: Couldn't connect to server";
     alive_reset();
-    CU_ASSERT_FALSE(alive_refused(refused, 0, why, sizeof why)); /* no case connected yet */
+    CU_ASSERT_FALSE(alive_refused(refused, clock_ns(), why, sizeof why)); /* no case connected yet */
     alive_connected("a/one");
     alive_connected("a/two");
     CU_ASSERT_FALSE(alive_refused("Timeout was reached", 0, why, sizeof why));
-    CU_ASSERT_TRUE(alive_refused(refused, 0, why, sizeof why));
+    CU_ASSERT_TRUE(alive_refused(refused, clock_ns(), why, sizeof why));
     CU_ASSERT_PTR_NOT_NULL(strstr(why, "not run against a live server"));
     CU_ASSERT_PTR_NOT_NULL(strstr(why, "after a/two"));
     alive_connected("a/three"); /* it came back */
-    CU_ASSERT_TRUE(alive_refused(refused, 0, why, sizeof why));
+    CU_ASSERT_TRUE(alive_refused(refused, clock_ns(), why, sizeof why));
     CU_ASSERT_PTR_NOT_NULL(strstr(why, "after a/three"));
     alive_reset();
 }
