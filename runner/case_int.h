@@ -82,6 +82,7 @@ typedef struct runner {
     size_t nosent;
     const struct step *waiting; /* the origin accept step waiting now (for its stop check) */
     int o_nreq;              /* requests the origin received in this case */
+    size_t o_sent_from;      /* osent index where the current exchange's writes begin */
     int64_t o_req_t;         /* when the last one's head arrived */
     char o_version[16];      /* and its HTTP version */
     wire_code bad_code; /* the fatal finding behind the last NEXT_BAD */

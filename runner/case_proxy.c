@@ -156,8 +156,9 @@ void step_origin_send(runner *R, const step *st)
         /* RFC 9110 §15.2: no 1xx to an HTTP/1.0 request, so the origin may not play the case. */
         runner_end(R, VERDICT_SKIP, "inconclusive: the proxy forwarded the request as HTTP/1.0 "
                    "(%s %s %s), and an origin must not send a 1xx to an HTTP/1.0 request (RFC 9110 "
-                   "§15.2): how the proxy forwards 1xx responses cannot be tested", oc->method,
-                   oc->target, oc->version);
+                   "§15.2): how the proxy forwards 1xx responses cannot be tested (RFC 9110 §2.5 "
+                   "asks an intermediary to send its own version unless it downgrades on purpose: "
+                   "noted, not judged)", oc->method, oc->target, oc->version);
         buf_free(&out);
         return;
     }
@@ -219,6 +220,7 @@ static void note_request(runner *R, origin_conn *oc)
                 oc->version, oc->id);
     R->o_nreq++;
     R->o_req_t = oc->t_head;
+    R->o_sent_from = R->nosent;
     snprintf(R->o_version, sizeof R->o_version, "%s", oc->version);
     const cconn *cc = R->cur >= 0 ? &R->conns[R->cur] : NULL;
     for (size_t i = 0; cc && i < cc->npeeked; i++)
@@ -391,12 +393,37 @@ static long body_end(const origin_conn *oc)
     return (long)oc->body_start + (n > 0 ? n : 0);
 }
 
+/* The embedded origin is a conforming origin: a forwarded HTTP/1.1 request that expects
+ * 100-continue gets its 100 before the origin waits for the content (RFC 9110 §10.1.1), unless
+ * the case's script wrote one already. A proxy that passed an expectation upstream then meets
+ * the 100 it asked for (and must not hand it to an HTTP/1.0 client). */
+static void answer_expectation(runner *R, origin_conn *oc)
+{
+    for (size_t i = R->o_sent_from; i < R->nosent; i++)
+        if (R->osent[i].status == 100)
+            return;
+    if (strcmp(oc->version, "HTTP/1.1") != 0 ||
+        !wire_has_token(&oc->req, oc->rx.data, "Expect", "100-continue"))
+        return;
+    static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+    int64_t t0 = clock_ns();
+    int rc = origin_write(oc, cont, sizeof cont - 1, runner_bounded(R, t0 + 1000000000));
+    int64_t t1 = clock_ns();
+    result_tx(R->r, TX_SENT, oc->id, runner_rel(R, t0), cont, rc ? 0 : sizeof cont - 1);
+    result_tx_note(R->r, oc->id, runner_rel(R, t1), "the forwarded request expects "
+                   "100-continue: the origin answers 100 before reading the content, as an "
+                   "origin must (RFC 9110 §10.1.1)");
+    if (rc == 0)
+        note_statuses(R, cont, sizeof cont - 1, t0, t1, oc->id);
+}
+
 void step_origin_read(runner *R, const step *st)
 {
     origin_conn *oc = need_oc(R, "origin read");
     int64_t ns = runner_duration(R, st->within, "${timeout}");
     if (!oc || R->stop)
         return;
+    answer_expectation(R, oc);
     int64_t want = clock_ns() + ns;
     size_t recorded = oc->rx.len;
     long end;

@@ -474,34 +474,36 @@ REAL_PROXIES = {
     "nginx": {
         "version": "nginx/1.22.1",
         # nginx 1.22 supports no upstream 1xx but 101: it takes a 1xx as the final response
-        # and holds what follows as its body until the origin closes; it answers Expect with its
-        # own 100 and waits for the body instead of forwarding the head; a malformed status
-        # line is held until the origin closes, then relayed to the client as it came.
+        # and holds what follows as its body until the origin closes (a gateway: PXY-1 and PRC-4
+        # warn); it answers Expect with its own 100 (as the origin a gateway stands for may); a
+        # malformed status line is held until the origin closes, then relayed as it came; it
+        # adds no Via to the requests it forwards.
         "fails": {
             "interim/pxy1-every-1xx-forwarded": "PXY-1",
             "processing/pxy-prc4-forwarded-promptly": "PRC-4",
-            "continue/pxy-exp6-head-forwarded": "EXP-6",
             "http10/pxy-v10-no-1xx": "GEN-4",
             "hints/pxy-eh2-hop-by-hop": "PXY-1",
             "hints/pxy-eh3-no-merge": "PXY-1",
+            "hints/pxy-eh3-no-merge-apart": "PXY-1",
             "interim/pxy2-unknown-1xx-not-final": "PXY-2",
             "interim/pxy4-no-cache-1xx": "GEN-4",
-            "interim/pxy3-via": "PXY-1",
+            "interim/pxy3-via": "PXY-5",
             "processing/pxy-prc5-idle-timeout": "PRC-5",
             "interim/pxy-garbage-1xx": "GEN-3",
         },
     },
     "haproxy": {
         "version": "HAProxy version 2.6.12",
-        # HAProxy 2.6 forwards 1xx promptly (unknown codes too), but also to HTTP/1.0 clients,
-        # passes an HTTP/1.0 client's Expect upstream, keeps Connection-listed fields of a 103,
-        # and adds no Via.
+        # HAProxy 2.6 forwards 1xx promptly (unknown codes too), keeps Connection-listed fields
+        # of a 103, and adds no Via to the requests it forwards (a gateway MUST). It forwards an
+        # HTTP/1.0 client's request as HTTP/1.0, so the origin may send it no 1xx and whether
+        # HAProxy would pass them on cannot be tested (skip); it passes that client's Expect
+        # upstream, which is only noted.
         "fails": {
-            "http10/pxy-v10-no-1xx": "V10-1",
-            "http10/pxy-v10-2-expect": "V10-2",
             "hints/pxy-eh2-hop-by-hop": "EH-2",
-            "interim/pxy3-via": "PXY-3",
+            "interim/pxy3-via": "PXY-5",
         },
+        "skips": ["http10/pxy-v10-no-1xx"],
     },
 }
 
@@ -577,7 +579,11 @@ def real_proxies(workdir):
             if want and (c["verdict"] not in ("fail", "warn") or c.get("failed_require") != want):
                 problems.append(f"{c['id']}: expected to fail citing {want}, got {c['verdict']} "
                                 f"{c.get('failed_require')}: {c.get('message')}")
-            if not want and c["verdict"] != "pass":
+            if c["id"] in pin.get("skips", ()):
+                if c["verdict"] != "skip":
+                    problems.append(f"{c['id']}: expected skip, got {c['verdict']}: "
+                                    f"{c.get('message')}")
+            elif not want and c["verdict"] != "pass":
                 problems.append(f"{c['id']}: expected pass, got {c['verdict']}: "
                                 f"{c.get('message')}")
         passed = sum(1 for c in cases if c["verdict"] == "pass")
