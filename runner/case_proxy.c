@@ -76,8 +76,20 @@ static void keep_request(runner *R, const origin_conn *oc)
 
 static long body_end(const origin_conn *oc);
 
+/* Whether the proxy's request ends its connection after the response (RFC 9112 §9.3, §9.6):
+ * Connection: close, or HTTP/1.0 without keep-alive. A conforming origin then closes. */
+static bool request_asks_close(const origin_conn *oc)
+{
+    const char *s = oc->rx.data;
+    if (wire_has_token(&oc->req, s, "Connection", "close"))
+        return true;
+    return strcmp(oc->version, "HTTP/1.0") == 0 &&
+           !wire_has_token(&oc->req, s, "Connection", "keep-alive");
+}
+
 /* The exchange on R->oc is over (request read whole, final written): the proxy may send any
- * case's next request on this connection, so the dispatcher takes it back at once. */
+ * case's next request on this connection, so the dispatcher takes it back at once, unless the
+ * request asked for the connection to close, which the origin then does. */
 static void release_if_done(runner *R)
 {
     origin_conn *oc = R->oc;
@@ -85,9 +97,15 @@ static void release_if_done(runner *R)
     if (!R->oc_final_sent || end < 0 || oc->pos < (size_t)end)
         return;
     keep_request(R, oc);
-    result_tx_note(R->r, oc->id, runner_rel(R, clock_ns()), "exchange complete: the connection "
-                   "goes back to the embedded origin for the proxy's next request");
-    origin_release(R->ctx->org, oc, true);
+    bool closing = request_asks_close(oc);
+    result_tx_note(R->r, oc->id, runner_rel(R, clock_ns()),
+                   closing ? "exchange complete: the request asked to close the connection, "
+                             "so the origin closes it (RFC 9112 §9.6)"
+                           : "exchange complete: the connection goes back to the embedded "
+                             "origin for the proxy's next request");
+    if (closing)
+        result_tx(R->r, TX_CLOSE, oc->id, runner_rel(R, clock_ns()), NULL, 0);
+    origin_release(R->ctx->org, oc, !closing);
     R->oc = NULL;
 }
 
@@ -297,7 +315,8 @@ void step_origin_accept(runner *R, const step *st)
     if (R->stop)
         return;
     if (R->oc) { /* the previous exchange is over: the proxy may reuse the connection */
-        origin_release(R->ctx->org, R->oc, R->oc_final_sent && R->oc->pos <= R->oc->rx.len);
+        origin_release(R->ctx->org, R->oc, R->oc_final_sent && R->oc->pos <= R->oc->rx.len &&
+                                               !request_asks_close(R->oc));
         R->oc = NULL;
     }
     R->oc_final_sent = false;
