@@ -26,6 +26,7 @@ typedef struct cconn {
     chunk_time *chunks;
     size_t nchunks, chunks_cap;
     int outstanding;    /* requests sent that have no final response yet */
+    int finals;         /* final responses read on this connection */
     size_t ws_pos;
     int64_t last_send_ns; /* when the last write on this connection finished */
     wire_msg *peeked;   /* messages read ahead (already recorded and checked), oldest first */
@@ -89,6 +90,9 @@ typedef struct runner {
     int64_t head_t;     /* wire time of the failure behind the headline (case_verdict.c) */
     bool head_own;      /* it cites one of the case's own requirements */
     size_t wait_msg0;   /* the first result message the current wait read (for "got ...") */
+    const struct step *last_request; /* the last send step that began a request */
+    bool last_request_reused;        /* it went on a connection that had answered before */
+    bool retried;                    /* runner_retry_request was used */
 } runner;
 
 /* case_stream.c */
@@ -144,6 +148,7 @@ bool codes_match(const code_set *cs, int status);
 bool runner_outcome(runner *R, const step *st, cconn *cc, next_status s, const wire_msg *m,
                     const char *desc, int64_t want);
 void runner_remember(runner *R, const step *st, const wire_msg *m, int conn_id);
+bool runner_retry_request(runner *R);
 /* Marks the start of a wait on cc, so that a failed wait can say what arrived during it. */
 void runner_wait_begin(runner *R, const cconn *cc);
 /* Runs the step's "on" actions for the alternative that matched. */

@@ -281,6 +281,18 @@ char *proxy_side(runner *R)
     return buf_steal(&b);
 }
 
+/* The client connection closed with nothing read since the request went out. */
+static bool closed_unanswered(runner *R)
+{
+    const cconn *cc = &R->conns[R->cur];
+    if (!cc->eof || cc->npeeked || stream_pending(cc))
+        return false;
+    for (size_t i = R->wait_msg0; i < R->r->nmsgs; i++)
+        if (R->r->msgs[i].conn == cc->id)
+            return false;
+    return true;
+}
+
 /* The proxy answered the client itself (a final) or closed, before the request reached the
  * origin: a case about forwarding cannot judge forwarding then. A final is the proxy's own
  * answer (it does not route the request here: inconclusive); a close or reset with no answer
@@ -359,6 +371,8 @@ void step_origin_accept(runner *R, const step *st)
         runner_remember(R, st, m, cc->id);
         run_actions_for(R, st, ALT_INTERIM);
         free(m);
+    } else if (rc == 2 && closed_unanswered(R) && runner_retry_request(R)) {
+        step_origin_accept(R, st); /* wait again, for the request sent anew */
     } else if (rc == 2) {
         answered_without_origin(R, st, ns);
     } else if (rc == -1) {

@@ -311,10 +311,15 @@ static cconn *connection_for_request(runner *R, cconn *cc)
 static void step_send(runner *R, const step *st)
 {
     cconn *cc = runner_current(R);
-    if (cc && starts_request(R, st))
+    bool request = cc && starts_request(R, st);
+    if (request)
         cc = connection_for_request(R, cc);
     if (!cc)
         return;
+    if (request) { /* kept in case the server closes a reused connection without answering */
+        R->last_request = st;
+        R->last_request_reused = cc->finals > 0;
+    }
     buf_t out;
     buf_init(&out, 0);
     runner_build(R, st, &out, cc);
@@ -338,6 +343,30 @@ static void step_send(runner *R, const step *st)
         free(why);
     }
     buf_free(&out);
+}
+
+/* Sends the last request again on a new connection, once per case, when the server closed the
+ * reused connection it went on without answering (RFC 9112 §9.3.1: a client may retry an
+ * idempotent request then; a server may close an idle connection at any time, §9.5). Returns
+ * whether it was sent. */
+bool runner_retry_request(runner *R)
+{
+    const step *st = R->last_request;
+    if (!st || !R->last_request_reused || R->retried || R->cur < 0)
+        return false;
+    char *line = runner_expand(R, st->lines[0].text, NULL);
+    bool idempotent = !strncmp(line, "GET ", 4) || !strncmp(line, "HEAD ", 5);
+    free(line);
+    if (!idempotent)
+        return false;
+    R->retried = true;
+    result_tx_note(R->r, R->conns[R->cur].id, runner_rel(R, clock_ns()),
+                   "the server closed this reused connection without answering the request: it "
+                   "goes again on a new connection (RFC 9112 §9.3.1)");
+    if (!open_conn(R))
+        return false;
+    step_send(R, st);
+    return !R->stop;
 }
 
 /* ---- expectations -------------------------------------------------------------------------- */
@@ -732,8 +761,8 @@ static void run_check(runner *R, const check *ck)
         else
             snprintf(what, sizeof what, "%d response", m->status);
         if (ck->op == CHECK_PRESENT)
-            runner_fail_at(R, t_ev, true, req, "expected a %s field in the %s, got none", ck->field,
-                        what);
+            runner_fail_at(R, t_ev, true, req, "expected %s %s field in the %s, got none",
+                           strchr("AEIOUaeiou", ck->field[0]) ? "an" : "a", ck->field, what);
         else if (ck->op == CHECK_ABSENT)
             runner_fail_at(R, t_ev, true, req, "expected no %s field in the %s, got %s", ck->field,
                         what, got);

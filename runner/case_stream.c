@@ -297,8 +297,10 @@ static void generic_checks(runner *R, cconn *cc, const wire_msg *m)
                        "final %d arrived with no request waiting: more responses than requests "
                        "(connection %d, byte %zu)", m->status, cc->id, m->start);
     }
-    if (!m->interim)
+    if (!m->interim) {
         pop_request(cc);
+        cc->finals++;
+    }
     note_persistence(cc, m);
     upgrade_checks(R, cc, m);
 }
