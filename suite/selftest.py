@@ -484,6 +484,15 @@ REAL_PROXIES = {
             "interim/pxy3-via": "PXY-1",
             "processing/pxy-prc5-idle-timeout": "PRC-5",
             "interim/pxy-garbage-1xx": "GEN-3",
+            # h-sentences: no 1xx support (as above); keeps an HTTP/1.0 client's keep-alive
+            # (V10-4 is MUST,gateway=MAY: a pass once per-role levels land); forwards fields
+            # the request's Connection lists, and Proxy-Connection; the documented WebSocket
+            # map sends Upgrade and Connection: upgrade upstream for an HTTP/1.0 client too.
+            "hints/pxy-several-103": "PXY-1",
+            "http10/pxy-v10-4-no-keep-alive": "V10-4",
+            "interim/pxy-hop1-request": "HOP-1",
+            "interim/pxy-hop2-known-fields": "HOP-2",
+            "upgrade/pxy-upg6-http10-ignored": "UPG-6",
         },
     },
     "haproxy": {
@@ -496,6 +505,16 @@ REAL_PROXIES = {
             "http10/pxy-v10-2-expect": "V10-2",
             "hints/pxy-eh2-hop-by-hop": "EH-2",
             "interim/pxy3-via": "PXY-3",
+            # h-sentences: speaks HTTP/1.0 upstream for an HTTP/1.0 client and relays the
+            # origin's chunked answer (and an Upgrade) to it as they came (both become skips
+            # once "the proxy forwarded the request as HTTP/1.0" is a premise); keeps an
+            # HTTP/1.0 client's keep-alive (V10-4, see nginx); forwards Connection-listed
+            # request fields and Keep-Alive.
+            "http10/pxy-v10-3-no-chunked": "V10-3",
+            "http10/pxy-v10-4-no-keep-alive": "V10-4",
+            "interim/pxy-hop1-request": "HOP-1",
+            "interim/pxy-hop2-known-fields": "HOP-2",
+            "upgrade/pxy-upg6-http10-ignored": "UPG-6",
         },
     },
 }
