@@ -493,6 +493,7 @@ REAL_PROXIES = {
             "interim/pxy-hop1-request": "HOP-1",
             "interim/pxy-hop2-known-fields": "HOP-2",
             "upgrade/pxy-upg6-http10-ignored": "UPG-6",
+            "interim/pxy-conn1-close": "GEN-4",
         },
     },
     "haproxy": {
