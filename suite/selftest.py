@@ -269,6 +269,7 @@ REAL_WS_FAILS = {
     "upgrade/ws-bad-no-connection-token": "UPG-3",
     "upgrade/ws-version-8": "WS-4",
     "upgrade/ws-version-25": "WS-4",
+    "upgrade/h2c-probe": "UPG-3",       # h-sentences: its 426 to a non-WebSocket request
 }
 
 
