@@ -495,6 +495,7 @@ REAL_PROXIES = {
             "interim/pxy-hop2-known-fields": "HOP-2",
             "upgrade/pxy-upg6-http10-ignored": "UPG-6",
             "interim/pxy-conn1-close": "GEN-4",
+            "continue/pxy-exp3-early-final-chunked": "EXP-6",
         },
     },
     "haproxy": {
