@@ -152,14 +152,20 @@ static void note_statuses(runner *R, const char *p, size_t n, int64_t t0, int64_
     }
 }
 
-/* Whether the bytes begin a 1xx response (or hold one after a message's end). */
-static bool holds_interim(const char *p, size_t n)
+/* What the embedded origin may not send in answer to an HTTP/1.0 request, or NULL: a 1xx
+ * response (RFC 9110 §15.2) or a response head with Transfer-Encoding (RFC 9112 §6.1). A case
+ * that would make it break either cannot test the proxy. */
+static const char *forbidden_to_http10(const char *p, size_t n)
 {
-    for (size_t i = 0; i + 10 <= n; i++)
-        if ((i == 0 || (i >= 4 && memcmp(p + i - 4, "\r\n\r\n", 4) == 0)) &&
-            memcmp(p + i, "HTTP/1.", 7) == 0 && p[i + 8] == ' ' && p[i + 9] == '1')
-            return true;
-    return false;
+    for (size_t i = 0; i + 10 <= n; i++) {
+        bool at_line = i == 0 || p[i - 1] == '\n';
+        bool at_msg = i == 0 || (i >= 4 && memcmp(p + i - 4, "\r\n\r\n", 4) == 0);
+        if (at_msg && memcmp(p + i, "HTTP/1.", 7) == 0 && p[i + 8] == ' ' && p[i + 9] == '1')
+            return "a 1xx response (RFC 9110 §15.2)";
+        if (at_line && n - i >= 18 && ascii_memeq_nocase(p + i, 18, "Transfer-Encoding:", 18))
+            return "Transfer-Encoding (RFC 9112 §6.1)";
+    }
+    return NULL;
 }
 
 void step_origin_send(runner *R, const step *st)
@@ -170,13 +176,14 @@ void step_origin_send(runner *R, const step *st)
     buf_t out;
     buf_init(&out, 0);
     runner_build(R, st, &out, NULL);
-    if (strcmp(oc->version, "HTTP/1.0") == 0 && holds_interim(out.data, out.len)) {
-        /* RFC 9110 §15.2: no 1xx to an HTTP/1.0 request, so the origin may not play the case. */
+    const char *forbidden = strcmp(oc->version, "HTTP/1.0") == 0
+                                ? forbidden_to_http10(out.data, out.len) : NULL;
+    if (forbidden) { /* the origin may not play the case: it would break the rule itself */
         runner_end(R, VERDICT_SKIP, "inconclusive: the proxy forwarded the request as HTTP/1.0 "
-                   "(%s %s %s), and an origin must not send a 1xx to an HTTP/1.0 request (RFC 9110 "
-                   "§15.2): how the proxy forwards 1xx responses cannot be tested (RFC 9110 §2.5 "
-                   "asks an intermediary to send its own version unless it downgrades on purpose: "
-                   "noted, not judged)", oc->method, oc->target, oc->version);
+                   "(%s %s %s), and an origin must not answer an HTTP/1.0 request with %s: how "
+                   "the proxy handles it cannot be tested (RFC 9110 §2.5 asks an intermediary to "
+                   "send its own version unless it downgrades on purpose: noted, not judged)",
+                   oc->method, oc->target, oc->version, forbidden);
         buf_free(&out);
         return;
     }
