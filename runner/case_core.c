@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alive.h"
 #include "case_int.h"
 #include "util.h"
 
@@ -196,11 +197,17 @@ cconn *runner_open_conn(runner *R)
         return NULL;
     }
     if (s != CONN_OK) {
-        if (!runner_cut(R, want))
+        char gone[512];
+        if (runner_cut(R, want))
+            return NULL;
+        if (alive_refused(cc->c.errmsg, R->ctx->run_start_ns, gone, sizeof gone))
+            runner_end(R, VERDICT_ERROR, "%s", gone);
+        else
             runner_end(R, VERDICT_ERROR, "cannot connect to %s: %s", R->ctx->tgt->url,
                        cc->c.errmsg);
         return NULL;
     }
+    alive_connected(R->c->id);
     cc->opened = true;
     result_tx(R->r, TX_OPEN, cc->id, runner_rel(R, clock_ns()), cc->c.peer, strlen(cc->c.peer));
     return cc;

@@ -19,6 +19,7 @@
 #include "conn.h"
 #include "fdlimit.h"
 #include "origin.h"
+#include "preflight.h"
 #include "matrix.h"
 #include "merge.h"
 #include "report.h"
@@ -356,6 +357,8 @@ static int run(const options *o, const case_def *const *sel, size_t nsel, const 
         goto out;
     status = EXIT_UNREACHABLE;
     int p = probe(&ctx, o);
+    if (p == 0 && !o->no_preflight)
+        p = preflight_run(&ctx, o->timeout_ns); /* not HTTP, or a proxy that does not forward */
     if (p < 0)
         goto out;
     run_result rr = {0};
