@@ -1,5 +1,5 @@
 /* origin: see origin.h. The dispatcher thread owns listening, accepting and reading heads on
- * idle connections; a case thread owns a connection from the moment origin_wait() hands it over
+ * idle connections (an epoll set, so thousands of proxy connections cost nothing to watch); a case thread owns a connection from the moment origin_wait() hands it over
  * until origin_release(). Slots (token -> queue of handed-over connections) and the release
  * list are shared under one mutex. */
 #include "origin.h"
@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/epoll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +22,6 @@
 #include "conn.h"
 #include "loop.h"
 
-#define MAX_IDLE 1024
 
 typedef struct slot {
     char token[64];
@@ -33,6 +33,7 @@ typedef struct slot {
 struct origin {
     int lfd;
     int wake[2];
+    int ep; /* the dispatcher's epoll set: listener, wake pipe, idle connections */
     pthread_t thread;
     bool stop;
     pthread_mutex_t mu;
@@ -220,14 +221,29 @@ static slot *find_slot(origin *o, const char *token)
     return NULL;
 }
 
-static void list_remove(origin_conn **list, origin_conn *c)
+/* Idle connections: on the dispatcher's list (for origin_stop) and in its epoll set. */
+static void idle_add(origin *o, origin_conn *c)
 {
-    for (origin_conn **p = list; *p; p = &(*p)->next)
-        if (*p == c) {
-            *p = c->next;
-            c->next = NULL;
-            return;
-        }
+    c->prev = NULL;
+    c->next = o->idle;
+    if (o->idle)
+        o->idle->prev = c;
+    o->idle = c;
+    struct epoll_event e = {.events = EPOLLIN, .data.ptr = c};
+    epoll_ctl(o->ep, EPOLL_CTL_ADD, c->fd, &e);
+}
+
+/* Off the list, and out of the epoll set: a case's task waits on it in its own loop now. */
+static void idle_remove(origin *o, origin_conn *c)
+{
+    epoll_ctl(o->ep, EPOLL_CTL_DEL, c->fd, NULL);
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        o->idle = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    c->next = c->prev = NULL;
 }
 
 /* A head is complete on an idle connection: hand it to its case, or answer 404. Returns true
@@ -242,7 +258,7 @@ static bool dispatch_head(origin *o, origin_conn *c)
         return false;
     if (h < 0) {
         free(tgt);
-        list_remove(&o->idle, c);
+        idle_remove(o, c);
         conn_free(c);
         return true;
     }
@@ -254,7 +270,7 @@ static bool dispatch_head(origin *o, origin_conn *c)
     pthread_mutex_lock(&o->mu);
     slot *s = target_token(tgt, tok, sizeof tok) ? find_slot(o, tok) : NULL;
     if (s) {
-        list_remove(&o->idle, c);
+        idle_remove(o, c);
         if (s->tail)
             s->tail->next = c;
         else
@@ -273,11 +289,11 @@ static bool dispatch_head(origin *o, origin_conn *c)
     return false;
 }
 
-static void accept_one(origin *o)
+static bool accept_one(origin *o)
 {
     int fd = accept4(o->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0)
-        return;
+        return false;
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     origin_conn *c = xcalloc(1, sizeof *c);
@@ -286,8 +302,8 @@ static void accept_one(origin *o)
     pthread_mutex_lock(&o->mu);
     c->id = o->next_id++;
     pthread_mutex_unlock(&o->mu);
-    c->next = o->idle;
-    o->idle = c;
+    idle_add(o, c);
+    return true;
 }
 
 static void take_released(origin *o)
@@ -298,8 +314,7 @@ static void take_released(origin *o)
     pthread_mutex_unlock(&o->mu);
     while (r) {
         origin_conn *next = r->next;
-        r->next = o->idle;
-        o->idle = r;
+        idle_add(o, r);
         if (r->pos < r->rx.len) /* a pipelined request may already be here */
             dispatch_head(o, r);
         r = next;
@@ -312,7 +327,7 @@ static void read_idle(origin *o, origin_conn *c)
     size_t n;
     int r = read_now(c, &t, &n);
     if (r < 0) {
-        list_remove(&o->idle, c);
+        idle_remove(o, c);
         conn_free(c);
     } else if (r > 0) {
         dispatch_head(o, c);
@@ -322,32 +337,24 @@ static void read_idle(origin *o, origin_conn *c)
 static void *dispatcher(void *arg)
 {
     origin *o = arg;
-    struct pollfd *p = xcalloc(MAX_IDLE + 2, sizeof *p);
-    origin_conn **who = xcalloc(MAX_IDLE + 2, sizeof *who);
+    struct epoll_event ev[256];
     while (!o->stop) {
         take_released(o);
-        size_t n = 0;
-        p[n++] = (struct pollfd){.fd = o->lfd, .events = POLLIN};
-        p[n++] = (struct pollfd){.fd = o->wake[0], .events = POLLIN};
-        for (origin_conn *c = o->idle; c && n < MAX_IDLE + 2; c = c->next) {
-            who[n] = c;
-            p[n++] = (struct pollfd){.fd = c->fd, .events = POLLIN};
+        int n = epoll_wait(o->ep, ev, 256, 100);
+        for (int i = 0; i < n; i++) {
+            void *p = ev[i].data.ptr;
+            if (p == &o->wake) {
+                char drain[64];
+                while (read(o->wake[0], drain, sizeof drain) > 0)
+                    ;
+            } else if (p == &o->lfd) {
+                for (int k = 0; k < 256 && accept_one(o); k++) /* a burst of connections */
+                    ;
+            } else {
+                read_idle(o, p);
+            }
         }
-        if (poll(p, n, 100) <= 0)
-            continue;
-        if (p[1].revents) {
-            char drain[64];
-            while (read(o->wake[0], drain, sizeof drain) > 0)
-                ;
-        }
-        for (size_t i = 2; i < n; i++)
-            if (p[i].revents)
-                read_idle(o, who[i]);
-        if (p[0].revents)
-            accept_one(o);
     }
-    free(p);
-    free(who);
     return NULL;
 }
 
@@ -385,7 +392,7 @@ static int bind_listener(origin *o, const char *addr, char *err, size_t errsz)
     int one = 1;
     setsockopt(o->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     int rc = (o->lfd < 0 || bind(o->lfd, ai->ai_addr, ai->ai_addrlen) != 0 ||
-              listen(o->lfd, 512) != 0) ? -1 : 0;
+              listen(o->lfd, 4096) != 0) ? -1 : 0; /* the kernel caps it (somaxconn) */
     if (rc)
         snprintf(err, errsz, "embedded origin cannot listen on %s: %s", addr, strerror(errno));
     struct sockaddr_storage ss;
@@ -411,12 +418,20 @@ int origin_start(origin **out, const char *addr, size_t max_rx, char *err, size_
     o->max_rx = max_rx;
     o->next_id = 101;
     pthread_mutex_init(&o->mu, NULL);
-    if (pipe2(o->wake, O_NONBLOCK | O_CLOEXEC) != 0 || bind_listener(o, addr, err, errsz) ||
+    o->ep = epoll_create1(EPOLL_CLOEXEC);
+    struct epoll_event lev = {.events = EPOLLIN, .data.ptr = &o->lfd};
+    struct epoll_event wev = {.events = EPOLLIN, .data.ptr = &o->wake};
+    if (o->ep < 0 || pipe2(o->wake, O_NONBLOCK | O_CLOEXEC) != 0 ||
+        bind_listener(o, addr, err, errsz) ||
+        epoll_ctl(o->ep, EPOLL_CTL_ADD, o->lfd, &lev) != 0 ||
+        epoll_ctl(o->ep, EPOLL_CTL_ADD, o->wake[0], &wev) != 0 ||
         pthread_create(&o->thread, NULL, dispatcher, o) != 0) {
         if (!*err)
             snprintf(err, errsz, "embedded origin could not start");
         if (o->lfd >= 0)
             close(o->lfd);
+        if (o->ep >= 0)
+            close(o->ep);
         free(o);
         return -1;
     }
@@ -449,6 +464,7 @@ void origin_stop(origin *o)
         free(s);
     }
     close(o->lfd);
+    close(o->ep);
     close(o->wake[0]);
     close(o->wake[1]);
     pthread_mutex_destroy(&o->mu);

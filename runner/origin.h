@@ -37,7 +37,7 @@ typedef struct origin_conn {
     int64_t t_head;  /* when the head's last byte arrived */
     size_t body_start;
     bool in_queue;
-    struct origin_conn *next;
+    struct origin_conn *next, *prev; /* prev: the dispatcher's idle list only */
 } origin_conn;
 
 /* Binds ADDR ("127.0.0.1:8081", "[::1]:0", "0" for an ephemeral loopback port) and starts the
