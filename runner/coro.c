@@ -21,8 +21,22 @@
 
 #ifdef CORO_ASAN
 #include <sanitizer/common_interface_defs.h>
-#define OWN_STACK (256 * 1024)
 #endif
+
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#define CORO_VALGRIND 1
+#endif
+#endif
+#ifndef CORO_VALGRIND
+#define RUNNING_ON_VALGRIND 0
+#define VALGRIND_STACK_REGISTER(lo, hi) 0u
+#define VALGRIND_STACK_DEREGISTER(id) (void)(id)
+#endif
+
+/* A coroutine's own stack, when stacks are not copied (sanitizers, valgrind). */
+#define OWN_STACK (256 * 1024)
 
 /* The shared run stack: deep enough for libcurl, OpenSSL and printf under a case's own calls. */
 #define RUN_STACK (512 * 1024)
@@ -30,6 +44,7 @@
 #define YIELD_MARGIN 512
 
 struct coro_stack {
+    bool own;   /* each coroutine on a stack of its own (ASan, valgrind): no copying */
     char *base; /* the mapping, guard page first */
     size_t size;
     char *lo, *top; /* usable range */
@@ -47,8 +62,9 @@ struct coro {
     char *sp;       /* an address in coro_yield's frame at the last yield */
     char *save;     /* copied stack: the live part while suspended */
     size_t save_len, save_cap;
+    char *own;      /* own stack mapping, guard page first (s->own) */
+    unsigned vg_id; /* valgrind's id for it */
 #ifdef CORO_ASAN
-    char *own;      /* own stack mapping, guard page first */
     void *fake;     /* ASan's fake stack of the coroutine while it is switched out */
     void *fake_sched;
 #endif
@@ -76,6 +92,13 @@ static void unmap_stack(char *p, size_t size)
 coro_stack *coro_stack_new(void)
 {
     coro_stack *s = xcalloc(1, sizeof *s);
+#ifdef CORO_ASAN
+    s->own = true; /* ASan's shadow of a copied stack would be another coroutine's */
+#endif
+    if (RUNNING_ON_VALGRIND)
+        s->own = true; /* memcheck marks a stack's dead frames unaddressable: no copying in */
+    if (s->own)
+        return s;
     s->size = RUN_STACK;
     s->base = map_stack(s->size);
     if (!s->base) {
@@ -101,13 +124,15 @@ coro *coro_new(coro_stack *s, void (*fn)(void *), void *arg)
     c->s = s;
     c->fn = fn;
     c->arg = arg;
-#ifdef CORO_ASAN
-    c->own = map_stack(OWN_STACK);
-    if (!c->own) {
-        free(c);
-        return NULL;
+    if (s->own) {
+        c->own = map_stack(OWN_STACK);
+        if (!c->own) {
+            free(c);
+            return NULL;
+        }
+        char *lo = c->own + sysconf(_SC_PAGESIZE);
+        c->vg_id = VALGRIND_STACK_REGISTER(lo, lo + OWN_STACK);
     }
-#endif
     return c;
 }
 
@@ -115,9 +140,10 @@ void coro_free(coro *c)
 {
     if (!c)
         return;
-#ifdef CORO_ASAN
-    unmap_stack(c->own, OWN_STACK);
-#endif
+    if (c->own) {
+        VALGRIND_STACK_DEREGISTER(c->vg_id);
+        unmap_stack(c->own, OWN_STACK);
+    }
     free(c->save);
     free(c);
 }
@@ -155,19 +181,13 @@ static void entry(void)
 static void start(coro *c)
 {
     getcontext(&c->ctx);
-#ifdef CORO_ASAN
-    c->ctx.uc_stack.ss_sp = c->own + sysconf(_SC_PAGESIZE);
-    c->ctx.uc_stack.ss_size = OWN_STACK;
-#else
-    c->ctx.uc_stack.ss_sp = c->s->lo;
-    c->ctx.uc_stack.ss_size = c->s->size;
-#endif
+    c->ctx.uc_stack.ss_sp = c->own ? c->own + sysconf(_SC_PAGESIZE) : c->s->lo;
+    c->ctx.uc_stack.ss_size = c->own ? OWN_STACK : c->s->size;
     c->ctx.uc_link = NULL;
     makecontext(&c->ctx, entry, 0);
     c->started = true;
 }
 
-#ifndef CORO_ASAN
 /* After a yield: keeps the coroutine's live stack, from just below coro_yield's frame to the
  * top, so the run stack is free for the next coroutine. */
 static void save_stack(coro *c)
@@ -184,7 +204,6 @@ static void save_stack(coro *c)
     memcpy(c->save, from, n);
     c->save_len = n;
 }
-#endif
 
 void coro_resume(coro *c)
 {
@@ -193,17 +212,17 @@ void coro_resume(coro *c)
     current = c;
     if (!c->started)
         start(c);
+    else if (!c->own && c->save_len) /* its stack back where it was */
+        memcpy(c->s->top - c->save_len, c->save, c->save_len);
 #ifdef CORO_ASAN
     __sanitizer_start_switch_fiber(&c->fake_sched, c->own + sysconf(_SC_PAGESIZE), OWN_STACK);
-    swapcontext(&c->s->sched, &c->ctx);
-    __sanitizer_finish_switch_fiber(c->fake_sched, NULL, NULL);
-#else
-    else if (c->save_len)
-        memcpy(c->s->top - c->save_len, c->save, c->save_len);
-    swapcontext(&c->s->sched, &c->ctx);
-    if (!c->done)
-        save_stack(c);
 #endif
+    swapcontext(&c->s->sched, &c->ctx);
+#ifdef CORO_ASAN
+    __sanitizer_finish_switch_fiber(c->fake_sched, NULL, NULL);
+#endif
+    if (!c->done && !c->own)
+        save_stack(c);
     current = NULL;
 }
 

@@ -8,8 +8,8 @@
  * back on resume, so 10,000 parked cases cost what they use, not a stack each. A pointer to a
  * suspended coroutine's stack variables is therefore only good inside that coroutine: what
  * another thread or coroutine reads must live on the heap. Under AddressSanitizer (whose
- * shadow memory cannot follow a copied stack) each coroutine has its own mmap'd stack with a
- * guard page instead. */
+ * shadow memory cannot follow a copied stack) and under valgrind each coroutine has its own
+ * mmap'd stack with a guard page instead. */
 #ifndef H1XX_CORO_H
 #define H1XX_CORO_H
 
