@@ -7,7 +7,6 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -471,77 +470,74 @@ typedef struct job {
 static pthread_mutex_t helpers_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t helpers_cv = PTHREAD_COND_INITIALIZER;
 static job *jobs_head, *jobs_tail;
+static size_t njobs;
+static pthread_t helper_th[MAX_HELPERS];
 static int helpers, helpers_idle;
+static bool helpers_quit;
 
-/* Helpers stay a while for the next job, then leave. */
+/* Takes jobs until loop_helpers_stop. */
 static void *helper(void *unused)
 {
     (void)unused;
     pthread_mutex_lock(&helpers_mu);
     for (;;) {
-        while (!jobs_head) {
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_sec += 5;
+        while (!jobs_head && !helpers_quit) {
             helpers_idle++;
-            int rc = pthread_cond_timedwait(&helpers_cv, &helpers_mu, &ts);
+            pthread_cond_wait(&helpers_cv, &helpers_mu);
             helpers_idle--;
-            if (rc == ETIMEDOUT && !jobs_head) {
-                helpers--;
-                pthread_mutex_unlock(&helpers_mu);
-                return NULL;
-            }
         }
+        if (!jobs_head) /* quitting, and nothing left to do */
+            break;
         job *j = jobs_head;
         jobs_head = j->next;
         if (!jobs_head)
             jobs_tail = NULL;
+        njobs--;
         pthread_mutex_unlock(&helpers_mu);
         j->fn(j->arg);
         loop_wake(j->t);
         free(j);
         pthread_mutex_lock(&helpers_mu);
     }
+    pthread_mutex_unlock(&helpers_mu);
+    return NULL;
+}
+
+void loop_helpers_stop(void)
+{
+    pthread_mutex_lock(&helpers_mu);
+    helpers_quit = true;
+    pthread_cond_broadcast(&helpers_cv);
+    int n = helpers;
+    pthread_mutex_unlock(&helpers_mu);
+    for (int i = 0; i < n; i++)
+        pthread_join(helper_th[i], NULL);
+    pthread_mutex_lock(&helpers_mu);
+    helpers = 0;
+    helpers_quit = false;
+    pthread_mutex_unlock(&helpers_mu);
 }
 
 void loop_blocking(void (*fn)(void *), void *arg)
 {
     task *t = running;
-    if (!t) {
+    pthread_mutex_lock(&helpers_mu);
+    if (t && njobs >= (size_t)helpers_idle && helpers < MAX_HELPERS &&
+        pthread_create(&helper_th[helpers], NULL, helper, NULL) == 0)
+        helpers++;
+    if (!t || helpers == 0) { /* outside a task, or no thread at all: run it here */
+        pthread_mutex_unlock(&helpers_mu);
         fn(arg);
         return;
     }
     job *j = xcalloc(1, sizeof *j);
     *j = (job){fn, arg, t, NULL};
-    pthread_mutex_lock(&helpers_mu);
     if (jobs_tail)
         jobs_tail->next = j;
     else
         jobs_head = j;
     jobs_tail = j;
-    bool spawned = helpers_idle > 0;
-    if (!spawned && helpers < MAX_HELPERS) {
-        pthread_t th;
-        pthread_attr_t a;
-        pthread_attr_init(&a);
-        pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-        if (pthread_create(&th, &a, helper, NULL) == 0) {
-            helpers++;
-            spawned = true;
-        }
-        pthread_attr_destroy(&a);
-    }
-    if (!spawned && helpers == 0) { /* no thread at all: run it here */
-        job **p = &jobs_head;
-        while (*p != j)
-            p = &(*p)->next;
-        *p = NULL; /* j was the tail */
-        jobs_tail = p == &jobs_head ? NULL : (job *)((char *)p - offsetof(job, next));
-        pthread_mutex_unlock(&helpers_mu);
-        free(j);
-        fn(arg);
-        return;
-    }
+    njobs++;
     pthread_cond_signal(&helpers_cv);
     pthread_mutex_unlock(&helpers_mu);
     park(t, W_BLOCKING, 0, false);

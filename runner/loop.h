@@ -50,5 +50,7 @@ void loop_wake(task *t);
  * name resolution, TLS handshakes, libcurl transfers). arg and everything fn touches must not
  * live on the task's stack (see coro.h). Outside a task fn runs on the calling thread. */
 void loop_blocking(void (*fn)(void *), void *arg);
+/* Ends the helper threads once no task needs them (the scheduler, after its run). */
+void loop_helpers_stop(void);
 
 #endif

@@ -115,6 +115,7 @@ void sched_run(const case_def *const *cases, size_t n, const run_ctx *ctx, int j
     }
     for (int i = 0; i < started; i++)
         pthread_join(w[i].th, NULL);
+    loop_helpers_stop();
     free(w);
     pthread_mutex_destroy(&p.lock);
 }

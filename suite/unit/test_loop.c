@@ -183,6 +183,7 @@ static void test_loop_wake(void)
     CU_ASSERT_TRUE(w->waited >= 15000000 && w->waited < 1000000000);
     free(w);
     loop_free(l);
+    loop_helpers_stop();
 }
 
 static void slow_job(void *arg)
@@ -223,6 +224,7 @@ static void test_loop_blocking(void)
     CU_ASSERT_EQUAL(b.ticks, 5);
     free(b.result);
     loop_free(l);
+    loop_helpers_stop();
     /* outside a task the same calls simply block */
     int r = 0;
     loop_blocking(slow_job, &r);
