@@ -41,7 +41,7 @@
 /* The shared run stack: deep enough for libcurl, OpenSSL and printf under a case's own calls. */
 #define RUN_STACK (512 * 1024)
 /* Below the address taken in coro_yield: the rest of its frame and the call into swapcontext. */
-#define YIELD_MARGIN 512
+#define YIELD_MARGIN 256
 
 struct coro_stack {
     bool own;   /* each coroutine on a stack of its own (ASan, valgrind): no copying */
