@@ -237,7 +237,7 @@ static int resolve(const target *t, struct addrinfo **out)
     return rc;
 }
 
-/* One connect(2) without blocking: CONN_OK, or why not (c->errmsg for CONN_ERROR). */
+/* One connect(2) without blocking: CONN_OK, or why not (*err for CONN_ERROR). */
 static conn_status connect_one(conn *c, int family, const struct sockaddr *sa, socklen_t len,
                                int64_t deadline_ns, int *err)
 {
@@ -247,27 +247,32 @@ static conn_status connect_one(conn *c, int family, const struct sockaddr *sa, s
         *err = errno;
         return CONN_ERROR;
     }
+    while (family == AF_UNIX) { /* done at once, or EAGAIN: the listener's backlog is full */
+        if (connect(c->fd, sa, len) == 0)
+            return CONN_OK;
+        if (errno != EAGAIN) {
+            *err = errno;
+            return CONN_ERROR;
+        }
+        int64_t retry = clock_ns() + 10000000; /* a socket that is not connected polls ready */
+        if (loop_sleep_until(retry < deadline_ns ? retry : deadline_ns) == LOOP_INTR)
+            return CONN_INTR;
+        if (clock_ns() >= deadline_ns)
+            return CONN_TIMEOUT;
+    }
     if (connect(c->fd, sa, len) == 0)
         return CONN_OK;
-    if (errno != EINPROGRESS && errno != EAGAIN) {
+    if (errno != EINPROGRESS) {
         *err = errno;
         return CONN_ERROR;
     }
-    for (;;) { /* a unix socket's full backlog says EAGAIN; try again when it may have room */
-        conn_status w = wait_fd(c->fd, true, deadline_ns);
-        if (w != CONN_OK)
-            return w;
-        socklen_t el = sizeof *err;
-        if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, err, &el) != 0)
-            *err = errno;
-        if (*err == 0 && family == AF_UNIX && connect(c->fd, sa, len) != 0 &&
-            errno != EISCONN) {
-            if (errno == EAGAIN || errno == EINPROGRESS)
-                continue;
-            *err = errno;
-        }
-        return *err ? CONN_ERROR : CONN_OK;
-    }
+    conn_status w = wait_fd(c->fd, true, deadline_ns);
+    if (w != CONN_OK)
+        return w;
+    socklen_t el = sizeof *err;
+    if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, err, &el) != 0)
+        *err = errno;
+    return *err ? CONN_ERROR : CONN_OK;
 }
 
 static void drop_fd(conn *c)
