@@ -117,6 +117,7 @@ test: export H1XX_SKIPPED = $(CURDIR)/$(BUILD)/skipped
 test: deps h1xx $(BUILD)/unit-tests $(REPLAY)
 	rm -rf $(BUILD)/skipped
 	$(BUILD)/unit-tests
+	$(PY) suite/layers.py $(BUILD)
 	$(MAKE) --no-print-directory replay
 	$(PY) -m unittest -q fixtures/test_origin.py fixtures/test_proxy.py
 	$(PY) suite/html_test.py ./h1xx
