@@ -78,7 +78,8 @@ void run_actions_for(runner *R, const step *st, alt_kind k)
 {
     for (size_t i = 0; i < st->nacts && !R->stop; i++) {
         const action *a = &st->acts[i];
-        if (a->on != k || (a->codes.n && !codes_match(&a->codes, R->last.status)))
+        int status = R->last ? R->last->status : 0;
+        if (a->on != k || (a->codes.n && !codes_match(&a->codes, status)))
             continue;
         char *text = a->text ? runner_expand(R, a->text, NULL) : NULL;
         switch (a->kind) {
@@ -108,7 +109,8 @@ void run_actions_for(runner *R, const step *st, alt_kind k)
 
 void runner_remember(runner *R, const step *st, const wire_msg *m, int conn_id)
 {
-    R->last = *m;
+    free(R->last);
+    R->last = wire_msg_keep(m); /* a case in flight keeps only the fields it has */
     R->last_conn = conn_id;
     R->have_last = true;
     snprintf(R->status_text, sizeof R->status_text, "%d", m->status);
@@ -336,7 +338,7 @@ static bool tokens_within(const wire_msg *m, const char *stream, const char *fie
 
 void runner_check(runner *R, const check *ck)
 {
-    const wire_msg *m = R->have_last ? &R->last : NULL;
+    const wire_msg *m = R->have_last ? R->last : NULL;
     int conn_id = R->last_conn;
     const char *stream = NULL;
     if (ck->on_origin) {

@@ -62,7 +62,7 @@ typedef struct runner {
     int nconns;
     int cur; /* index of the current connection, -1 before the first */
     int64_t case_end_ns;
-    wire_msg last;
+    wire_msg *last;     /* sized to its fields (wire_msg_keep) */
     int last_conn;
     bool have_last;
     int nnamed;

@@ -212,6 +212,7 @@ void case_run(const case_def *c, const run_ctx *ctx, case_result *r)
         stream_free(R->conns[i]);
         free(R->conns[i]);
     }
+    free(R->last);
     free(R->named);
     free(R->osent);
     if (r->msgs_dropped || r->findings_dropped)

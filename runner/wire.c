@@ -12,6 +12,7 @@
  */
 #include "wire.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #include "util.h"
@@ -308,6 +309,14 @@ long wire_parse_head(const char *buf, size_t len, size_t base, size_t max_fields
 }
 
 /* ---- field helpers -------------------------------------------------------------------------- */
+
+wire_msg *wire_msg_keep(const wire_msg *m)
+{
+    size_t n = offsetof(wire_msg, fields) + m->nfields * sizeof *m->fields;
+    wire_msg *k = xmalloc(n);
+    memcpy(k, m, n);
+    return k;
+}
 
 const wire_field *wire_find(const wire_msg *m, const char *stream, const char *name,
                             const wire_field *after)

@@ -85,11 +85,11 @@ typedef struct wire_msg {
     int status;        /* 100..999 */
     bool interim;      /* 100 <= status <= 199 */
     size_t reason_off, reason_len;
-    wire_field fields[WIRE_MAX_FIELDS];
     size_t nfields;
     wire_framing framing;
     uint64_t body_len; /* payload bytes (chunked: decoded size) */
     bool eof_ended;    /* the body was ended by EOF (close-delimited) */
+    wire_field fields[WIRE_MAX_FIELDS]; /* last: wire_msg_keep copies only the used ones */
 } wire_msg;
 
 typedef struct wire_reader {
@@ -145,6 +145,9 @@ long wire_parse_head(const char *buf, size_t len, size_t base, size_t max_fields
                      wire_finding *f, size_t fcap, size_t *nf);
 
 /* Field lookup helpers on a parsed message in its stream. */
+/* A copy of m sized to its fields (malloc'd; free() it). Read it, never copy it by value: its
+ * field table ends after the fields it has. */
+wire_msg *wire_msg_keep(const wire_msg *m);
 const wire_field *wire_find(const wire_msg *m, const char *stream, const char *name,
                             const wire_field *after);
 bool wire_has_token(const wire_msg *m, const char *stream, const char *name, const char *token);
