@@ -518,6 +518,7 @@ conn_status conn_send(conn *c, const void *p, size_t n, int64_t deadline_ns, siz
         snprintf(c->errmsg, sizeof c->errmsg, "send: not connected");
         return CONN_ERROR;
     }
+    loop_share();
     while (*sent < n) {
         size_t k = 0;
         CURLcode rc = send_once(c, (const char *)p + *sent, n - *sent, &k);
@@ -622,6 +623,7 @@ conn_status conn_read(conn *c, int64_t deadline_ns, int64_t *t_ns, size_t *n)
         snprintf(c->errmsg, sizeof c->errmsg, "recv: not connected");
         return CONN_ERROR;
     }
+    loop_share();
     for (;;) {
         conn_status s = read_once(c, t_ns, n);
         if (s != CONN_TIMEOUT)

@@ -55,6 +55,8 @@ bool loop_interrupted(void)
 typedef enum wait_kind { W_NONE, W_FD, W_SLEEP, W_WAKE, W_BLOCKING } wait_kind;
 
 #define NO_HEAP ((size_t)-1)
+/* How long a task may keep its thread when it never has to wait (loop_share). */
+#define LOOP_SLICE_NS 2000000
 
 struct task {
     loop *l;
@@ -64,6 +66,7 @@ struct task {
     wait_kind wait;
     int fd;
     int64_t deadline;
+    int64_t resumed_ns; /* when the loop last resumed it (loop_share) */
     size_t heap_i;
     loop_status result;
     bool woken, queued; /* under l->mu: a wake is pending; the task is on l->remote */
@@ -158,17 +161,6 @@ static void make_ready(loop *l, task *t, loop_status st)
     else
         l->ready_head = t;
     l->ready_tail = t;
-}
-
-static task *pop_ready(loop *l)
-{
-    task *t = l->ready_head;
-    if (t) {
-        l->ready_head = t->ready_next;
-        if (!l->ready_head)
-            l->ready_tail = NULL;
-    }
-    return t;
 }
 
 /* The run was interrupted: every parked task wakes (but not one whose helper still works on its
@@ -337,13 +329,19 @@ static void task_end(loop *l, task *t)
 void loop_run(loop *l)
 {
     while (l->live) {
-        task *t;
-        while ((t = pop_ready(l))) {
+        /* the tasks ready now, once each: one that gives way (loop_share) goes to the next
+         * round, after the loop has looked at the descriptors and timers again */
+        task *t = l->ready_head;
+        l->ready_head = l->ready_tail = NULL;
+        while (t) {
+            task *next = t->ready_next;
             running = t;
+            t->resumed_ns = clock_ns();
             coro_resume(t->co);
             running = NULL;
             if (coro_done(t->co))
                 task_end(l, t);
+            t = next;
         }
         if (!l->live)
             break;
@@ -387,6 +385,15 @@ static loop_status park(task *t, wait_kind w, int64_t deadline_ns, bool timed)
         heap_add(t->l, t, deadline_ns);
     coro_yield();
     return t->result;
+}
+
+void loop_share(void)
+{
+    task *t = running;
+    if (!t || clock_ns() - t->resumed_ns < LOOP_SLICE_NS)
+        return;
+    make_ready(t->l, t, LOOP_READY); /* to the back of the queue */
+    coro_yield();
 }
 
 loop_status loop_wait_fd(int fd, bool out, int64_t deadline_ns)

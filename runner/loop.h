@@ -38,6 +38,9 @@ void loop_run(loop *l);
 task *loop_self(void);
 /* Waits until fd is ready for reading (out false) or writing (out true), or the deadline. */
 loop_status loop_wait_fd(int fd, bool out, int64_t deadline_ns);
+/* Gives the thread to the other ready tasks when this one has run for a while without waiting
+ * (a server that floods the connection never makes its reader wait). */
+void loop_share(void);
 /* Sleeps until the deadline: LOOP_READY, or LOOP_INTR early. */
 loop_status loop_sleep_until(int64_t deadline_ns);
 /* Waits until some thread calls loop_wake(t) for this task, or the deadline. A wake that came

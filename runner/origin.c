@@ -99,6 +99,7 @@ static int read_now(origin_conn *c, int64_t *t_ns, size_t *n)
 int origin_read(origin_conn *c, int64_t deadline_ns, int64_t *t_ns, size_t *n)
 {
     *n = 0;
+    loop_share();
     for (;;) {
         if (c->eof)
             return -1;

@@ -233,6 +233,39 @@ static void test_loop_blocking(void)
     CU_ASSERT_PTR_NULL(loop_self());
 }
 
+typedef struct fair {
+    int64_t t0, busy_until, woke;
+} fair;
+
+/* Never waits (a flood of bytes always ready), but gives way now and then. */
+static void busy_task(void *arg)
+{
+    fair *f = arg;
+    while (clock_ns() < f->busy_until)
+        loop_share();
+}
+
+static void short_sleeper(void *arg)
+{
+    fair *f = arg;
+    loop_sleep_until(f->t0 + 5000000);
+    f->woke = clock_ns();
+}
+
+static void test_loop_share(void)
+{
+    loop *l = loop_new();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(l);
+    fair f = {.t0 = clock_ns()};
+    f.busy_until = f.t0 + 60000000;
+    loop_spawn(l, busy_task, &f);
+    loop_spawn(l, short_sleeper, &f);
+    loop_run(l);
+    /* woken near its 5 ms, not after the other task's 60 ms */
+    CU_ASSERT_TRUE(f.woke - f.t0 < 40000000);
+    loop_free(l);
+}
+
 void register_loop_tests(void)
 {
     CU_pSuite s = CU_add_suite("loop", NULL, NULL);
@@ -241,4 +274,5 @@ void register_loop_tests(void)
     CU_add_test(s, "a ready descriptor wakes its task; a silent one times out", test_loop_fd);
     CU_add_test(s, "a wake from another thread", test_loop_wake);
     CU_add_test(s, "a helper's job while the loop runs other tasks", test_loop_blocking);
+    CU_add_test(s, "a task that never waits still gives way", test_loop_share);
 }
