@@ -88,6 +88,7 @@ typedef struct runner {
     int64_t head_t;     /* wire time of the failure behind the headline (case_verdict.c) */
     bool head_own;      /* it cites one of the case's own requirements */
     size_t wait_msg0;   /* the first result message the current wait read (for "got ...") */
+    struct client_state *cl; /* client mode: the driver run of this case (case_client.c) */
 } runner;
 
 /* case_stream.c */
@@ -177,6 +178,10 @@ char *proxy_side(runner *R);
 bool proxy_predates_origin(const runner *R, int64_t t_abs);
 /* The request the origin holds now, for checks (NULL without one). */
 const wire_msg *proxy_request(const runner *R, const char **stream);
+
+/* case_client.c: client mode (the driver, what it printed, the content it sent). */
+void client_step(runner *R, const step *st);
+void client_case_end(runner *R);
 
 /* Builds the bytes of a send step: templates expanded, CRLF added to '>'/'<' lines; with cc,
  * request lines are counted on cc and -H headers added after them. */

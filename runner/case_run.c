@@ -38,7 +38,8 @@ static const char *default_var(const case_def *c, const char *name, size_t len)
 static int expand_into(const case_def *c, const run_ctx *ctx, const runner *R, const char *t,
                        buf_t *out, char **missing, int depth, size_t *refs);
 static const char *const local_names[] = {"status", "ws_key", "ws_accept", "ws_sample_key",
-                                          "ws_sample_accept", "base", "token"};
+                                          "ws_sample_accept", "base", "token",
+                                          "reply", "reply_length"}; /* client mode */
 
 bool runner_local_name(const char *name)
 {
@@ -824,6 +825,9 @@ static void run_step(runner *R, const step *st)
     case STEP_ORIGIN_CLOSE:
         step_origin_close(R);
         break;
+    case STEP_CLIENT_RUN: case STEP_CLIENT_EXPECT: case STEP_ORIGIN_CONTENT: /* case_client.c */
+        client_step(R, st);
+        break;
     case STEP_NOTE: {
         char *t = runner_expand(R, st->arg, NULL);
         result_note(R->r, "%s", t);
@@ -919,6 +923,7 @@ void case_run(const case_def *c, const run_ctx *ctx, case_result *r)
             run_step(R, &c->steps[i]);
     if (r->verdict != VERDICT_ERROR && r->verdict != VERDICT_NOTRUN && !conn_interrupted())
         stream_linger(R, runner_bounded(R, clock_ns() + ctx->linger_ns));
+    client_case_end(R);
     if (ctx->org)
         proxy_case_end(R);
     for (int i = 0; i < R->nconns; i++)

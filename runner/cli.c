@@ -19,6 +19,7 @@ enum {
 static const struct option longopts[] = {
     {"mode", required_argument, 0, 'm'},
     {"origin-listen", required_argument, 0, O_ORIGIN},
+    {"listen", required_argument, 0, O_ORIGIN}, /* client mode's name for it */
     {"filter", required_argument, 0, 'k'},
     {"exclude", required_argument, 0, 'x'},
     {"baseline", required_argument, 0, O_BASELINE},
@@ -212,6 +213,19 @@ static int one_option(int ch, const char *arg, options *o)
     }
 }
 
+/* Client mode: what follows the options (after "--") is the driver command; it needs no URL. */
+static int cli_client_rest(int argc, char **argv, options *o)
+{
+    o->driver = argv + optind;
+    o->ndriver = (size_t)(argc - optind);
+    if (!o->ndriver && !o->list && !o->list_vars)
+        return usage_error("%s", "client mode needs a driver: h1xx client [options] -- COMMAND "
+                                 "ARGS... ({url}, {method}, {body}, {upgrade} are filled in)");
+    if (o->strict_baseline && !o->baseline)
+        return usage_error("%s", "--strict-baseline goes with --baseline FILE");
+    return 0;
+}
+
 int cli_parse(int argc, char **argv, options *o)
 {
     defaults(o);
@@ -225,8 +239,14 @@ int cli_parse(int argc, char **argv, options *o)
         o->list_vars = true;
         optind = 2;
     }
-    int ch;
-    while ((ch = getopt_long(argc, argv, "m:k:x:j:H:v", longopts, NULL)) != -1) {
+    bool client = argc > 1 && strcmp(argv[1], "client") == 0; /* h1xx client [opts] -- CMD */
+    if (client) {
+        o->mode = "client";
+        optind = 2;
+    }
+    int ch; /* "+": in client mode the driver's own options after "--" stay the driver's */
+    while ((ch = getopt_long(argc, argv, client ? "+m:k:x:j:H:v" : "m:k:x:j:H:v", longopts,
+                             NULL)) != -1) {
         if (ch == O_HELP) {
             cli_usage(stdout);
             return 1;
@@ -241,8 +261,11 @@ int cli_parse(int argc, char **argv, options *o)
             return -1;
     }
     if (strcmp(o->mode, "origin") && strcmp(o->mode, "reverse-proxy") &&
-        strcmp(o->mode, "forward-proxy"))
-        return usage_error("unknown mode '%s' (origin, reverse-proxy, forward-proxy)", o->mode);
+        strcmp(o->mode, "forward-proxy") && strcmp(o->mode, "client"))
+        return usage_error("unknown mode '%s' (origin, reverse-proxy, forward-proxy, client)",
+                           o->mode);
+    if (strcmp(o->mode, "client") == 0)
+        return cli_client_rest(argc, argv, o);
     if (o->origin_listen && strcmp(o->mode, "origin") == 0)
         return usage_error("%s", "--origin-listen goes with --mode reverse-proxy or forward-proxy");
     if (optind < argc)
