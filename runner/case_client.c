@@ -343,10 +343,14 @@ static void judge_body(runner *R, const step *st, client_state *cl, const char *
         runner_fail(R, true, req, "expected the client to deliver the final response's body "
                     "'%s', got %s%s%s%s%s", cl->reply, ex, n ? " after printing '" : "",
                     n ? got : "", n ? "'" : "", err);
+    else if (!n)
+        runner_fail(R, true, req, "expected the client to deliver the final response's body "
+                    "'%s' (%zu bytes), got an empty body and exit status 0%s", cl->reply,
+                    strlen(cl->reply), err);
     else
         runner_fail(R, true, req, "expected the client to deliver the final response's body "
-                    "'%s' (%zu bytes), got %s%s%s (%zu bytes) and exit status 0%s", cl->reply,
-                    strlen(cl->reply), n ? "'" : "nothing", n ? got : "", n ? "'" : "", n, err);
+                    "'%s' (%zu bytes), got '%s' (%zu bytes) and exit status 0%s", cl->reply,
+                    strlen(cl->reply), got, n, err);
     free(ex);
     free(err);
     free(got);
@@ -363,7 +367,7 @@ static void judge_error(runner *R, const step *st, client_state *cl, const char 
                     n ? " after printing '" : "", n ? got : "", n ? "'" : "");
     else
         runner_fail(R, true, req, "expected the client to report an error, got exit status 0 "
-                    "(success) with the body %s%s%s%s", n ? "'" : "nothing", n ? got : "",
+                    "(success) with %s%s%s%s", n ? "the body '" : "an empty body", n ? got : "",
                     n ? "'" : "", is_reply(cl, out, n) ? " (the bytes after the 101, read as "
                     "HTTP/1.1)" : "");
     free(ex);

@@ -864,7 +864,7 @@ static int parse_origin(parser *p, const char *s)
         if (rc == 0)
             p->c->steps[p->c->nsteps - 1].on_origin = true;
     } else if (strcmp(w, "content-starts") == 0 || strcmp(w, "content-withheld") == 0) {
-        rc = parse_origin_content(p, s, w[8] == 's');
+        rc = parse_origin_content(p, s, w[8] == 'w');
     } else
         rc = perr(p, "unknown origin step '%s' (accept, read, close, check, ws-send, ws-expect, "
                      "content-starts, content-withheld)", w);
