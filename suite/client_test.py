@@ -1,0 +1,230 @@
+#!/usr/bin/python3
+"""client_test: proves h1xx's client mode (h1xx client [options] -- COMMAND).
+
+1. `h1xx client --list` shows the client cases (at least 12), and only them.
+2. Conformance: with fixtures/client.py as the driver every client case passes; for each
+   violator in suite/client_violators.tsv the cases listed for it fail (warn, for a SHOULD)
+   citing exactly the listed requirement, while every other case passes or skips. A client case
+   that no violator makes fail is a defect.
+3. Real clients: with `curl -sS '{url}'` as the driver every case gets a verdict (pass, fail,
+   warn or skip: never error or not-run), the exit status is 0 or 1, and the JUnit report is
+   valid (suite/check_reports.py).
+4. The driver contract: a driver that hangs is killed at its bound (a verdict, not a hung run),
+   one that cannot start is an error, one that prints the wrong body fails citing CLI-1, the
+   placeholders and H1XX_* variables reach it, and `h1xx client` without a driver is exit 2.
+
+Usage: client_test.py ./h1xx [-k SUBSTRING]. The last line is "client: N passed, N failed".
+"""
+import concurrent.futures
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+H1XX = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "h1xx"))
+ONLY = sys.argv[3] if len(sys.argv) > 3 and sys.argv[2] == "-k" else ""
+PY = "/usr/bin/python3"
+FAST = ["--timeout", "1500ms", "--long-timeout", "4s", "--quiet-time", "400ms"]
+CLIENT = [PY, os.path.join(ROOT, "fixtures", "client.py"), "{url}", "--method", "{method}", "--body",
+          "{body}", "--upgrade", "{upgrade}"]
+RESULTS = []
+
+
+def record(name, ok, detail=""):
+    RESULTS.append((name, ok))
+    print(("ok   - " if ok else "FAIL - ") + name + ("" if ok else ": " + detail), flush=True)
+
+
+def run_h1xx(args, timeout=180):
+    p = subprocess.run([H1XX] + args, capture_output=True, text=True, timeout=timeout,
+                       errors="replace")
+    return p.returncode, p.stdout, p.stderr
+
+
+def client_run(workdir, name, driver, extra=()):
+    """Runs every client case with driver; returns (exit, stdout, stderr, results, junit)."""
+    js = os.path.join(workdir, name + ".json")
+    junit = os.path.join(workdir, name + ".xml")
+    rc, out, err = run_h1xx(["client", "--json", js, "--junit", junit, "--no-reports"] + FAST +
+                            list(extra) + ["--"] + list(driver))
+    try:
+        with open(js) as f:
+            data = json.load(f)
+    except (OSError, ValueError) as e:
+        data = {"cases": [], "error": str(e)}
+    return rc, out, err, data, junit, js
+
+
+def load_levels():
+    levels = {}
+    with open(os.path.join(ROOT, "cases", "requirements.tsv")) as f:
+        for line in f:
+            if line.strip() and not line.startswith("#"):
+                cols = line.rstrip("\n").split("\t")
+                levels[cols[0]] = cols[1].split(",")[0]
+    return levels
+
+
+def load_table():
+    table = {}
+    with open(os.path.join(ROOT, "suite", "client_violators.tsv")) as f:
+        for line in f:
+            if line.strip() and not line.startswith("#"):
+                violator, case, req = line.rstrip("\n").split("\t")
+                table.setdefault(violator, {})[case] = req
+    return table
+
+
+def list_ids():
+    rc, out, err = run_h1xx(["client", "--list"])
+    return rc, [ln.split()[0] for ln in out.splitlines() if ln and "/" in ln.split()[0]]
+
+
+# ---- 1. the list ----------------------------------------------------------------------------
+
+def listing():
+    rc, ids = list_ids()
+    record("h1xx client --list shows at least 12 client cases, and only client cases",
+           rc == 0 and len(ids) >= 12 and all(i.startswith("client/") for i in ids),
+           f"exit {rc}: {ids}")
+    rc2, out, err = run_h1xx(["--list"])
+    record("the origin mode's --list has no client case", "client/" not in out, out[-500:])
+    return ids
+
+
+# ---- 2. conformance -------------------------------------------------------------------------
+
+def judge(levels, ids, wanted, data, violator, covered):
+    """Problems with one violator's run: its cases must fail citing their requirement, every
+    other case pass or skip."""
+    problems = []
+    got = {c["id"]: c for c in data.get("cases", [])}
+    for i in ids:
+        c = got.get(i)
+        if c is None:
+            problems.append(f"{i}: no result ({data.get('error', '')})")
+            continue
+        if i in wanted:
+            req = wanted[i]
+            want = "warn" if levels.get(req) in ("SHOULD", "PRACTICE") else "fail"
+            if c["verdict"] == want and c.get("failed_require") == req:
+                covered.add(i)
+            else:
+                problems.append(f"{i}: expected {want} citing {req}, got {c['verdict']} "
+                                f"citing {c.get('failed_require')}: {c.get('message')}")
+        elif c["verdict"] not in ("pass", "skip"):
+            problems.append(f"{i}: expected pass or skip under {violator}, got {c['verdict']}: "
+                            f"{c.get('message')}")
+    return problems
+
+
+def conformance(workdir, ids):
+    levels = load_levels()
+    table = load_table()
+    rc, out, err, ref, junit, js = client_run(workdir, "reference", CLIENT)
+    bad = [f"{c['id']}={c['verdict']}: {c.get('message')}" for c in ref["cases"]
+           if c["verdict"] != "pass"]
+    record("reference client: every client case passes",
+           rc == 0 and not bad and len(ref["cases"]) == len(ids),
+           f"exit {rc}; {len(ref['cases'])} of {len(ids)} cases; not passing: {bad}\n{err[-2000:]}")
+    check = subprocess.run([PY, os.path.join(ROOT, "suite", "check_reports.py"), junit, js],
+                           capture_output=True, text=True)
+    record("reference run: JUnit valid and agreeing with the JSON", check.returncode == 0,
+           check.stdout + check.stderr)
+    covered = set()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=3) as pool:
+        futs = {pool.submit(client_run, workdir, v, CLIENT + ["--violate", v]): v
+                for v in table if not ONLY or ONLY in v}
+        for fut in concurrent.futures.as_completed(futs):
+            v = futs[fut]
+            rc, out, err, data, _, _ = fut.result()
+            problems = judge(levels, ids, table[v], data, v, covered)
+            # a SHOULD broken warns: the exit status is 1 only when a MUST failed
+            want_rc = 1 if any(levels.get(r) == "MUST" for r in table[v].values()) else 0
+            record(f"violator {v}: exactly its {len(table[v])} case(s) fail, each citing its "
+                   f"requirement (exit {want_rc})", not problems and rc == want_rc,
+                   f"exit {rc}\n    " + "\n    ".join(problems))
+    if not ONLY:
+        missing = [i for i in ids if i not in covered]
+        record("every client case is proved by a violator", not missing, ", ".join(missing))
+
+
+# ---- 3. a real client -----------------------------------------------------------------------
+
+def with_curl(workdir, ids):
+    if not shutil.which("curl"):
+        record("curl as the driver (skipped: curl is not installed)", True)
+        return
+    rc, out, err, data, junit, js = client_run(workdir, "curl", ["curl", "-sS", "{url}"])
+    verdicts = {c["id"]: c["verdict"] for c in data.get("cases", [])}
+    odd = {i: v for i, v in verdicts.items() if v not in ("pass", "fail", "warn", "skip")}
+    record("curl -sS '{url}': a verdict for every case, exit 0 or 1",
+           rc in (0, 1) and set(verdicts) == set(ids) and not odd,
+           f"exit {rc}; {odd}; {sorted(set(ids) - set(verdicts))}\n{err[-1500:]}")
+    check = subprocess.run([PY, os.path.join(ROOT, "suite", "check_reports.py"), junit, js],
+                           capture_output=True, text=True)
+    record("curl run: JUnit valid and agreeing with the JSON", check.returncode == 0,
+           check.stdout + check.stderr)
+
+
+# ---- 4. the driver contract -----------------------------------------------------------------
+
+def contract(workdir):
+    one = ["-k", "client/cli1-103-link"]
+    t0 = time.monotonic()
+    rc, out, err, data, _, _ = client_run(workdir, "hang", ["sleep", "60"],
+                                          one + ["--long-timeout", "1s", "--timeout", "1s"])
+    took = time.monotonic() - t0
+    c = (data.get("cases") or [{}])[0]
+    record("a hung driver is killed at its bound: fail, citing CLI-1, within seconds",
+           rc == 1 and c.get("verdict") == "fail" and c.get("failed_require") == "CLI-1" and
+           took < 15, f"exit {rc} in {took:.1f}s: {c.get('verdict')} {c.get('message')}")
+    rc, out, err, data, _, _ = client_run(workdir, "missing", ["/nonexistent/h1xx-driver"], one)
+    c = (data.get("cases") or [{}])[0]
+    record("a driver that cannot start: error, naming it", c.get("verdict") == "error" and
+           "cannot start the driver" in (c.get("message") or ""), f"{c}")
+    wrong = 'curl -sS -o /dev/null "$1"; echo not-the-token'
+    rc, out, err, data, _, _ = client_run(workdir, "wrong", ["sh", "-c", wrong, "drv", "{url}"],
+                                          one)
+    c = (data.get("cases") or [{}])[0]
+    record("a driver printing the wrong body fails, citing CLI-1, saying what it printed",
+           c.get("verdict") == "fail" and c.get("failed_require") == "CLI-1" and
+           "not-the-token" in (c.get("message") or ""), f"{c.get('message')}")
+    script = ('test "$H1XX_URL" = "$1" && test "$H1XX_METHOD" = "$2" && test -f "$3" && '
+              'test "$H1XX_BODY" = "$3" && test "$H1XX_CASE" = client/cli1-103-link && '
+              'exec curl -sS "$1"')
+    rc, out, err, data, _, _ = client_run(workdir, "env", ["sh", "-c", script, "drv", "{url}",
+                                                            "{method}", "{body}"], one)
+    c = (data.get("cases") or [{}])[0]
+    record("placeholders and H1XX_URL, H1XX_METHOD, H1XX_BODY, H1XX_CASE reach the driver",
+           c.get("verdict") == "pass", f"{c.get('verdict')}: {c.get('message')} {c.get('notes')}")
+    rc, out, err = run_h1xx(["client"])
+    record("h1xx client without a driver: exit 2 with a message", rc == 2 and "driver" in err,
+           f"{rc} {err}")
+    rc, out, err = run_h1xx(["client", "--listen", "127.0.0.1:bad", "--", "true"])
+    record("h1xx client --listen with a bad address: exit 2", rc == 2 and "listen" in err,
+           f"{rc} {err}")
+
+
+def main():
+    workdir = tempfile.mkdtemp(prefix="h1xx-client-test-")
+    try:
+        ids = listing()
+        if not ONLY or ONLY == "contract":
+            contract(workdir)
+        conformance(workdir, ids)
+        if not ONLY:
+            with_curl(workdir, ids)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    passed = sum(1 for _, ok in RESULTS if ok)
+    print(f"client: {passed} passed, {len(RESULTS) - passed} failed")
+    return 0 if passed == len(RESULTS) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
