@@ -118,7 +118,7 @@ test: deps h1xx $(BUILD)/unit-tests $(REPLAY)
 	rm -rf $(BUILD)/skipped
 	$(BUILD)/unit-tests
 	$(MAKE) --no-print-directory replay
-	$(PY) -m unittest -q fixtures/test_origin.py fixtures/test_proxy.py
+	$(PY) -m unittest -q fixtures/test_origin.py fixtures/test_proxy.py fixtures/test_client.py
 	$(PY) suite/html_test.py ./h1xx
 	$(PY) suite/packaging_test.py ./h1xx
 	$(PY) suite/interop_test.py ./h1xx
@@ -126,6 +126,7 @@ test: deps h1xx $(BUILD)/unit-tests $(REPLAY)
 	$(PY) suite/vars_test.py ./h1xx
 	$(PY) suite/pins.py ./h1xx
 	$(PY) suite/baseline_test.py ./h1xx
+	$(PY) suite/client_test.py ./h1xx
 	$(PY) suite/selftest.py ./h1xx
 
 # Every implementation of suite/interop.py in each role it can play; `h1xx matrix` makes the table.
