@@ -114,6 +114,7 @@ typedef enum step_kind {
     STEP_CLIENT_RUN,    /* client run METHOD PATH ...: start the driver (client mode) */
     STEP_CLIENT_EXPECT, /* client expect-body | expect-error: judge what the driver did */
     STEP_ORIGIN_CONTENT, /* origin content-starts | content-withheld: the client's content */
+    STEP_CLIENT_REQUEST, /* client request: the client's request reaches the embedded origin */
 } step_kind;
 
 typedef enum bound_op { BOUND_LE, BOUND_LT, BOUND_GE, BOUND_GT } bound_op;

@@ -513,6 +513,60 @@ static void origin_content(runner *R, const step *st)
     record_reads(R, oc, from);
 }
 
+/* ---- client request ------------------------------------------------------------------------ */
+
+static bool driver_exited(void *arg)
+{
+    runner *R = arg;
+    return R->cl && driver_done(R->cl);
+}
+
+/* The request the origin got now belongs to the case, as after an "origin accept". */
+static void take_request(runner *R, origin_conn *oc)
+{
+    R->oc = oc;
+    R->oc_final_sent = false;
+    R->o_ws_pos = 0;
+    oc->pos = oc->body_start;
+    R->o_nreq++;
+    R->o_req_t = oc->t_head;
+    snprintf(R->o_version, sizeof R->o_version, "%s", oc->version);
+    record_reads(R, oc, oc->req.start);
+    result_note(R->r, "the client sent %s %s %s on connection %d", oc->method, oc->target,
+                oc->version, oc->id);
+}
+
+/* client request: waits for the client's (next) request, or for the driver to exit without
+ * sending one, whichever comes first; a connection the case held is handed back first. */
+static void client_request(runner *R, const step *st)
+{
+    int64_t ns = runner_duration(R, st->within, "${long}");
+    if (R->stop)
+        return;
+    if (R->oc) {
+        origin_release(R->ctx->org, R->oc, R->oc_final_sent);
+        R->oc = NULL;
+    }
+    int64_t want = clock_ns() + ns;
+    origin_conn *oc = NULL;
+    int rc = origin_wait(R->ctx->org, R->token, runner_bounded(R, want), &oc, driver_exited, R);
+    if (rc == 1) {
+        take_request(R, oc);
+    } else if (rc == -1) {
+        runner_end(R, VERDICT_NOTRUN, "interrupted");
+    } else if (rc == 2 || !runner_cut(R, want)) {
+        char *ex = R->cl ? exit_text(R->cl) : xstrdup("no driver"), *err = R->cl
+                   ? stderr_text(R->cl) : xstrdup("");
+        runner_fail(R, true, runner_require(R, st->require), "expected a%s request from the "
+                    "client within %.3fs, got none%s%s%s", R->o_nreq ? "nother" : "",
+                    (double)ns / 1e9, rc == 2 ? "; the driver ended: " : "",
+                    rc == 2 ? ex : "", rc == 2 ? err : "");
+        free(ex);
+        free(err);
+        R->stop = true;
+    }
+}
+
 /* ---- dispatch and cleanup ------------------------------------------------------------------ */
 
 void client_step(runner *R, const step *st)
@@ -523,6 +577,8 @@ void client_step(runner *R, const step *st)
         client_expect(R, st);
     else if (st->kind == STEP_ORIGIN_CONTENT)
         origin_content(R, st);
+    else if (st->kind == STEP_CLIENT_REQUEST)
+        client_request(R, st);
 }
 
 /* Kills a driver still running (the case ended before judging it), records what it did, and

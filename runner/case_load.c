@@ -747,7 +747,7 @@ static int parse_client_run(parser *p, const char *s)
     return rc;
 }
 
-/* client run ... | client expect-body [within DUR] [require ID] | client expect-error ... */
+/* client run ... | client request | expect-body | expect-error [within DUR] [require ID] */
 static int parse_client(parser *p, const char *s)
 {
     bool bad = false;
@@ -757,8 +757,9 @@ static int parse_client(parser *p, const char *s)
     p->c->uses_client = true;
     if (w && strcmp(w, "run") == 0) {
         rc = parse_client_run(p, s);
-    } else if (w && (strcmp(w, "expect-body") == 0 || strcmp(w, "expect-error") == 0)) {
-        step *st = new_step(p, STEP_CLIENT_EXPECT);
+    } else if (w && (strcmp(w, "expect-body") == 0 || strcmp(w, "expect-error") == 0 ||
+                     strcmp(w, "request") == 0)) {
+        step *st = new_step(p, w[0] == 'r' ? STEP_CLIENT_REQUEST : STEP_CLIENT_EXPECT);
         st->opcode = w[7] == 'e'; /* 1: expect-error */
         char *o;
         while (rc == 0 && (o = next_token(&s, &bad))) {
@@ -766,7 +767,7 @@ static int parse_client(parser *p, const char *s)
             free(o);
         }
     } else {
-        rc = perr(p, "client needs run, expect-body or expect-error");
+        rc = perr(p, "client needs run, request, expect-body or expect-error");
     }
     free(w);
     return rc;

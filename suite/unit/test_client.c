@@ -53,7 +53,7 @@ static void test_client_steps(void)
 {
     const char *text = CLIENT_HEAD
         "client run PUT ${base}/u upload 1048577 upgrade h1xx-test within 5s\n"
-        "origin accept within 1s\norigin content-starts within ${long} require CLI-3\n"
+        "client request within 1s\norigin content-starts within ${long} require CLI-3\n"
         "origin content-withheld for 400ms\n< HTTP/1.1 200 OK\n<\nclient expect-body\n"
         "client expect-error within 2s require CLI-9\n";
     case_def c;
