@@ -218,6 +218,7 @@ typedef struct run_ctx {
     struct origin *org; /* the embedded origin (proxy and client modes), else NULL */
     char *const *driver; /* client mode: the driver command and its arguments (templates) */
     size_t ndriver;
+    bool serve;         /* client mode --serve: no driver; clients post their results */
 } run_ctx;
 
 /* Plays c and fills r (r is zeroed first; r's strings are allocated; the caller frees with

@@ -28,7 +28,11 @@ extern char **environ;
 #define ERR_MAX 2048        /* and of its stderr, for the report */
 
 typedef struct client_state {
-    pid_t pid;            /* the driver (and its process group); 0 before it runs */
+    bool started;         /* the driver runs (or, with --serve, the case was announced) */
+    bool external;        /* --serve: no driver; the client posts its result to rtoken */
+    struct origin *org;
+    char rtoken[64];      /* --serve: the token of the case's result URL */
+    pid_t pid;            /* the driver (and its process group) */
     bool exited, killed, ended; /* ended: killed because the case was over */
     int status;           /* wait status once exited */
     int out_fd, err_fd;   /* unlinked temporary files holding its stdout and stderr */
@@ -146,11 +150,15 @@ static int spawn_driver(client_state *cl, char **argv, char **env)
     return rc;
 }
 
+static bool result_poll(client_state *cl);
+
 /* Whether the driver has exited; reaps it then, after killing what it left in its group. */
 static bool driver_done(client_state *cl)
 {
-    if (!cl->pid || cl->exited)
+    if (!cl->started || cl->exited)
         return true;
+    if (cl->external)
+        return result_poll(cl);
     siginfo_t si;
     memset(&si, 0, sizeof si);
     if (waitid(P_PID, cl->pid, &si, WEXITED | WNOHANG | WNOWAIT) != 0 || si.si_pid != cl->pid)
@@ -164,10 +172,12 @@ static bool driver_done(client_state *cl)
 
 static void driver_kill(client_state *cl)
 {
-    if (!cl->pid || cl->exited)
+    if (!cl->started || cl->exited)
         return;
-    kill(-cl->pid, SIGKILL);
-    waitpid(cl->pid, &cl->status, 0);
+    if (!cl->external) {
+        kill(-cl->pid, SIGKILL);
+        waitpid(cl->pid, &cl->status, 0);
+    }
     cl->exited = cl->killed = true;
     cl->t_exit = clock_ns();
 }
@@ -216,6 +226,9 @@ static char *printable(const char *s, size_t n, size_t max)
 /* "exit status 1", "killed by signal 9", or "killed at its bound". */
 static char *exit_text(const client_state *cl)
 {
+    if (cl->killed && cl->external)
+        return xstrdup(cl->ended ? "no result posted before the case ended"
+                                 : "no result posted within the bound");
     if (cl->killed)
         return xstrdup(cl->ended ? "no exit before the case ended (its process group was killed)"
                                  : "no exit within the driver's bound (its process group was "
@@ -265,6 +278,7 @@ static void start_driver(runner *R, const step *st, client_state *cl, const char
     char *cmd = quoted_command(argv);
     cl->t_start = clock_ns();
     int rc = spawn_driver(cl, argv, env);
+    cl->started = rc == 0;
     if (rc)
         runner_end(R, VERDICT_ERROR, "cannot start the driver %s: %s", argv[0], strerror(rc));
     else
@@ -274,6 +288,65 @@ static void start_driver(runner *R, const step *st, client_state *cl, const char
     free_strv(argv);
 }
 
+/* ---- --serve: the client lives elsewhere and posts what it got ------------------------------- */
+
+/* --serve: the case's line of the manifest on stdout (one JSON object a line), and the result
+ * URL registered with the origin under a token of its own. */
+static void announce(runner *R, const step *st, client_state *cl, const char *url,
+                     const char *upgrade)
+{
+    cl->external = cl->started = true;
+    cl->org = R->ctx->org;
+    snprintf(cl->rtoken, sizeof cl->rtoken, "%s-result", R->token);
+    origin_register(cl->org, cl->rtoken);
+    cl->t_start = clock_ns();
+    char *result = xasprintf("http://%s/h1xx/%s/", origin_authority(cl->org), cl->rtoken);
+    buf_t b;
+    buf_init(&b, 0);
+    buf_printf(&b, "{\"case\": \"%s\", \"url\": \"%s\", \"method\": \"%s\", \"upload\": %ld, "
+               "\"body\": \"%s\", \"upgrade\": \"%s\", \"result\": \"%s\"}\n", R->c->id, url,
+               st->method, st->bytes, cl->body_path, upgrade, result);
+    fwrite(b.data, 1, b.len, stdout); /* one write: lines of cases starting together stay whole */
+    fflush(stdout);
+    result_note(R->r, "served at %s; the result goes to %s", url, result);
+    buf_free(&b);
+    free(result);
+}
+
+/* --serve: a result posted to the case's result URL (the body the client delivered; an
+ * X-H1xx-Error field when the client reported an error) ends the client's run, as a driver's
+ * exit does. Never waits for a result, only for the rest of one that has begun. */
+static bool result_poll(client_state *cl)
+{
+    origin_conn *oc = NULL;
+    if (origin_wait(cl->org, cl->rtoken, clock_ns(), &oc, NULL, NULL) != 1)
+        return false;
+    const char *s = oc->rx.data;
+    const wire_field *f = wire_find(&oc->req, s, "Content-Length", NULL);
+    long n = f ? strtol(s + f->value_off, NULL, 10) : 0;
+    if (n < 0 || n > OUT_MAX)
+        n = OUT_MAX;
+    int64_t t, dl = clock_ns() + 2000000000LL;
+    size_t got;
+    while (oc->rx.len - oc->body_start < (size_t)n && origin_read(oc, dl, &t, &got) == 1)
+        ;
+    size_t have = oc->rx.len - oc->body_start;
+    if (pwrite(cl->out_fd, s + oc->body_start, have < (size_t)n ? have : (size_t)n, 0) < 0)
+        cl->status = 2 << 8;
+    const wire_field *e = wire_find(&oc->req, s, "X-H1xx-Error", NULL);
+    if (e) {
+        cl->status = 1 << 8; /* as a driver's exit status 1 */
+        if (pwrite(cl->err_fd, s + e->value_off, e->value_len, 0) < 0)
+            cl->status = 2 << 8;
+    }
+    static const char ok[] = "HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n";
+    origin_write(oc, ok, sizeof ok - 1, clock_ns() + 1000000000LL);
+    origin_release(cl->org, oc, false);
+    cl->exited = true;
+    cl->t_exit = clock_ns();
+    return true;
+}
+
 static void client_run(runner *R, const step *st)
 {
     int64_t life = runner_duration(R, st->within, "${long}");
@@ -281,7 +354,7 @@ static void client_run(runner *R, const step *st)
         life += runner_duration(R, NULL, "${timeout}");
     if (R->stop)
         return;
-    if (!R->ctx->ndriver || !R->ctx->org || R->cl || R->nlocals + 2 > 10) {
+    if ((!R->ctx->ndriver && !R->ctx->serve) || !R->ctx->org || R->cl || R->nlocals + 2 > 10) {
         runner_end(R, VERDICT_ERROR, "client run: %s", !R->ctx->ndriver
                    ? "no driver command (h1xx client [options] -- COMMAND ARGS...)"
                    : "one client run a case, in client mode");
@@ -301,7 +374,10 @@ static void client_run(runner *R, const step *st)
     char *path = runner_expand(R, st->arg, NULL);
     char *url = xasprintf("http://%s%s", origin_authority(R->ctx->org), path);
     char *upgrade = st->upgrade ? runner_expand(R, st->upgrade, NULL) : xstrdup("");
-    start_driver(R, st, cl, url, upgrade);
+    if (R->ctx->serve)
+        announce(R, st, cl, url, upgrade);
+    else
+        start_driver(R, st, cl, url, upgrade);
     cl->deadline = cl->t_start + life;
     free(upgrade);
     free(url);
@@ -381,7 +457,7 @@ static void client_expect(runner *R, const step *st)
     int64_t want = st->within ? clock_ns() + runner_duration(R, st->within, NULL) : 0;
     if (R->stop)
         return;
-    if (!cl || !cl->pid) {
+    if (!cl || !cl->started) {
         runner_end(R, VERDICT_ERROR, "client expect: no driver is running (client run first)");
         return;
     }
@@ -588,11 +664,13 @@ void client_case_end(runner *R)
     client_state *cl = R->cl;
     if (!cl)
         return;
-    if (cl->pid && !driver_done(cl)) {
+    if (cl->started && !driver_done(cl)) {
         cl->ended = true;
         driver_kill(cl);
     }
-    if (cl->pid) {
+    if (cl->external)
+        origin_unregister(cl->org, cl->rtoken);
+    if (cl->started) {
         size_t n;
         char *out = read_output(cl->out_fd, OUT_MAX, &n);
         char *ex = exit_text(cl), *err = stderr_text(cl), *p = printable(out, n, 200);

@@ -62,6 +62,14 @@ static const cli_doc docs[] = {
      ".B 127.0.0.1:0\n(the default) takes a free loopback port. The driver command after\n"
      ".B \\-\\-\nruns once a case, with\n.BR {url} \", \" {method} \", \" {body} \" and \" "
      "{upgrade}\nfilled in, and prints the final response's body."},
+    {NULL, NULL, "--serve", NULL, "client mode without a driver: print each case's URL and "
+     "wait for clients to come and post what they got", NULL,
+     "Client mode without a driver, for clients that live inside a test framework: every case "
+     "starts at once and prints one JSON line on stdout\n(case, url, method, upload, body, "
+     "upgrade, result); the client makes the request and POSTs the body it got to the\n"
+     ".B result\nURL (with an\n.B X\\-H1xx\\-Error\nfield when it failed instead). The run ends "
+     "when every case has its result, at its bound\n(\\-\\-long\\-timeout plus \\-\\-timeout), or "
+     "at\n.BR \\-\\-deadline ."},
     {"Running", "-j", "--jobs", "N", "cases in parallel", "16",
      "Cases in parallel, each with its own connections."},
     {NULL, NULL, "--strict", NULL, "SHOULD violations fail", NULL,

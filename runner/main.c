@@ -358,6 +358,7 @@ static int run(const options *o, const case_def *const *sel, size_t nsel, const 
     status = EXIT_UNREACHABLE;
     ctx.driver = o->driver;
     ctx.ndriver = o->ndriver;
+    ctx.serve = o->serve;
     int p = ctx.mode == MODE_CLIENT ? 0 : probe(&ctx, o);
     if (p < 0)
         goto out;
@@ -373,7 +374,8 @@ static int run(const options *o, const case_def *const *sel, size_t nsel, const 
     console con;
     console_init(&con, stdout, o->color, o->verbosity, o->strict, nsel);
     con.baseline = base;
-    sched_run(sel, nsel, &ctx, o->jobs, rr.cases, on_case_done, &con);
+    /* --serve: every case waits for its client at once, whatever order the clients come in */
+    sched_run(sel, nsel, &ctx, o->serve ? (int)nsel : o->jobs, rr.cases, on_case_done, &con);
     rr.duration_ns = clock_ns() - ctx.run_start_ns;
     rr.interrupted = conn_interrupted();
     rr.deadline_hit = ctx.run_deadline_ns && clock_ns() >= ctx.run_deadline_ns;

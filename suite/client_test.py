@@ -12,10 +12,13 @@
 4. The driver contract: a driver that hangs is killed at its bound (a verdict, not a hung run),
    one that cannot start is an error, one that prints the wrong body fails citing CLI-1, the
    placeholders and H1XX_* variables reach it, and `h1xx client` without a driver is exit 2.
+5. --serve: the cases' JSON lines, the reference client posting its results, every case
+   passing; a client that never comes is a failure at the case's bound.
 
 Usage: client_test.py ./h1xx [-k SUBSTRING]. The last line is "client: N passed, N failed".
 """
 import concurrent.futures
+import http.client
 import json
 import os
 import shutil
@@ -23,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 H1XX = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "h1xx"))
@@ -210,6 +214,68 @@ def contract(workdir):
            f"{rc} {err}")
 
 
+# ---- 5. --serve -----------------------------------------------------------------------------
+
+def post_result(result_url, body, error=None):
+    u = urllib.parse.urlsplit(result_url)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
+    conn.request("POST", u.path, body=body, headers={"X-H1xx-Error": error} if error else {})
+    status = conn.getresponse().status
+    conn.close()
+    return status
+
+
+def serve_one(line):
+    """Plays one announced case with the reference client and posts what it got."""
+    m = json.loads(line)
+    p = subprocess.run([PY, os.path.join(ROOT, "fixtures", "client.py"), m["url"], "--method",
+                        m["method"], "--body", m["body"], "--upgrade", m["upgrade"]],
+                       capture_output=True, timeout=60)
+    err = p.stderr.decode("latin-1").strip().replace("\n", " ")[:200] if p.returncode else None
+    return post_result(m["result"], p.stdout, err or ("exit %d" % p.returncode
+                                                       if p.returncode else None))
+
+
+def serve(workdir, ids):
+    """h1xx client --serve: one JSON line a case on stdout; the reference client plays each
+    and posts its result; every case passes and the run ends by itself."""
+    js = os.path.join(workdir, "serve.json")
+    proc = subprocess.Popen([H1XX, "client", "--serve", "--no-reports", "--json", js] + FAST,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines, t0 = [], time.monotonic()
+    try:
+        while len(lines) < len(ids) and time.monotonic() - t0 < 30:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            if line.startswith("{"):
+                lines.append(line)
+        with concurrent.futures.ThreadPoolExecutor(max_workers=len(lines) or 1) as pool:
+            statuses = list(pool.map(serve_one, lines))
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()  # this pid only
+            proc.wait()
+    try:
+        with open(js) as f:
+            data = json.load(f)
+    except (OSError, ValueError):
+        data = {"cases": []}
+    bad = [f"{c['id']}={c['verdict']}: {c.get('message')}" for c in data["cases"]
+           if c["verdict"] != "pass"]
+    record("--serve: a JSON line for every case, each result accepted (204), every case passes "
+           "with the reference client", len(lines) == len(ids) and set(statuses) == {204} and
+           not bad and proc.returncode == 0,
+           f"{len(lines)} lines, statuses {set(statuses)}, exit {proc.returncode}: {bad}")
+    rc, out, err = run_h1xx(["client", "--serve", "--no-reports", "-k", "client/cli1-103-link",
+                             "--long-timeout", "1s", "--timeout", "500ms"])
+    record("--serve: a case whose client never comes fails at its bound, citing CLI-1",
+           rc == 1 and "CLI-1" in out, f"exit {rc}: {out[-600:]}")
+    rc, out, err = run_h1xx(["client", "--serve", "--", "curl", "{url}"])
+    record("--serve with a driver: exit 2", rc == 2 and "--serve" in err, f"{rc} {err}")
+
+
 def main():
     workdir = tempfile.mkdtemp(prefix="h1xx-client-test-")
     try:
@@ -219,6 +285,8 @@ def main():
         conformance(workdir, ids)
         if not ONLY:
             with_curl(workdir, ids)
+        if not ONLY or ONLY == "serve":
+            serve(workdir, ids)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     passed = sum(1 for _, ok in RESULTS if ok)
