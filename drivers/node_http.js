@@ -1,5 +1,5 @@
 // h1xx client-mode driver for Node.js's http module.
-//   h1xx client -- node drivers/node_http.js {url} {method} {body} {upgrade}
+//   h1xx client -- node drivers/node_http.js {url} {method} {body} {upgrade} {headers}
 // One http.request; uploads ask for a 100 (Expect: 100-continue) and send the content on the
 // 'continue' event (or after 1 s without one, as curl does). The final response's body on
 // stdout, exit 0; an error on stderr, exit 1. An offered upgrade that the server accepts ends
@@ -8,7 +8,7 @@
 const http = require('http');
 const fs = require('fs');
 
-const [url, method = 'GET', bodyPath = '', upgrade = ''] = process.argv.slice(2);
+const [url, method = 'GET', bodyPath = '', upgrade = '', headersPath = ''] = process.argv.slice(2);
 const content = bodyPath && fs.statSync(bodyPath).size ? fs.readFileSync(bodyPath) : null;
 const headers = {};
 if (content) {
@@ -32,7 +32,15 @@ req.on('continue', send);
 req.on('response', (res) => {
   const chunks = [];
   res.on('data', (c) => chunks.push(c));
-  res.on('end', () => { process.stdout.write(Buffer.concat(chunks)); process.exitCode = 0; });
+  res.on('end', () => {
+    if (headersPath) { // the final response's fields, "Name: value" a line
+      const lines = [];
+      for (let i = 0; i < res.rawHeaders.length; i += 2) lines.push(`${res.rawHeaders[i]}: ${res.rawHeaders[i + 1]}\n`);
+      fs.writeFileSync(headersPath, lines.join(''));
+    }
+    process.stdout.write(Buffer.concat(chunks));
+    process.exitCode = 0;
+  });
 });
 if (upgrade) req.on('upgrade', (res, socket) => { socket.destroy(); process.exitCode = 0; });
 req.on('timeout', () => req.destroy(new Error('timeout')));

@@ -26,6 +26,7 @@ extern char **environ;
 
 #define OUT_MAX (64 * 1024) /* what is kept of the driver's stdout */
 #define ERR_MAX 2048        /* and of its stderr, for the report */
+#define NPH 5               /* placeholders: {url} {method} {body} {upgrade} {headers} */
 
 typedef struct client_state {
     bool started;         /* the driver runs (or, with --serve, the case was announced) */
@@ -37,6 +38,7 @@ typedef struct client_state {
     int status;           /* wait status once exited */
     int out_fd, err_fd;   /* unlinked temporary files holding its stdout and stderr */
     char body_path[96];   /* the upload content ({body}), removed at the case's end */
+    char headers_path[96]; /* where the driver may write the final's fields ({headers}) */
     int64_t t_start, t_exit, deadline;
     char reply[40], reply_len[24];
 } client_state;
@@ -78,15 +80,15 @@ static int write_body(client_state *cl, long bytes)
 }
 
 /* s with every {url}, {method}, {body} and {upgrade} replaced; malloc'd. */
-static char *fill_placeholders(const char *s, const char *const keys[4], const char *const vals[4])
+static char *fill_placeholders(const char *s, const char *const keys[NPH], const char *const vals[NPH])
 {
     buf_t b;
     buf_init(&b, 0);
     while (*s) {
         int k = 0;
-        while (k < 4 && strncmp(s, keys[k], strlen(keys[k])) != 0)
+        while (k < NPH && strncmp(s, keys[k], strlen(keys[k])) != 0)
             k++;
-        if (k < 4) {
+        if (k < NPH) {
             buf_append(&b, vals[k], strlen(vals[k]));
             s += strlen(keys[k]);
         } else {
@@ -99,18 +101,19 @@ static char *fill_placeholders(const char *s, const char *const keys[4], const c
 
 /* The environment of the driver: ours, plus H1XX_URL, H1XX_METHOD, H1XX_BODY, H1XX_UPGRADE and
  * H1XX_CASE. The strings are malloc'd; free_strv frees them. */
-static char **driver_env(const char *const vals[4], const char *case_id)
+static char **driver_env(const char *const vals[NPH], const char *case_id)
 {
     size_t n = 0;
     while (environ && environ[n])
         n++;
-    char **env = xcalloc(n + 6, sizeof *env);
-    static const char *const names[] = {"H1XX_URL", "H1XX_METHOD", "H1XX_BODY", "H1XX_UPGRADE"};
+    char **env = xcalloc(n + NPH + 2, sizeof *env);
+    static const char *const names[NPH] = {"H1XX_URL", "H1XX_METHOD", "H1XX_BODY", "H1XX_UPGRADE",
+                                           "H1XX_HEADERS"};
     size_t k = 0;
     for (size_t i = 0; i < n; i++)
         if (strncmp(environ[i], "H1XX_", 5) != 0)
             env[k++] = xstrdup(environ[i]);
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < NPH; i++)
         env[k++] = xasprintf("%s=%s", names[i], vals[i]);
     env[k++] = xasprintf("H1XX_CASE=%s", case_id);
     return env;
@@ -269,8 +272,8 @@ static char *quoted_command(char **argv)
 static void start_driver(runner *R, const step *st, client_state *cl, const char *url,
                          const char *upgrade)
 {
-    const char *const keys[4] = {"{url}", "{method}", "{body}", "{upgrade}"};
-    const char *const vals[4] = {url, st->method, cl->body_path, upgrade};
+    const char *const keys[NPH] = {"{url}", "{method}", "{body}", "{upgrade}", "{headers}"};
+    const char *const vals[NPH] = {url, st->method, cl->body_path, upgrade, cl->headers_path};
     char **argv = xcalloc(R->ctx->ndriver + 1, sizeof *argv);
     for (size_t i = 0; i < R->ctx->ndriver; i++)
         argv[i] = fill_placeholders(R->ctx->driver[i], keys, vals);
@@ -313,6 +316,18 @@ static void announce(runner *R, const step *st, client_state *cl, const char *ur
     free(result);
 }
 
+/* --serve: each X-H1xx-Header field of the posted result ("Name: value", one a field of the
+ * final response the client delivered) goes to the {headers} file, as a driver writes it. */
+static void save_posted_fields(client_state *cl, origin_conn *oc)
+{
+    FILE *f = fopen(cl->headers_path, "w");
+    const wire_field *h = NULL;
+    while (f && (h = wire_find(&oc->req, oc->rx.data, "X-H1xx-Header", h)))
+        fprintf(f, "%.*s\n", (int)h->value_len, oc->rx.data + h->value_off);
+    if (f)
+        fclose(f);
+}
+
 /* --serve: a result posted to the case's result URL (the body the client delivered; an
  * X-H1xx-Error field when the client reported an error) ends the client's run, as a driver's
  * exit does. Never waits for a result, only for the rest of one that has begun. */
@@ -321,18 +336,19 @@ static bool result_poll(client_state *cl)
     origin_conn *oc = NULL;
     if (origin_wait(cl->org, cl->rtoken, clock_ns(), &oc, NULL, NULL) != 1)
         return false;
-    const char *s = oc->rx.data;
-    const wire_field *f = wire_find(&oc->req, s, "Content-Length", NULL);
-    long n = f ? strtol(s + f->value_off, NULL, 10) : 0;
+    const wire_field *f = wire_find(&oc->req, oc->rx.data, "Content-Length", NULL);
+    long n = f ? strtol(oc->rx.data + f->value_off, NULL, 10) : 0;
     if (n < 0 || n > OUT_MAX)
         n = OUT_MAX;
     int64_t t, dl = clock_ns() + 2000000000LL;
     size_t got;
     while (oc->rx.len - oc->body_start < (size_t)n && origin_read(oc, dl, &t, &got) == 1)
         ;
+    const char *s = oc->rx.data; /* only now: reading may have moved the buffer */
     size_t have = oc->rx.len - oc->body_start;
     if (pwrite(cl->out_fd, s + oc->body_start, have < (size_t)n ? have : (size_t)n, 0) < 0)
         cl->status = 2 << 8;
+    save_posted_fields(cl, oc);
     const wire_field *e = wire_find(&oc->req, s, "X-H1xx-Error", NULL);
     if (e) {
         cl->status = 1 << 8; /* as a driver's exit status 1 */
@@ -366,7 +382,10 @@ static void client_run(runner *R, const step *st)
     make_reply(cl);
     R->locals[R->nlocals++] = (var){"reply", cl->reply};
     R->locals[R->nlocals++] = (var){"reply_length", cl->reply_len};
-    if (cl->out_fd < 0 || cl->err_fd < 0 || write_body(cl, st->bytes)) {
+    int hfd = temp_file(cl->headers_path, sizeof cl->headers_path);
+    if (hfd >= 0)
+        close(hfd);
+    if (cl->out_fd < 0 || cl->err_fd < 0 || hfd < 0 || write_body(cl, st->bytes)) {
         runner_end(R, VERDICT_ERROR, "client run: cannot write temporary files: %s",
                    strerror(errno));
         return;
@@ -478,6 +497,82 @@ static void client_expect(runner *R, const step *st)
         judge_body(R, st, cl, out, n);
     free(out);
     R->stop |= R->r->verdict != VERDICT_PASS;
+}
+
+/* ---- client check header: the fields the client delivered ------------------------------------ */
+
+/* The value of the next "FIELD: value" line of text (from *pos on) naming field, or NULL;
+ * *vlen its length. */
+static const char *next_field(const char *text, size_t *pos, const char *field, size_t *vlen)
+{
+    size_t fl = strlen(field);
+    while (text[*pos]) {
+        const char *line = text + *pos, *nl = strchr(line, '\n');
+        size_t len = nl ? (size_t)(nl - line) : strlen(line);
+        *pos += len + (nl ? 1 : 0);
+        while (len && (line[len - 1] == '\r' || line[len - 1] == ' '))
+            len--;
+        if (len > fl && line[fl] == ':' && ascii_ncasecmp(line, field, fl) == 0) {
+            const char *v = line + fl + 1;
+            while (*v == ' ' || *v == '\t')
+                v++;
+            *vlen = len - (size_t)(v - line);
+            return v;
+        }
+    }
+    return NULL;
+}
+
+static bool fields_hold(const char *text, const check *ck, const char *value)
+{
+    size_t pos = 0, vl;
+    const char *v;
+    bool any = false;
+    while ((v = next_field(text, &pos, ck->field, &vl))) {
+        any = true;
+        if (ck->op == CHECK_HAS && list_has_token(v, vl, value))
+            return true;
+        if (ck->op == CHECK_IS && vl == strlen(value) && memcmp(v, value, vl) == 0)
+            return true;
+    }
+    return ck->op == CHECK_PRESENT ? any : ck->op == CHECK_ABSENT ? !any : false;
+}
+
+/* Judges the header fields the driver wrote to {headers} (the final response's, "Name: value"
+ * a line). A driver that wrote none leaves the rule untested: skip. */
+static void client_check(runner *R, const step *st)
+{
+    client_state *cl = R->cl;
+    if (R->stop)
+        return;
+    if (!cl || !cl->started || !cl->exited) {
+        runner_end(R, VERDICT_ERROR, "client check: the driver has not finished (client "
+                   "expect-body first)");
+        return;
+    }
+    int fd = open(cl->headers_path, O_RDONLY | O_CLOEXEC);
+    size_t n;
+    char *text = read_output(fd, OUT_MAX, &n);
+    if (fd >= 0)
+        close(fd);
+    const check *ck = &st->chk;
+    char *value = ck->value ? runner_expand(R, ck->value, NULL) : NULL;
+    if (!n || ck->op == CHECK_COUNT || ck->op == CHECK_WITHIN)
+        runner_end(R, VERDICT_SKIP, "inconclusive: %s", n ? "client check supports present, "
+                   "absent, has and is" : "the driver wrote no header fields to {headers} (a "
+                   "driver that can should write the final response's fields there)");
+    else if (!fields_hold(text, ck, value)) {
+        char *got = printable(text, n, 300);
+        runner_fail(R, true, runner_require(R, ck->require), "expected the final response the "
+                    "client delivered to have %s %s%s%s, got the fields '%s'",
+                    ck->op == CHECK_ABSENT ? "no" : "a", ck->field,
+                    ck->op == CHECK_HAS ? " listing " : ck->op == CHECK_IS ? " equal to " : "",
+                    value && ck->op != CHECK_ABSENT && ck->op != CHECK_PRESENT ? value : "", got);
+        free(got);
+        R->stop = true;
+    }
+    free(value);
+    free(text);
 }
 
 /* ---- the content the client sends ----------------------------------------------------------- */
@@ -649,6 +744,8 @@ void client_step(runner *R, const step *st)
 {
     if (st->kind == STEP_CLIENT_RUN)
         client_run(R, st);
+    else if (st->kind == STEP_CLIENT_EXPECT && st->opcode == 2)
+        client_check(R, st);
     else if (st->kind == STEP_CLIENT_EXPECT)
         client_expect(R, st);
     else if (st->kind == STEP_ORIGIN_CONTENT)
@@ -687,6 +784,8 @@ void client_case_end(runner *R)
         close(cl->err_fd);
     if (cl->body_path[0])
         unlink(cl->body_path);
+    if (cl->headers_path[0])
+        unlink(cl->headers_path);
     free(cl);
     R->cl = NULL;
 }

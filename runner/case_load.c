@@ -766,8 +766,12 @@ static int parse_client(parser *p, const char *s)
             rc = wait_option(p, st, o, &s);
             free(o);
         }
+    } else if (w && strcmp(w, "check") == 0) { /* the fields the driver wrote to {headers} */
+        step *st = new_step(p, STEP_CLIENT_EXPECT);
+        st->opcode = 2;
+        rc = parse_check_body(p, s, &st->chk);
     } else {
-        rc = perr(p, "client needs run, request, expect-body or expect-error");
+        rc = perr(p, "client needs run, request, expect-body, expect-error or check header");
     }
     free(w);
     return rc;

@@ -67,7 +67,8 @@ static const cli_doc docs[] = {
      "Client mode without a driver, for clients that live inside a test framework: every case "
      "starts at once and prints one JSON line on stdout\n(case, url, method, upload, body, "
      "upgrade, result); the client makes the request and POSTs the body it got to the\n"
-     ".B result\nURL (with an\n.B X\\-H1xx\\-Error\nfield when it failed instead). The run ends "
+     ".B result\nURL (with an\n.B X\\-H1xx\\-Error\nfield when it failed instead, and the final "
+     "response's fields as\n.B X\\-H1xx\\-Header\nfields). The run ends "
      "when every case has its result, at its bound\n(\\-\\-long\\-timeout plus \\-\\-timeout), or "
      "at\n.BR \\-\\-deadline ."},
     {"Running", "-j", "--jobs", "N", "cases in parallel", "16",

@@ -349,7 +349,9 @@ static int run(const options *o, const case_def *const *sel, size_t nsel, const 
             fprintf(stderr, "h1xx: %s\n", err);
             goto out;
         }
-        fprintf(stderr, "h1xx: embedded origin listening on %s\n", origin_authority(ctx.org));
+        fprintf(stderr, ctx.mode == MODE_CLIENT ? "h1xx: serving the client cases on http://%s/\n"
+                                                : "h1xx: embedded origin listening on %s\n",
+                origin_authority(ctx.org));
     }
     build_vars(&ctx, &t, o, vs);
     if ((junit && check_report_path(junit)) || (json && check_report_path(json)) ||

@@ -34,7 +34,7 @@ ONLY = sys.argv[3] if len(sys.argv) > 3 and sys.argv[2] == "-k" else ""
 PY = "/usr/bin/python3"
 FAST = ["--timeout", "1500ms", "--long-timeout", "4s", "--quiet-time", "400ms"]
 CLIENT = [PY, os.path.join(ROOT, "fixtures", "client.py"), "{url}", "--method", "{method}", "--body",
-          "{body}", "--upgrade", "{upgrade}"]
+          "{body}", "--upgrade", "{upgrade}", "--headers", "{headers}"]
 RESULTS = []
 
 
@@ -216,10 +216,18 @@ def contract(workdir):
 
 # ---- 5. --serve -----------------------------------------------------------------------------
 
-def post_result(result_url, body, error=None):
+def post_result(result_url, body, error=None, fields=()):
+    """POSTs a client's result: the body it got, X-H1xx-Error when it failed, and the final
+    response's fields as X-H1xx-Header fields."""
     u = urllib.parse.urlsplit(result_url)
     conn = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
-    conn.request("POST", u.path, body=body, headers={"X-H1xx-Error": error} if error else {})
+    conn.putrequest("POST", u.path)
+    conn.putheader("Content-Length", str(len(body)))
+    if error:
+        conn.putheader("X-H1xx-Error", error)
+    for line in fields:
+        conn.putheader("X-H1xx-Header", line)
+    conn.endheaders(body)
     status = conn.getresponse().status
     conn.close()
     return status
@@ -228,12 +236,14 @@ def post_result(result_url, body, error=None):
 def serve_one(line):
     """Plays one announced case with the reference client and posts what it got."""
     m = json.loads(line)
-    p = subprocess.run([PY, os.path.join(ROOT, "fixtures", "client.py"), m["url"], "--method",
-                        m["method"], "--body", m["body"], "--upgrade", m["upgrade"]],
-                       capture_output=True, timeout=60)
+    with tempfile.NamedTemporaryFile(prefix="h1xx-serve-") as hf:
+        p = subprocess.run([PY, os.path.join(ROOT, "fixtures", "client.py"), m["url"],
+                            "--method", m["method"], "--body", m["body"], "--upgrade",
+                            m["upgrade"], "--headers", hf.name], capture_output=True, timeout=60)
+        fields = [ln for ln in hf.read().decode("latin-1").splitlines() if ln]
     err = p.stderr.decode("latin-1").strip().replace("\n", " ")[:200] if p.returncode else None
     return post_result(m["result"], p.stdout, err or ("exit %d" % p.returncode
-                                                       if p.returncode else None))
+                                                       if p.returncode else None), fields)
 
 
 def serve(workdir, ids):

@@ -55,13 +55,14 @@ static void test_client_steps(void)
         "client run PUT ${base}/u upload 1048577 upgrade h1xx-test within 5s\n"
         "client request within 1s\norigin content-starts within ${long} require CLI-3\n"
         "origin content-withheld for 400ms\n< HTTP/1.1 200 OK\n<\nclient expect-body\n"
-        "client expect-error within 2s require CLI-9\n";
+        "client expect-error within 2s require CLI-9\n"
+        "client check header X-A absent require CLI-5\n";
     case_def c;
     char err[256] = "";
     CU_ASSERT_EQUAL_FATAL(load(text, &c, err, sizeof err), 0);
     CU_ASSERT_EQUAL(c.modes, MODE_CLIENT);
     CU_ASSERT_TRUE(c.uses_client);
-    CU_ASSERT_EQUAL_FATAL(c.nsteps, 7);
+    CU_ASSERT_EQUAL_FATAL(c.nsteps, 8);
     CU_ASSERT_EQUAL(c.steps[0].kind, STEP_CLIENT_RUN);
     CU_ASSERT_STRING_EQUAL(c.steps[0].method, "PUT");
     CU_ASSERT_EQUAL(c.steps[0].bytes, 1048577);
@@ -74,6 +75,11 @@ static void test_client_steps(void)
     CU_ASSERT_EQUAL(c.steps[5].kind, STEP_CLIENT_EXPECT);
     CU_ASSERT_EQUAL(c.steps[5].opcode, 0); /* expect-body */
     CU_ASSERT_EQUAL(c.steps[6].opcode, 1); /* expect-error */
+    CU_ASSERT_EQUAL(c.steps[7].kind, STEP_CLIENT_EXPECT);
+    CU_ASSERT_EQUAL(c.steps[7].opcode, 2); /* check header */
+    CU_ASSERT_STRING_EQUAL(c.steps[7].chk.field, "X-A");
+    CU_ASSERT_EQUAL(c.steps[7].chk.op, CHECK_ABSENT);
+    CU_ASSERT_STRING_EQUAL(c.steps[7].chk.require, "CLI-5");
     case_free(&c);
 }
 
