@@ -21,6 +21,7 @@
 #include "case_int.h"
 #include "origin.h"
 #include "util.h"
+#include "ws.h"
 
 extern char **environ;
 
@@ -41,6 +42,7 @@ typedef struct client_state {
     char headers_path[96]; /* where the driver may write the final's fields ({headers}) */
     int64_t t_start, t_exit, deadline;
     char reply[40], reply_len[24];
+    char ws_accept[29];   /* ${client_ws_accept}: for the key of the client's last request */
 } client_state;
 
 /* ---- the driver's process ------------------------------------------------------------------ */
@@ -370,7 +372,7 @@ static void client_run(runner *R, const step *st)
         life += runner_duration(R, NULL, "${timeout}");
     if (R->stop)
         return;
-    if ((!R->ctx->ndriver && !R->ctx->serve) || !R->ctx->org || R->cl || R->nlocals + 2 > 10) {
+    if ((!R->ctx->ndriver && !R->ctx->serve) || !R->ctx->org || R->cl || R->nlocals + 3 > 10) {
         runner_end(R, VERDICT_ERROR, "client run: %s", !R->ctx->ndriver
                    ? "no driver command (h1xx client [options] -- COMMAND ARGS...)"
                    : "one client run a case, in client mode");
@@ -382,6 +384,7 @@ static void client_run(runner *R, const step *st)
     make_reply(cl);
     R->locals[R->nlocals++] = (var){"reply", cl->reply};
     R->locals[R->nlocals++] = (var){"reply_length", cl->reply_len};
+    R->locals[R->nlocals++] = (var){"client_ws_accept", cl->ws_accept};
     int hfd = temp_file(cl->headers_path, sizeof cl->headers_path);
     if (hfd >= 0)
         close(hfd);
@@ -705,6 +708,9 @@ static void take_request(runner *R, origin_conn *oc)
     record_reads(R, oc, oc->req.start);
     result_note(R->r, "the client sent %s %s %s on connection %d", oc->method, oc->target,
                 oc->version, oc->id);
+    const wire_field *k = wire_find(&oc->req, oc->rx.data, "Sec-WebSocket-Key", NULL);
+    if (k && R->cl) /* what a WebSocket server would answer: RFC 6455 §4.2.2 */
+        ws_accept(oc->rx.data + k->value_off, k->value_len, R->cl->ws_accept);
 }
 
 /* client request: waits for the client's (next) request, or for the driver to exit without

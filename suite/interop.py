@@ -129,8 +129,18 @@ def module_version(mod):
     return first_version([SYSTEM_PY, "-c", f"import {mod}; print({mod}.__version__)"])
 
 
-def client_role(*argv):
-    return [("client", "client", driver(*argv), None, [])]
+def ws_version():
+    """npm ws's version (installed by npm ci with the Node.js origin), or None."""
+    v = node_version()
+    return v.split("ws ")[1].rstrip(")") if v and "(ws " in v else None
+
+
+def client_role(*argv, only=()):
+    """A client's one role; `only`: h1xx options choosing its cases (WebSocket clients)."""
+    return [("client", "client", driver(*argv), None, list(only))]
+
+
+WS_ONLY = ("-k", "client/cli6-*")
 
 
 IMPLS = {
@@ -171,6 +181,11 @@ IMPLS = {
                     client_role(SYSTEM_PY, os.path.join(DRIVERS, "http_client.py"))),
     "requests": ("python3-requests", SYSTEM_PY, lambda: module_version("requests"),
                  client_role(SYSTEM_PY, os.path.join(DRIVERS, "requests_get.py"))),
+    "websockets": ("python3-websockets", SYSTEM_PY, lambda: module_version("websockets"),
+                   client_role(SYSTEM_PY, os.path.join(DRIVERS, "websockets_client.py"),
+                               only=WS_ONLY)),
+    "ws": ("nodejs", "node", ws_version,
+           client_role("node", os.path.join(DRIVERS, "ws_client.js"), only=WS_ONLY)),
     "node-http": ("nodejs", "node", lambda: first_version(["node", "--version"]),
                   client_role("node", os.path.join(DRIVERS, "node_http.js"))),
     "node-fetch": ("nodejs", "node", lambda: first_version(["node", "--version"]),
@@ -220,8 +235,8 @@ def install(names):
     """As root: apt-get install the missing packages, npm ci for Node.js. Returns notes."""
     notes = []
     missing = sorted({IMPLS[n][0] for n in names if not shutil.which(IMPLS[n][1])} |
-                     ({"python3-requests"} if "requests" in names and
-                      not module_version("requests") else set()))
+                     {IMPLS[m][0] for m in ("requests", "websockets")
+                      if m in names and not module_version(m)})
     if missing and os.geteuid() == 0:
         cmd = ["apt-get", "install", "-y", "-q", "--no-install-recommends"] + missing
         env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
@@ -232,7 +247,7 @@ def install(names):
                 notes.append("apt-get install failed: " + p.stderr.strip()[-300:])
     elif missing:
         notes.append("not root: install with apt-get install " + " ".join(missing))
-    if "node" in names and shutil.which("npm") and \
+    if ("node" in names or "ws" in names) and shutil.which("npm") and \
             not os.path.isdir(os.path.join(NODE_DIR, "node_modules", "ws")):
         p = subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=NODE_DIR,
                            capture_output=True, text=True, timeout=300)
@@ -314,7 +329,8 @@ def run_client(h1xx, name, role, version, out):
     shutil.rmtree(rdir, ignore_errors=True)
     os.makedirs(rdir)
     label = f"{name} {version} client"
-    args = [h1xx, "client", "--label", label, "--report-dir", rdir, "--color", "never"] + FAST
+    args = [h1xx, "client", "--label", label, "--report-dir", rdir, "--color", "never"] + FAST + \
+        role[4]
     try:
         p = subprocess.run(args + ["--"] + role[2]({}), capture_output=True, text=True,
                            errors="replace", timeout=300)
