@@ -126,6 +126,7 @@ test: deps h1xx $(BUILD)/unit-tests $(REPLAY)
 	$(PY) suite/vars_test.py ./h1xx
 	$(PY) suite/pins.py ./h1xx
 	$(PY) suite/baseline_test.py ./h1xx
+	$(PY) suite/preflight_test.py ./h1xx
 	$(PY) suite/client_test.py ./h1xx
 	$(PY) suite/selftest.py ./h1xx
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alive.h"
 #include "case_int.h"
 #include "util.h"
 
@@ -148,6 +149,46 @@ static void record_upload(runner *R, const upload *u, CURL *h, CURLcode rc)
         result_note(r, "libcurl: %s", curl_easy_strerror(rc));
 }
 
+/* A case that got no HTTP response cannot pass. A timeout is the server's failure to answer;
+ * any other libcurl error with no status at all (a refused connect, TLS trouble, bytes libcurl
+ * would not take as HTTP: an SSH banner, TLS on a plain port) means the case could not run:
+ * error, with libcurl's reason. An error after a status (a reset, bytes libcurl refused after
+ * a 100) leaves the stall unmeasured: inconclusive, a skip; other cases judge that breakage. */
+static void judge_upload(runner *R, CURL *h, CURLcode rc, const char *detail, int64_t want,
+                         int64_t ns)
+{
+    long status = 0;
+    curl_off_t connected = 0;
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_getinfo(h, CURLINFO_CONNECT_TIME_T, &connected);
+    if (connected > 0)
+        alive_connected(R->c->id);
+    char what[CURL_ERROR_SIZE + 128];
+    if (!detail[0] || strstr(detail, curl_easy_strerror(rc)))
+        snprintf(what, sizeof what, "%s", detail[0] ? detail : curl_easy_strerror(rc));
+    else
+        snprintf(what, sizeof what, "%s: %s", curl_easy_strerror(rc), detail);
+    char gone[512];
+    if (conn_interrupted())
+        runner_end(R, VERDICT_NOTRUN, "interrupted");
+    else if (rc == CURLE_OPERATION_TIMEDOUT) {
+        if (!runner_cut(R, want))
+            runner_fail(R, true, "GEN-4", /* a request left without its final response */
+                        "expected libcurl's upload to get a final response within %lldms, got "
+                        "none", (long long)(ns / 1000000));
+    } else if (rc == CURLE_COULDNT_CONNECT &&
+               alive_refused(what, R->ctx->run_start_ns, gone, sizeof gone))
+        runner_end(R, VERDICT_ERROR, "%s", gone);
+    else if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_SSL_CONNECT_ERROR)
+        runner_end(R, VERDICT_ERROR, "libcurl could not connect: %s", what);
+    else if (status < 100)
+        runner_end(R, VERDICT_ERROR, "libcurl got no HTTP response: %s", what);
+    else if (rc != CURLE_OK) /* the other cases judge what broke the exchange */
+        runner_end(R, VERDICT_SKIP, "inconclusive: libcurl's upload broke off after %s %ld (%s), "
+                   "so its stall was not measured to the end", status < 200 ? "interim" : "final",
+                   status, what);
+}
+
 void step_curl(runner *R, const step *st)
 {
     int64_t ns = runner_duration(R, st->within, "${long}");
@@ -165,16 +206,11 @@ void step_curl(runner *R, const step *st)
         goto out;
     }
     set_upload_options(h, R, st, &u, url, hdrs, ms);
+    char detail[CURL_ERROR_SIZE] = "";
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, detail);
     CURLcode rc = curl_easy_perform(h);
     record_upload(R, &u, h, rc);
-    if (conn_interrupted())
-        runner_end(R, VERDICT_NOTRUN, "interrupted");
-    else if (rc == CURLE_OPERATION_TIMEDOUT && !runner_cut(R, want))
-        runner_fail(R, true, "GEN-4", /* a request left without its final response */
-                    "expected libcurl's upload to get a final response within %lldms, got none",
-                    (long long)(ns / 1000000));
-    else if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_SSL_CONNECT_ERROR)
-        runner_end(R, VERDICT_ERROR, "libcurl could not connect: %s", curl_easy_strerror(rc));
+    judge_upload(R, h, rc, detail, want, ns);
     curl_easy_cleanup(h);
 out:
     curl_slist_free_all(hdrs);

@@ -26,6 +26,7 @@ typedef struct cconn {
     chunk_time *chunks;
     size_t nchunks, chunks_cap;
     int outstanding;    /* requests sent that have no final response yet */
+    int finals;         /* final responses read on this connection */
     size_t ws_pos;
     int64_t last_send_ns; /* when the last write on this connection finished */
     wire_msg *peeked;   /* messages read ahead (already recorded and checked), oldest first */
@@ -82,6 +83,7 @@ typedef struct runner {
     size_t nosent;
     const struct step *waiting; /* the origin accept step waiting now (for its stop check) */
     int o_nreq;              /* requests the origin received in this case */
+    size_t o_sent_from;      /* osent index where the current exchange's writes begin */
     int64_t o_req_t;         /* when the last one's head arrived */
     char o_version[16];      /* and its HTTP version */
     wire_code bad_code; /* the fatal finding behind the last NEXT_BAD */
@@ -89,6 +91,9 @@ typedef struct runner {
     bool head_own;      /* it cites one of the case's own requirements */
     size_t wait_msg0;   /* the first result message the current wait read (for "got ...") */
     struct client_state *cl; /* client mode: the driver run of this case (case_client.c) */
+    const struct step *last_request; /* the last send step that began a request */
+    bool last_request_reused;        /* it went on a connection that had answered before */
+    bool retried;                    /* runner_retry_request was used */
 } runner;
 
 /* case_stream.c */
@@ -144,6 +149,7 @@ bool codes_match(const code_set *cs, int status);
 bool runner_outcome(runner *R, const step *st, cconn *cc, next_status s, const wire_msg *m,
                     const char *desc, int64_t want);
 void runner_remember(runner *R, const step *st, const wire_msg *m, int conn_id);
+bool runner_retry_request(runner *R);
 /* Marks the start of a wait on cc, so that a failed wait can say what arrived during it. */
 void runner_wait_begin(runner *R, const cconn *cc);
 /* Runs the step's "on" actions for the alternative that matched. */

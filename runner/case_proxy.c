@@ -76,8 +76,20 @@ static void keep_request(runner *R, const origin_conn *oc)
 
 static long body_end(const origin_conn *oc);
 
+/* Whether the proxy's request ends its connection after the response (RFC 9112 §9.3, §9.6):
+ * Connection: close, or HTTP/1.0 without keep-alive. A conforming origin then closes. */
+static bool request_asks_close(const origin_conn *oc)
+{
+    const char *s = oc->rx.data;
+    if (wire_has_token(&oc->req, s, "Connection", "close"))
+        return true;
+    return strcmp(oc->version, "HTTP/1.0") == 0 &&
+           !wire_has_token(&oc->req, s, "Connection", "keep-alive");
+}
+
 /* The exchange on R->oc is over (request read whole, final written): the proxy may send any
- * case's next request on this connection, so the dispatcher takes it back at once. */
+ * case's next request on this connection, so the dispatcher takes it back at once, unless the
+ * request asked for the connection to close, which the origin then does. */
 static void release_if_done(runner *R)
 {
     origin_conn *oc = R->oc;
@@ -85,9 +97,15 @@ static void release_if_done(runner *R)
     if (!R->oc_final_sent || end < 0 || oc->pos < (size_t)end || R->ctx->mode == MODE_CLIENT)
         return; /* (client mode: one driver, one exchange; the case keeps the connection) */
     keep_request(R, oc);
-    result_tx_note(R->r, oc->id, runner_rel(R, clock_ns()), "exchange complete: the connection "
-                   "goes back to the embedded origin for the proxy's next request");
-    origin_release(R->ctx->org, oc, true);
+    bool closing = request_asks_close(oc);
+    result_tx_note(R->r, oc->id, runner_rel(R, clock_ns()),
+                   closing ? "exchange complete: the request asked to close the connection, "
+                             "so the origin closes it (RFC 9112 §9.6)"
+                           : "exchange complete: the connection goes back to the embedded "
+                             "origin for the proxy's next request");
+    if (closing)
+        result_tx(R->r, TX_CLOSE, oc->id, runner_rel(R, clock_ns()), NULL, 0);
+    origin_release(R->ctx->org, oc, !closing);
     R->oc = NULL;
 }
 
@@ -134,14 +152,20 @@ static void note_statuses(runner *R, const char *p, size_t n, int64_t t0, int64_
     }
 }
 
-/* Whether the bytes begin a 1xx response (or hold one after a message's end). */
-static bool holds_interim(const char *p, size_t n)
+/* What the embedded origin may not send in answer to an HTTP/1.0 request, or NULL: a 1xx
+ * response (RFC 9110 §15.2) or a response head with Transfer-Encoding (RFC 9112 §6.1). A case
+ * that would make it break either cannot test the proxy. */
+static const char *forbidden_to_http10(const char *p, size_t n)
 {
-    for (size_t i = 0; i + 10 <= n; i++)
-        if ((i == 0 || (i >= 4 && memcmp(p + i - 4, "\r\n\r\n", 4) == 0)) &&
-            memcmp(p + i, "HTTP/1.", 7) == 0 && p[i + 8] == ' ' && p[i + 9] == '1')
-            return true;
-    return false;
+    for (size_t i = 0; i + 10 <= n; i++) {
+        bool at_line = i == 0 || p[i - 1] == '\n';
+        bool at_msg = i == 0 || (i >= 4 && memcmp(p + i - 4, "\r\n\r\n", 4) == 0);
+        if (at_msg && memcmp(p + i, "HTTP/1.", 7) == 0 && p[i + 8] == ' ' && p[i + 9] == '1')
+            return "a 1xx response (RFC 9110 §15.2)";
+        if (at_line && n - i >= 18 && ascii_memeq_nocase(p + i, 18, "Transfer-Encoding:", 18))
+            return "Transfer-Encoding (RFC 9112 §6.1)";
+    }
+    return NULL;
 }
 
 void step_origin_send(runner *R, const step *st)
@@ -152,12 +176,14 @@ void step_origin_send(runner *R, const step *st)
     buf_t out;
     buf_init(&out, 0);
     runner_build(R, st, &out, NULL);
-    if (strcmp(oc->version, "HTTP/1.0") == 0 && holds_interim(out.data, out.len)) {
-        /* RFC 9110 §15.2: no 1xx to an HTTP/1.0 request, so the origin may not play the case. */
+    const char *forbidden = strcmp(oc->version, "HTTP/1.0") == 0
+                                ? forbidden_to_http10(out.data, out.len) : NULL;
+    if (forbidden) { /* the origin may not play the case: it would break the rule itself */
         runner_end(R, VERDICT_SKIP, "inconclusive: the proxy forwarded the request as HTTP/1.0 "
-                   "(%s %s %s), and an origin must not send a 1xx to an HTTP/1.0 request (RFC 9110 "
-                   "§15.2): how the proxy forwards 1xx responses cannot be tested", oc->method,
-                   oc->target, oc->version);
+                   "(%s %s %s), and an origin must not answer an HTTP/1.0 request with %s: how "
+                   "the proxy handles it cannot be tested (RFC 9110 §2.5 asks an intermediary to "
+                   "send its own version unless it downgrades on purpose: noted, not judged)",
+                   oc->method, oc->target, oc->version, forbidden);
         buf_free(&out);
         return;
     }
@@ -219,6 +245,7 @@ static void note_request(runner *R, origin_conn *oc)
                 oc->version, oc->id);
     R->o_nreq++;
     R->o_req_t = oc->t_head;
+    R->o_sent_from = R->nosent;
     snprintf(R->o_version, sizeof R->o_version, "%s", oc->version);
     const cconn *cc = R->cur >= 0 ? &R->conns[R->cur] : NULL;
     for (size_t i = 0; cc && i < cc->npeeked; i++)
@@ -263,6 +290,18 @@ char *proxy_side(runner *R)
     return buf_steal(&b);
 }
 
+/* The client connection closed with nothing read since the request went out. */
+static bool closed_unanswered(runner *R)
+{
+    const cconn *cc = &R->conns[R->cur];
+    if (!cc->eof || cc->npeeked || stream_pending(cc))
+        return false;
+    for (size_t i = R->wait_msg0; i < R->r->nmsgs; i++)
+        if (R->r->msgs[i].conn == cc->id)
+            return false;
+    return true;
+}
+
 /* The proxy answered the client itself (a final) or closed, before the request reached the
  * origin: a case about forwarding cannot judge forwarding then. A final is the proxy's own
  * answer (it does not route the request here: inconclusive); a close or reset with no answer
@@ -297,7 +336,8 @@ void step_origin_accept(runner *R, const step *st)
     if (R->stop)
         return;
     if (R->oc) { /* the previous exchange is over: the proxy may reuse the connection */
-        origin_release(R->ctx->org, R->oc, R->oc_final_sent && R->oc->pos <= R->oc->rx.len);
+        origin_release(R->ctx->org, R->oc, R->oc_final_sent && R->oc->pos <= R->oc->rx.len &&
+                                               !request_asks_close(R->oc));
         R->oc = NULL;
     }
     R->oc_final_sent = false;
@@ -340,6 +380,8 @@ void step_origin_accept(runner *R, const step *st)
         runner_remember(R, st, m, cc->id);
         run_actions_for(R, st, ALT_INTERIM);
         free(m);
+    } else if (rc == 2 && closed_unanswered(R) && runner_retry_request(R)) {
+        step_origin_accept(R, st); /* wait again, for the request sent anew */
     } else if (rc == 2) {
         answered_without_origin(R, st, ns);
     } else if (rc == -1) {
@@ -393,12 +435,37 @@ static long body_end(const origin_conn *oc)
     return (long)oc->body_start + (n > 0 ? n : 0);
 }
 
+/* The embedded origin is a conforming origin: a forwarded HTTP/1.1 request that expects
+ * 100-continue gets its 100 before the origin waits for the content (RFC 9110 §10.1.1), unless
+ * the case's script wrote one already. A proxy that passed an expectation upstream then meets
+ * the 100 it asked for (and must not hand it to an HTTP/1.0 client). */
+static void answer_expectation(runner *R, origin_conn *oc)
+{
+    for (size_t i = R->o_sent_from; i < R->nosent; i++)
+        if (R->osent[i].status == 100)
+            return;
+    if (strcmp(oc->version, "HTTP/1.1") != 0 || R->ctx->mode == MODE_CLIENT || /* scripted */
+        !wire_has_token(&oc->req, oc->rx.data, "Expect", "100-continue"))
+        return;
+    static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+    int64_t t0 = clock_ns();
+    int rc = origin_write(oc, cont, sizeof cont - 1, runner_bounded(R, t0 + 1000000000));
+    int64_t t1 = clock_ns();
+    result_tx(R->r, TX_SENT, oc->id, runner_rel(R, t0), cont, rc ? 0 : sizeof cont - 1);
+    result_tx_note(R->r, oc->id, runner_rel(R, t1), "the forwarded request expects "
+                   "100-continue: the origin answers 100 before reading the content, as an "
+                   "origin must (RFC 9110 §10.1.1)");
+    if (rc == 0)
+        note_statuses(R, cont, sizeof cont - 1, t0, t1, oc->id);
+}
+
 void step_origin_read(runner *R, const step *st)
 {
     origin_conn *oc = need_oc(R, "origin read");
     int64_t ns = runner_duration(R, st->within, "${timeout}");
     if (!oc || R->stop)
         return;
+    answer_expectation(R, oc);
     int64_t want = clock_ns() + ns;
     size_t recorded = oc->rx.len;
     long end;

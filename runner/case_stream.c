@@ -260,14 +260,17 @@ static void upgrade_checks(runner *R, cconn *cc, const wire_msg *m)
                        "\"upgrade\" (connection %d, byte %zu)", m->status, cc->id, m->start);
 }
 
-/* Whether a final response ends the connection (RFC 9112 §9.3, §9.6): Connection: close, or
- * HTTP/1.0 without keep-alive, or a body ended by the close. */
+/* Whether a response ends the connection (RFC 9112 §9.3, §9.6): Connection: close, or a final
+ * in HTTP/1.0 without keep-alive, or a body ended by the close. */
 static void note_persistence(cconn *cc, const wire_msg *m)
 {
     const char *stream = cc->c.rx.data;
-    if (m->interim || cc->said_close)
+    if (cc->said_close || m->status == 101)
         return;
+    /* Connection: close counts even on a 1xx: some proxies take the first head they get as the
+     * response and close after it */
     const char *why = wire_has_token(m, stream, "Connection", "close") ? "Connection: close"
+                      : m->interim ? NULL
                       : m->minor == 0 && !wire_has_token(m, stream, "Connection", "keep-alive")
                           ? "an HTTP/1.0 response without keep-alive"
                       : m->eof_ended ? "a body ended by closing"
@@ -294,8 +297,10 @@ static void generic_checks(runner *R, cconn *cc, const wire_msg *m)
                        "final %d arrived with no request waiting: more responses than requests "
                        "(connection %d, byte %zu)", m->status, cc->id, m->start);
     }
-    if (!m->interim)
+    if (!m->interim) {
         pop_request(cc);
+        cc->finals++;
+    }
     note_persistence(cc, m);
     upgrade_checks(R, cc, m);
 }

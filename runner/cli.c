@@ -13,7 +13,7 @@ enum {
     O_LINGER, O_JUNIT, O_JSON, O_REPORT_DIR, O_NO_REPORTS, O_FILE_LINE, O_CASES, O_INSECURE,
     O_CACERT, O_MAX_HEAD, O_MAX_INTERIM, O_MAX_BYTES, O_COLOR, O_VERSION, O_HELP, O_ORIGIN,
     O_SHARD, O_REPEAT, O_HTML, O_LABEL, O_VARS, O_LIST_VARS, O_BASELINE, O_STRICT_BASELINE,
-    O_FILE_ROOT, O_SERVE,
+    O_FILE_ROOT, O_NO_PREFLIGHT, O_SERVE,
 };
 
 static const struct option longopts[] = {
@@ -44,6 +44,7 @@ static const struct option longopts[] = {
     {"html", required_argument, 0, O_HTML},
     {"report-dir", required_argument, 0, O_REPORT_DIR},
     {"no-reports", no_argument, 0, O_NO_REPORTS},
+    {"no-preflight", no_argument, 0, O_NO_PREFLIGHT},
     {"junit-file-line", no_argument, 0, O_FILE_LINE},
     {"cases", required_argument, 0, O_CASES},
     {"shard", required_argument, 0, O_SHARD},
@@ -197,6 +198,7 @@ static int one_option(int ch, const char *arg, options *o)
     case O_HTML: o->html = arg; return 0;
     case O_REPORT_DIR: o->report_dir = arg; return 0;
     case O_NO_REPORTS: o->no_reports = true; return 0;
+    case O_NO_PREFLIGHT: o->no_preflight = true; return 0;
     case O_FILE_LINE: o->junit_file_line = true; return 0;
     case O_CASES: o->cases_dir = arg; return 0;
     case O_SHARD: return parse_shard(arg, o);

@@ -35,6 +35,7 @@ typedef struct options {
     int64_t timeout_ns, long_ns, quiet_ns, case_deadline_ns, deadline_ns, linger_ns;
     const char *junit, *json, *html, *report_dir;
     bool no_reports;
+    bool no_preflight; /* skip the one plain request before the run (preflight.h) */
     bool junit_file_line;
     const char *junit_file_root; /* --junit-file-root DIR, or NULL */
     const char *cases_dir;

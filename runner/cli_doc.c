@@ -148,7 +148,13 @@ static const cli_doc docs[] = {
      "With\n.BR \\-\\-junit\\-file\\-line ,\nwrite each\n.B file\nattribute as\n"
      ".IR DIR / AREA / NAME .case\n(default: the cases folder's name, for example\n"
      ".BR cases/continue/x.case ),\nso that annotations land on the repository's files."},
-    {"Transport", NULL, "--insecure", NULL, "do not verify TLS certificates", NULL, NULL},
+    {"Transport", NULL, "--no-preflight", NULL, "skip the pre-flight request that stops a run "
+     "against a target that does not speak HTTP/1.x (exit 3)", NULL,
+     "Skip the pre-flight: one plain request before the cases, which stops the run with one "
+     "line and exit status 3 when the target plainly does not speak HTTP/1.x (an SSH banner, "
+     "TLS on an\n.B http://\nURL) or, in the proxy modes, when the request does not reach the "
+     "embedded origin."},
+    {NULL, NULL, "--insecure", NULL, "do not verify TLS certificates", NULL, NULL},
     {NULL, NULL, "--cacert", "FILE", "CA certificates for TLS", NULL,
      "Trust the CA certificates in\n.I FILE\nfor TLS."},
     {"Limits", NULL, "--max-head", "N", "bytes in one response head", "65536", NULL},

@@ -18,6 +18,7 @@
 #include "cli.h"
 #include "conn.h"
 #include "origin.h"
+#include "preflight.h"
 #include "matrix.h"
 #include "merge.h"
 #include "report.h"
@@ -362,6 +363,8 @@ static int run(const options *o, const case_def *const *sel, size_t nsel, const 
     ctx.ndriver = o->ndriver;
     ctx.serve = o->serve;
     int p = ctx.mode == MODE_CLIENT ? 0 : probe(&ctx, o);
+    if (p == 0 && !o->no_preflight && ctx.mode != MODE_CLIENT)
+        p = preflight_run(&ctx, o->timeout_ns); /* not HTTP, or a proxy that does not forward */
     if (p < 0)
         goto out;
     run_result rr = {0};
