@@ -5,8 +5,8 @@
  * response's body, which is a fresh random token per case (${reply}): a client that delivers a
  * 1xx, or nothing, instead of the final response is caught. Every driver run is bounded; a driver
  * still running at its bound is killed with its whole process group, and that is a verdict.
- * What the client sent is judged by the origin's steps (case_proxy.c, and the content steps
- * here, which time when the content came). */
+ * What the client sent is judged by the origin's steps (case_proxy.c) and case_client_wire.c;
+ * --serve (no driver: the client posts what it got to a result URL) is here too. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -18,32 +18,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "case_int.h"
+#include "case_client.h"
 #include "origin.h"
 #include "util.h"
 #include "ws.h"
 
 extern char **environ;
 
-#define OUT_MAX (64 * 1024) /* what is kept of the driver's stdout */
-#define ERR_MAX 2048        /* and of its stderr, for the report */
+#define ERR_MAX 2048        /* what is kept of the driver's stderr, for the report */
 #define NPH 5               /* placeholders: {url} {method} {body} {upgrade} {headers} */
-
-typedef struct client_state {
-    bool started;         /* the driver runs (or, with --serve, the case was announced) */
-    bool external;        /* --serve: no driver; the client posts its result to rtoken */
-    struct origin *org;
-    char rtoken[64];      /* --serve: the token of the case's result URL */
-    pid_t pid;            /* the driver (and its process group) */
-    bool exited, killed, ended; /* ended: killed because the case was over */
-    int status;           /* wait status once exited */
-    int out_fd, err_fd;   /* unlinked temporary files holding its stdout and stderr */
-    char body_path[96];   /* the upload content ({body}), removed at the case's end */
-    char headers_path[96]; /* where the driver may write the final's fields ({headers}) */
-    int64_t t_start, t_exit, deadline;
-    char reply[40], reply_len[24];
-    char ws_accept[29];   /* ${client_ws_accept}: for the key of the client's last request */
-} client_state;
 
 /* ---- the driver's process ------------------------------------------------------------------ */
 
@@ -201,7 +184,7 @@ static int driver_wait(client_state *cl, int64_t deadline)
 }
 
 /* Up to max bytes of an output file; malloc'd and NUL-terminated, *n its length. */
-static char *read_output(int fd, size_t max, size_t *n)
+char *client_read_output(int fd, size_t max, size_t *n)
 {
     char *s = xmalloc(max + 1);
     ssize_t k = fd >= 0 ? pread(fd, s, max, 0) : -1;
@@ -211,7 +194,7 @@ static char *read_output(int fd, size_t max, size_t *n)
 }
 
 /* s as one printable line of at most max characters (control bytes as \xHH). */
-static char *printable(const char *s, size_t n, size_t max)
+char *client_printable(const char *s, size_t n, size_t max)
 {
     buf_t b;
     buf_init(&b, 0);
@@ -419,10 +402,10 @@ static bool is_reply(const client_state *cl, const char *out, size_t n)
 static char *stderr_text(const client_state *cl)
 {
     size_t n;
-    char *e = read_output(cl->err_fd, ERR_MAX, &n);
+    char *e = client_read_output(cl->err_fd, ERR_MAX, &n);
     while (n && (e[n - 1] == '\n' || e[n - 1] == '\r'))
         n--;
-    char *p = printable(e, n, 300);
+    char *p = client_printable(e, n, 300);
     char *s = n ? xasprintf("; stderr: '%s'", p) : xstrdup("");
     free(p);
     free(e);
@@ -432,7 +415,7 @@ static char *stderr_text(const client_state *cl)
 static void judge_body(runner *R, const step *st, client_state *cl, const char *out, size_t n)
 {
     const char *req = runner_require(R, st->require);
-    char *ex = exit_text(cl), *err = stderr_text(cl), *got = printable(out, n, 200);
+    char *ex = exit_text(cl), *err = stderr_text(cl), *got = client_printable(out, n, 200);
     bool ok_exit = !cl->killed && WIFEXITED(cl->status) && WEXITSTATUS(cl->status) == 0;
     if (ok_exit && is_reply(cl, out, n))
         result_note(R->r, "the driver printed the final body after %.3fs",
@@ -457,7 +440,7 @@ static void judge_body(runner *R, const step *st, client_state *cl, const char *
 static void judge_error(runner *R, const step *st, client_state *cl, const char *out, size_t n)
 {
     const char *req = runner_require(R, st->require);
-    char *ex = exit_text(cl), *err = stderr_text(cl), *got = printable(out, n, 200);
+    char *ex = exit_text(cl), *err = stderr_text(cl), *got = client_printable(out, n, 200);
     if (!cl->killed && !(WIFEXITED(cl->status) && WEXITSTATUS(cl->status) == 0))
         result_note(R->r, "the client reported an error: %s%s", ex, err);
     else if (cl->killed)
@@ -493,198 +476,13 @@ static void client_expect(runner *R, const step *st)
         return;
     driver_kill(cl);
     size_t n;
-    char *out = read_output(cl->out_fd, OUT_MAX, &n);
+    char *out = client_read_output(cl->out_fd, OUT_MAX, &n);
     if (st->opcode)
         judge_error(R, st, cl, out, n);
     else
         judge_body(R, st, cl, out, n);
     free(out);
     R->stop |= R->r->verdict != VERDICT_PASS;
-}
-
-/* ---- client check header: the fields the client delivered ------------------------------------ */
-
-/* The value of the next "FIELD: value" line of text (from *pos on) naming field, or NULL;
- * *vlen its length. */
-static const char *next_field(const char *text, size_t *pos, const char *field, size_t *vlen)
-{
-    size_t fl = strlen(field);
-    while (text[*pos]) {
-        const char *line = text + *pos, *nl = strchr(line, '\n');
-        size_t len = nl ? (size_t)(nl - line) : strlen(line);
-        *pos += len + (nl ? 1 : 0);
-        while (len && (line[len - 1] == '\r' || line[len - 1] == ' '))
-            len--;
-        if (len > fl && line[fl] == ':' && ascii_ncasecmp(line, field, fl) == 0) {
-            const char *v = line + fl + 1;
-            while (*v == ' ' || *v == '\t')
-                v++;
-            *vlen = len - (size_t)(v - line);
-            return v;
-        }
-    }
-    return NULL;
-}
-
-static bool fields_hold(const char *text, const check *ck, const char *value)
-{
-    size_t pos = 0, vl;
-    const char *v;
-    bool any = false;
-    while ((v = next_field(text, &pos, ck->field, &vl))) {
-        any = true;
-        if (ck->op == CHECK_HAS && list_has_token(v, vl, value))
-            return true;
-        if (ck->op == CHECK_IS && vl == strlen(value) && memcmp(v, value, vl) == 0)
-            return true;
-    }
-    return ck->op == CHECK_PRESENT ? any : ck->op == CHECK_ABSENT ? !any : false;
-}
-
-/* Judges the header fields the driver wrote to {headers} (the final response's, "Name: value"
- * a line). A driver that wrote none leaves the rule untested: skip. */
-static void client_check(runner *R, const step *st)
-{
-    client_state *cl = R->cl;
-    if (R->stop)
-        return;
-    if (!cl || !cl->started || !cl->exited) {
-        runner_end(R, VERDICT_ERROR, "client check: the driver has not finished (client "
-                   "expect-body first)");
-        return;
-    }
-    int fd = open(cl->headers_path, O_RDONLY | O_CLOEXEC);
-    size_t n;
-    char *text = read_output(fd, OUT_MAX, &n);
-    if (fd >= 0)
-        close(fd);
-    const check *ck = &st->chk;
-    char *value = ck->value ? runner_expand(R, ck->value, NULL) : NULL;
-    if (!n || ck->op == CHECK_COUNT || ck->op == CHECK_WITHIN)
-        runner_end(R, VERDICT_SKIP, "inconclusive: %s", n ? "client check supports present, "
-                   "absent, has and is" : "the driver wrote no header fields to {headers} (a "
-                   "driver that can should write the final response's fields there)");
-    else if (!fields_hold(text, ck, value)) {
-        char *got = printable(text, n, 300);
-        runner_fail(R, true, runner_require(R, ck->require), "expected the final response the "
-                    "client delivered to have %s %s%s%s, got the fields '%s'",
-                    ck->op == CHECK_ABSENT ? "no" : "a", ck->field,
-                    ck->op == CHECK_HAS ? " listing " : ck->op == CHECK_IS ? " equal to " : "",
-                    value && ck->op != CHECK_ABSENT && ck->op != CHECK_PRESENT ? value : "", got);
-        free(got);
-        R->stop = true;
-    }
-    free(value);
-    free(text);
-}
-
-/* ---- the content the client sends ----------------------------------------------------------- */
-
-static void record_reads(runner *R, origin_conn *oc, size_t from)
-{
-    for (size_t i = 0; i < oc->nchunks; i++) {
-        size_t start = i ? oc->chunks[i - 1].end : 0, end = oc->chunks[i].end;
-        if (end <= from)
-            continue;
-        result_tx(R->r, TX_RECV, oc->id, runner_rel(R, oc->chunks[i].t),
-                  oc->rx.data + (start < from ? from : start), end - (start < from ? from : start));
-    }
-}
-
-/* Whether the request's whole content is in: Content-Length bytes, or a chunked body's last
- * chunk and the empty line after it. */
-static bool content_complete(const origin_conn *oc)
-{
-    const char *s = oc->rx.data;
-    size_t have = oc->rx.len - oc->body_start;
-    const wire_field *te = wire_find(&oc->req, s, "Transfer-Encoding", NULL);
-    if (te && list_has_token(s + te->value_off, te->value_len, "chunked"))
-        return have >= 5 && memcmp(s + oc->rx.len - 5, "0\r\n\r\n", 5) == 0;
-    const wire_field *cl = wire_find(&oc->req, s, "Content-Length", NULL);
-    long n = cl ? strtol(s + cl->value_off, NULL, 10) : 0;
-    return have >= (size_t)(n > 0 ? n : 0);
-}
-
-/* Reads until cond(oc) holds, EOF, or the deadline: 1 cond, 0 deadline, -1 EOF, -2 interrupted */
-static int read_until(runner *R, origin_conn *oc, bool (*cond)(const origin_conn *), int64_t dl)
-{
-    for (;;) {
-        if (cond(oc))
-            return 1;
-        int64_t t;
-        size_t n;
-        int rc = origin_read(oc, runner_bounded(R, dl), &t, &n);
-        if (rc == 1)
-            continue;
-        return rc == 0 ? 0 : rc == -2 ? -2 : -1;
-    }
-}
-
-static bool content_begun(const origin_conn *oc)
-{
-    return oc->rx.len > oc->body_start;
-}
-
-/* content-starts: a client waiting for a 100 that does not come sends its content anyway
- * (RFC 9110 §10.1.1); how long it waited is the metric content-wait. */
-static void content_starts(runner *R, const step *st, origin_conn *oc, int64_t ns)
-{
-    int64_t want = clock_ns() + ns;
-    int rc = read_until(R, oc, content_begun, want);
-    if (rc == 1) {
-        int64_t t = origin_time_at(oc, oc->body_start);
-        result_metric(R->r, "content-wait", t - oc->t_head, true);
-        result_note(R->r, "the client sent its content %.3fs after its request head, with no "
-                    "100 Continue", (double)(t - oc->t_head) / 1e9);
-    } else if (rc == -2) {
-        runner_end(R, VERDICT_NOTRUN, "interrupted");
-    } else if (!(rc == 0 && runner_cut(R, want))) {
-        runner_fail(R, true, runner_require(R, st->require), "expected the client to send its "
-                    "content within %.3fs without a 100 Continue, got %s", (double)ns / 1e9,
-                    rc < 0 ? "the connection closed and no content" : "no content");
-        R->stop = true;
-    }
-}
-
-/* content-withheld: after a final response that says the connection will close, a client
- * stops sending its content (RFC 9112 §9.5): the whole of it never arrives. */
-static void content_withheld(runner *R, const step *st, origin_conn *oc, int64_t ns)
-{
-    int64_t t0 = clock_ns(), want = t0 + ns;
-    size_t before = oc->rx.len - oc->body_start;
-    int rc = read_until(R, oc, content_complete, want);
-    size_t got = oc->rx.len - oc->body_start;
-    if (rc == 1 && got > before) {
-        runner_fail(R, true, runner_require(R, st->require), "expected the client to stop "
-                    "sending its content after the final response, got all of it (%zu bytes, "
-                    "%zu of them after the final) within %.3fs", got, got - before,
-                    (double)(clock_ns() - t0) / 1e9);
-        R->stop = true;
-    } else if (rc == -2) {
-        runner_end(R, VERDICT_NOTRUN, "interrupted");
-    } else if (!(rc == 0 && runner_cut(R, want))) {
-        result_note(R->r, "after the final response the client sent %zu bytes of content%s",
-                    got - before, rc < 0 ? " and closed the connection" : ", then stopped");
-    }
-}
-
-static void origin_content(runner *R, const step *st)
-{
-    origin_conn *oc = R->oc;
-    int64_t ns = runner_duration(R, st->within, "${timeout}");
-    if (R->stop)
-        return;
-    if (!oc) {
-        runner_end(R, VERDICT_ERROR, "origin content: the origin holds no request (origin "
-                   "accept first)");
-        return;
-    }
-    size_t from = oc->rx.len;
-    if (st->opcode)
-        content_withheld(R, st, oc, ns);
-    else
-        content_starts(R, st, oc, ns);
-    record_reads(R, oc, from);
 }
 
 /* ---- client request ------------------------------------------------------------------------ */
@@ -705,7 +503,7 @@ static void take_request(runner *R, origin_conn *oc)
     R->o_nreq++;
     R->o_req_t = oc->t_head;
     snprintf(R->o_version, sizeof R->o_version, "%s", oc->version);
-    record_reads(R, oc, oc->req.start);
+    client_record_reads(R, oc, oc->req.start);
     result_note(R->r, "the client sent %s %s %s on connection %d", oc->method, oc->target,
                 oc->version, oc->id);
     const wire_field *k = wire_find(&oc->req, oc->rx.data, "Sec-WebSocket-Key", NULL);
@@ -755,7 +553,7 @@ void client_step(runner *R, const step *st)
     else if (st->kind == STEP_CLIENT_EXPECT)
         client_expect(R, st);
     else if (st->kind == STEP_ORIGIN_CONTENT)
-        origin_content(R, st);
+        client_origin_content(R, st);
     else if (st->kind == STEP_CLIENT_REQUEST)
         client_request(R, st);
 }
@@ -775,8 +573,8 @@ void client_case_end(runner *R)
         origin_unregister(cl->org, cl->rtoken);
     if (cl->started) {
         size_t n;
-        char *out = read_output(cl->out_fd, OUT_MAX, &n);
-        char *ex = exit_text(cl), *err = stderr_text(cl), *p = printable(out, n, 200);
+        char *out = client_read_output(cl->out_fd, OUT_MAX, &n);
+        char *ex = exit_text(cl), *err = stderr_text(cl), *p = client_printable(out, n, 200);
         result_note(R->r, "the driver ran %.3fs: %s; stdout: '%s' (%zu bytes)%s",
                     (double)(cl->t_exit - cl->t_start) / 1e9, ex, p, n, err);
         free(out);
