@@ -1,6 +1,6 @@
 /* case_client: client mode. h1xx is the scripted origin and the client under test is driven by
  * a command the user gives (the driver): for each case h1xx runs it once with {url}, {method},
- * {body} and {upgrade} filled in, in its own process group, with stdout and stderr going to
+ * {body}, {upgrade} and {headers} filled in, in its own process group, stdout and stderr going to
  * unlinked temporary files. The driver makes one request with the client and prints the final
  * response's body, which is a fresh random token per case (${reply}): a client that delivers a
  * 1xx, or nothing, instead of the final response is caught. Every driver run is bounded; a driver

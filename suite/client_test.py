@@ -206,6 +206,22 @@ def contract(workdir):
     c = (data.get("cases") or [{}])[0]
     record("placeholders and H1XX_URL, H1XX_METHOD, H1XX_BODY, H1XX_CASE reach the driver",
            c.get("verdict") == "pass", f"{c.get('verdict')}: {c.get('message')} {c.get('notes')}")
+    parts = []
+    for i in (1, 2):
+        js = os.path.join(workdir, f"shard{i}.json")
+        run_h1xx(["client", "--shard", f"{i}/2", "--no-reports", "--json", js] + FAST +
+                 ["--"] + CLIENT)
+        parts.append(js)
+    merged = os.path.join(workdir, "merged.json")
+    rc, out, err = run_h1xx(["merge", merged] + parts)
+    try:
+        with open(merged) as f:
+            m = json.load(f)
+    except (OSError, ValueError):
+        m = {"cases": [], "summary": {}}
+    record("--shard 1/2 and 2/2, then h1xx merge: every client case once, all passing",
+           rc == 0 and m.get("mode") == "client" and len(m["cases"]) == len(list_ids()[1]) and
+           m["summary"].get("pass") == len(m["cases"]), f"exit {rc}: {m.get('summary')} {err}")
     rc, out, err = run_h1xx(["client"])
     record("h1xx client without a driver: exit 2 with a message", rc == 2 and "driver" in err,
            f"{rc} {err}")
