@@ -181,6 +181,10 @@ IMPLS = {
                     client_role(SYSTEM_PY, os.path.join(DRIVERS, "http_client.py"))),
     "requests": ("python3-requests", SYSTEM_PY, lambda: module_version("requests"),
                  client_role(SYSTEM_PY, os.path.join(DRIVERS, "requests_get.py"))),
+    "httpx": ("python3-httpx", SYSTEM_PY, lambda: module_version("httpx"),
+              client_role(SYSTEM_PY, os.path.join(DRIVERS, "httpx_get.py"))),
+    "aiohttp": ("python3-aiohttp", SYSTEM_PY, lambda: module_version("aiohttp"),
+                client_role(SYSTEM_PY, os.path.join(DRIVERS, "aiohttp_get.py"))),
     "websockets": ("python3-websockets", SYSTEM_PY, lambda: module_version("websockets"),
                    client_role(SYSTEM_PY, os.path.join(DRIVERS, "websockets_client.py"),
                                only=WS_ONLY)),
@@ -235,7 +239,7 @@ def install(names):
     """As root: apt-get install the missing packages, npm ci for Node.js. Returns notes."""
     notes = []
     missing = sorted({IMPLS[n][0] for n in names if not shutil.which(IMPLS[n][1])} |
-                     {IMPLS[m][0] for m in ("requests", "websockets")
+                     {IMPLS[m][0] for m in ("requests", "httpx", "aiohttp", "websockets")
                       if m in names and not module_version(m)})
     if missing and os.geteuid() == 0:
         cmd = ["apt-get", "install", "-y", "-q", "--no-install-recommends"] + missing
@@ -329,8 +333,10 @@ def run_client(h1xx, name, role, version, out):
     shutil.rmtree(rdir, ignore_errors=True)
     os.makedirs(rdir)
     label = f"{name} {version} client"
+    # a driver's own start (importing httpx takes a while, eight at once) is not the client's
+    # wait: the long timeout (the bound on the request arriving) is the default's
     args = [h1xx, "client", "--label", label, "--report-dir", rdir, "--color", "never"] + FAST + \
-        role[4]
+        ["--long-timeout", "10s"] + role[4]
     try:
         p = subprocess.run(args + ["--"] + role[2]({}), capture_output=True, text=True,
                            errors="replace", timeout=300)
