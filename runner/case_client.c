@@ -485,6 +485,22 @@ static void client_expect(runner *R, const step *st)
     R->stop |= R->r->verdict != VERDICT_PASS;
 }
 
+char *client_driver_state(runner *R, int64_t grace_ns)
+{
+    client_state *cl = R->cl;
+    if (!cl || !cl->started)
+        return xstrdup("");
+    if (grace_ns > 0)
+        driver_wait(cl, runner_bounded(R, clock_ns() + grace_ns));
+    if (!driver_done(cl))
+        return xstrdup(cl->external ? "; no result posted yet" : "; the driver is still running");
+    char *ex = exit_text(cl), *err = stderr_text(cl);
+    char *s = xasprintf("; the driver ended: %s%s", ex, err);
+    free(ex);
+    free(err);
+    return s;
+}
+
 /* ---- client request ------------------------------------------------------------------------ */
 
 static bool driver_exited(void *arg)

@@ -29,6 +29,11 @@ char *client_read_output(int fd, size_t max, size_t *n);
 /* s as one printable line of at most max characters (control bytes as \xHH); malloc'd. */
 char *client_printable(const char *s, size_t n, size_t max);
 
+/* "; the driver is still running" or "; the driver ended: exit status 1; stderr: '...'", for
+ * the messages of steps that wait on the wire, after waiting up to grace_ns for it to end (the
+ * client just closed its connection); malloc'd. */
+char *client_driver_state(runner *R, int64_t grace_ns);
+
 /* case_client_wire.c */
 /* Records what the origin read on oc from offset `from` on, chunk by chunk. */
 void client_record_reads(runner *R, origin_conn *oc, size_t from);

@@ -128,6 +128,45 @@ static int read_until(runner *R, origin_conn *oc, bool (*cond)(const origin_conn
     }
 }
 
+/* What the request announced: "1048577 bytes" or "a chunked body". */
+static char *announced(const origin_conn *oc)
+{
+    const wire_field *cl = wire_find(&oc->req, oc->rx.data, "Content-Length", NULL);
+    return cl ? xasprintf("%.*s bytes", (int)cl->value_len, oc->rx.data + cl->value_off)
+              : xstrdup("a chunked body");
+}
+
+void client_origin_read(runner *R, const step *st)
+{
+    origin_conn *oc = R->oc;
+    int64_t ns = runner_duration(R, st->within, "${timeout}");
+    if (R->stop)
+        return;
+    if (!oc) {
+        runner_end(R, VERDICT_ERROR, "origin read: the origin holds no request (client request "
+                   "first)");
+        return;
+    }
+    size_t from = oc->rx.len;
+    int64_t want = clock_ns() + ns;
+    int rc = read_until(R, oc, content_complete, want);
+    client_record_reads(R, oc, from);
+    if (rc == 1) {
+        oc->pos = oc->rx.len;
+    } else if (rc == -2) {
+        runner_end(R, VERDICT_NOTRUN, "interrupted");
+    } else if (!(rc == 0 && runner_cut(R, want))) {
+        char *what = announced(oc), *drv = client_driver_state(R, rc < 0 ? 500000000 : 0);
+        runner_fail(R, true, runner_require(R, st->require), "expected the client's content "
+                    "(%s) within %.3fs, got %zu bytes of it%s%s", what, (double)ns / 1e9,
+                    oc->rx.len - oc->body_start, rc < 0 ? ", then the client closed the "
+                    "connection" : "", drv);
+        free(what);
+        free(drv);
+        R->stop = true;
+    }
+}
+
 static bool content_begun(const origin_conn *oc)
 {
     return oc->rx.len > oc->body_start;
@@ -147,9 +186,11 @@ static void content_starts(runner *R, const step *st, origin_conn *oc, int64_t n
     } else if (rc == -2) {
         runner_end(R, VERDICT_NOTRUN, "interrupted");
     } else if (!(rc == 0 && runner_cut(R, want))) {
+        char *drv = client_driver_state(R, rc < 0 ? 500000000 : 0);
         runner_fail(R, true, runner_require(R, st->require), "expected the client to send its "
-                    "content within %.3fs without a 100 Continue, got %s", (double)ns / 1e9,
-                    rc < 0 ? "the connection closed and no content" : "no content");
+                    "content within %.3fs without a 100 Continue, got %s%s", (double)ns / 1e9,
+                    rc < 0 ? "the connection closed and no content" : "no content", drv);
+        free(drv);
         R->stop = true;
     }
 }

@@ -188,6 +188,8 @@ const wire_msg *proxy_request(const runner *R, const char **stream);
 /* case_client.c: client mode (the driver, what it printed, the content it sent). */
 void client_step(runner *R, const step *st);
 void client_case_end(runner *R);
+/* origin read in client mode (R->cl set): the whole content, with the driver's state on failure */
+void client_origin_read(runner *R, const step *st);
 
 /* Builds the bytes of a send step: templates expanded, CRLF added to '>'/'<' lines; with cc,
  * request lines are counted on cc and -H headers added after them. */

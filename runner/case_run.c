@@ -864,7 +864,7 @@ static void run_step(runner *R, const step *st)
         step_origin_accept(R, st);
         break;
     case STEP_ORIGIN_READ:
-        step_origin_read(R, st);
+        R->cl ? client_origin_read(R, st) : step_origin_read(R, st); /* client mode: its own */
         break;
     case STEP_ORIGIN_CLOSE:
         step_origin_close(R);
