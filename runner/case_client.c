@@ -531,9 +531,11 @@ static void take_request(runner *R, origin_conn *oc)
  * sending one, whichever comes first; a connection the case held is handed back first. */
 static void client_request(runner *R, const step *st)
 {
-    int64_t ns = runner_duration(R, st->within, "${long}");
+    int64_t ns = st->within ? runner_duration(R, st->within, NULL) : 0;
     if (R->stop)
         return;
+    if (!st->within) /* by default, as long as the driver may run: its start is not the client's */
+        ns = R->cl && R->cl->deadline > clock_ns() ? R->cl->deadline - clock_ns() : 0;
     if (R->oc) {
         origin_release(R->ctx->org, R->oc, R->oc_final_sent);
         R->oc = NULL;
