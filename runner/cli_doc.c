@@ -231,7 +231,7 @@ void cli_usage(FILE *out)
 {
     fputs("usage: h1xx [options] URL\n"
           "       h1xx --list [options]\n"
-          "       h1xx client [options] -- COMMAND ARGS...   (a client: {url} {method} {body})\n"
+          "       h1xx client [options] -- COMMAND ARGS...   (an HTTP client: {url} {method} ...)\n"
           "       h1xx vars [options]                        (= h1xx --list-vars)\n"
           "       h1xx merge [options] OUT.json IN.json...   (see h1xx merge --help)\n"
           "       h1xx matrix [options] RESULTS.json...      (see h1xx matrix --help)\n"
