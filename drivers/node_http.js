@@ -35,7 +35,9 @@ req.on('response', (res) => {
   res.on('end', () => {
     if (headersPath) { // the final response's fields, "Name: value" a line
       const lines = [];
-      for (let i = 0; i < res.rawHeaders.length; i += 2) lines.push(`${res.rawHeaders[i]}: ${res.rawHeaders[i + 1]}\n`);
+      for (let i = 0; i < res.rawHeaders.length; i += 2) {
+        lines.push(`${res.rawHeaders[i]}: ${res.rawHeaders[i + 1]}\n`);
+      }
       fs.writeFileSync(headersPath, lines.join(''));
     }
     process.stdout.write(Buffer.concat(chunks));
@@ -44,5 +46,8 @@ req.on('response', (res) => {
 });
 if (upgrade) req.on('upgrade', (res, socket) => { socket.destroy(); process.exitCode = 0; });
 req.on('timeout', () => req.destroy(new Error('timeout')));
-req.on('error', (e) => { process.stderr.write(`node_http.js: ${e.code || ''} ${e.message}\n`); process.exit(1); });
+req.on('error', (e) => {
+  process.stderr.write(`node_http.js: ${e.code || ''} ${e.message}\n`);
+  process.exit(1);
+});
 if (content) setTimeout(send, 1000).unref(); else req.end();

@@ -17,4 +17,7 @@ const url = 'ws' + process.argv[2].slice('http'.length);
 const ws = new WebSocket(url, { handshakeTimeout: 20000 });
 ws.on('message', (data) => { process.stdout.write(data, () => process.exit(0)); });
 ws.on('error', (e) => { process.stderr.write(`ws_client.js: ${e.message}\n`); process.exit(1); });
-ws.on('close', () => { process.stderr.write('ws_client.js: closed before a message\n'); process.exit(1); });
+ws.on('close', () => {
+  process.stderr.write('ws_client.js: closed before a message\n');
+  process.exit(1);
+});

@@ -65,7 +65,8 @@ static int write_body(client_state *cl, long bytes)
 }
 
 /* s with every {url}, {method}, {body} and {upgrade} replaced; malloc'd. */
-static char *fill_placeholders(const char *s, const char *const keys[NPH], const char *const vals[NPH])
+static char *fill_placeholders(const char *s, const char *const keys[NPH],
+                               const char *const vals[NPH])
 {
     buf_t b;
     buf_init(&b, 0);

@@ -35,8 +35,8 @@ PY = "/usr/bin/python3"
 # -j 8 and a 6 s long timeout: sixteen Python drivers starting at once on two busy cores can
 # take seconds to send their request (the driver's start is not the client's wait)
 FAST = ["--timeout", "1500ms", "--long-timeout", "6s", "--quiet-time", "400ms", "-j", "8"]
-CLIENT = [PY, os.path.join(ROOT, "fixtures", "client.py"), "{url}", "--method", "{method}", "--body",
-          "{body}", "--upgrade", "{upgrade}", "--headers", "{headers}"]
+CLIENT = [PY, os.path.join(ROOT, "fixtures", "client.py"), "{url}", "--method", "{method}",
+          "--body", "{body}", "--upgrade", "{upgrade}", "--headers", "{headers}"]
 RESULTS = []
 
 
