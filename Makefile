@@ -168,7 +168,7 @@ asan: deps
 	ASAN_OPTIONS=detect_leaks=1 build-asan/unit-tests
 	ASAN_OPTIONS=detect_leaks=1 build-asan/replay-wire suite/fuzz/corpus/wire suite/fuzz/regressions/wire
 	ASAN_OPTIONS=detect_leaks=1 build-asan/replay-case suite/fuzz/corpus/case suite/fuzz/regressions/case
-	ASAN_OPTIONS=detect_leaks=1 $(PY) suite/robustness.py ./h1xx-asan --rss-limit 1024 --slack 20 --jobs 6
+	ASAN_OPTIONS=detect_leaks=1 $(PY) suite/robustness.py ./h1xx-asan --rss-limit 1024 --slack 35 --jobs 6
 	ASAN_OPTIONS=detect_leaks=1 $(PY) suite/client_test.py ./h1xx-asan
 	ASAN_OPTIONS=detect_leaks=1 $(PY) suite/selftest.py ./h1xx-asan
 
