@@ -271,6 +271,8 @@ static void on_case_done(void *arg, const case_result *r)
 /* Client mode's "target" in the reports: the driver command. */
 static char *client_command(const options *o)
 {
+    if (o->serve)
+        return xstrdup("(--serve: the clients came to h1xx)");
     buf_t b;
     buf_init(&b, 4096);
     for (size_t i = 0; i < o->ndriver; i++)
