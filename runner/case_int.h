@@ -90,6 +90,7 @@ typedef struct runner {
     int64_t head_t;     /* wire time of the failure behind the headline (case_verdict.c) */
     bool head_own;      /* it cites one of the case's own requirements */
     size_t wait_msg0;   /* the first result message the current wait read (for "got ...") */
+    struct client_state *cl; /* client mode: the driver run of this case (case_client.c) */
     const struct step *last_request; /* the last send step that began a request */
     bool last_request_reused;        /* it went on a connection that had answered before */
     bool retried;                    /* runner_retry_request was used */
@@ -183,6 +184,12 @@ char *proxy_side(runner *R);
 bool proxy_predates_origin(const runner *R, int64_t t_abs);
 /* The request the origin holds now, for checks (NULL without one). */
 const wire_msg *proxy_request(const runner *R, const char **stream);
+
+/* case_client.c: client mode (the driver, what it printed, the content it sent). */
+void client_step(runner *R, const step *st);
+void client_case_end(runner *R);
+/* origin read in client mode (R->cl set): the whole content, with the driver's state on failure */
+void client_origin_read(runner *R, const step *st);
 
 /* Builds the bytes of a send step: templates expanded, CRLF added to '>'/'<' lines; with cc,
  * request lines are counted on cc and -H headers added after them. */
