@@ -119,7 +119,7 @@ test: deps h1xx $(BUILD)/unit-tests $(REPLAY)
 	$(BUILD)/unit-tests
 	$(PY) suite/layers.py $(BUILD)
 	$(MAKE) --no-print-directory replay
-	$(PY) -m unittest -q fixtures/test_origin.py fixtures/test_proxy.py
+	$(PY) -m unittest -q fixtures/test_origin.py fixtures/test_proxy.py fixtures/test_client.py
 	$(PY) suite/html_test.py ./h1xx
 	$(PY) suite/packaging_test.py ./h1xx
 	$(PY) suite/interop_test.py ./h1xx
@@ -128,6 +128,7 @@ test: deps h1xx $(BUILD)/unit-tests $(REPLAY)
 	$(PY) suite/pins.py ./h1xx
 	$(PY) suite/baseline_test.py ./h1xx
 	$(PY) suite/preflight_test.py ./h1xx
+	$(PY) suite/client_test.py ./h1xx
 	$(PY) suite/selftest.py ./h1xx
 
 # Every implementation of suite/interop.py in each role it can play; `h1xx matrix` makes the table.
@@ -168,7 +169,8 @@ asan: deps
 	ASAN_OPTIONS=detect_leaks=1 build-asan/unit-tests
 	ASAN_OPTIONS=detect_leaks=1 build-asan/replay-wire suite/fuzz/corpus/wire suite/fuzz/regressions/wire
 	ASAN_OPTIONS=detect_leaks=1 build-asan/replay-case suite/fuzz/corpus/case suite/fuzz/regressions/case
-	ASAN_OPTIONS=detect_leaks=1 $(PY) suite/robustness.py ./h1xx-asan --rss-limit 1024 --slack 20 --jobs 6
+	ASAN_OPTIONS=detect_leaks=1 $(PY) suite/robustness.py ./h1xx-asan --rss-limit 1024 --slack 35 --jobs 6
+	ASAN_OPTIONS=detect_leaks=1 $(PY) suite/client_test.py ./h1xx-asan
 	ASAN_OPTIONS=detect_leaks=1 $(PY) suite/selftest.py ./h1xx-asan
 
 # libFuzzer with ASan + UBSan (clang); CI passes a shorter FUZZ_SECONDS.

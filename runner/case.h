@@ -56,7 +56,7 @@ const char *req_role_name(req_role r);
 
 /* ---- case definitions ---------------------------------------------------------------------- */
 
-enum { MODE_ORIGIN = 1, MODE_REVERSE_PROXY = 2, MODE_FORWARD_PROXY = 4 };
+enum { MODE_ORIGIN = 1, MODE_REVERSE_PROXY = 2, MODE_FORWARD_PROXY = 4, MODE_CLIENT = 8 };
 
 typedef enum alt_kind { ALT_INTERIM, ALT_FINAL, ALT_CLOSE, ALT_NOTHING, ALT_REQUEST } alt_kind;
 
@@ -111,6 +111,10 @@ typedef enum step_kind {
     STEP_ORIGIN_ACCEPT, /* origin accept [| final]: the proxy's request reached the origin */
     STEP_ORIGIN_READ,   /* origin read: the request's content reached the origin */
     STEP_ORIGIN_CLOSE,  /* origin close */
+    STEP_CLIENT_RUN,    /* client run METHOD PATH ...: start the driver (client mode) */
+    STEP_CLIENT_EXPECT, /* client expect-body | expect-error: judge what the driver did */
+    STEP_ORIGIN_CONTENT, /* origin content-starts | content-withheld: the client's content */
+    STEP_CLIENT_REQUEST, /* client request: the client's request reaches the embedded origin */
 } step_kind;
 
 typedef enum bound_op { BOUND_LE, BOUND_LT, BOUND_GE, BOUND_GT } bound_op;
@@ -149,6 +153,7 @@ typedef struct step {
     long bytes;      /* STEP_CURL */
     bool expect100;  /* STEP_CURL */
     bool on_origin;  /* STEP_WS_*: the origin's side of the connection */
+    char *upgrade;   /* STEP_CLIENT_RUN: the protocol the driver is asked to offer, or NULL */
 } step;
 
 typedef struct var_default {
@@ -163,7 +168,8 @@ typedef struct case_def {
     char **require; /* ids */
     size_t nrequire;
     unsigned modes;
-    bool uses_origin; /* has '<' lines or origin steps (proxy modes only) */
+    bool uses_origin; /* has '<' lines or origin steps (proxy and client modes) */
+    bool uses_client; /* has client steps (client mode only) */
     var_default *defaults;
     size_t ndefaults;
     char **vars;    /* every variable the case uses */
@@ -209,7 +215,10 @@ typedef struct run_ctx {
     int64_t case_deadline_ns; /* relative bound per case */
     int64_t linger_ns;  /* how long to keep reading after the last step for late bytes */
     unsigned mode;      /* MODE_ORIGIN, MODE_REVERSE_PROXY or MODE_FORWARD_PROXY */
-    struct origin *org; /* the embedded origin (proxy modes), else NULL */
+    struct origin *org; /* the embedded origin (proxy and client modes), else NULL */
+    char *const *driver; /* client mode: the driver command and its arguments (templates) */
+    size_t ndriver;
+    bool serve;         /* client mode --serve: no driver; clients post their results */
 } run_ctx;
 
 /* Plays c and fills r (r is zeroed first; r's strings are allocated; the caller frees with

@@ -314,23 +314,14 @@ static bool tokens_within(const wire_msg *m, const char *stream, const char *fie
 {
     const wire_field *f = NULL;
     while ((f = wire_find(m, stream, field, f))) {
-        const char *v = stream + f->value_off, *end = v + f->value_len;
-        while (v < end) {
-            while (v < end && (*v == ' ' || *v == '\t' || *v == ','))
-                v++;
-            const char *t = v;
-            while (v < end && *v != ',')
-                v++;
-            const char *te = v;
-            while (te > t && (te[-1] == ' ' || te[-1] == '\t'))
-                te--;
-            if (te > t) {
-                char *tok = xstrndup(t, (size_t)(te - t));
-                bool in = list_has_token(list, strlen(list), tok);
-                free(tok);
-                if (!in)
-                    return false;
-            }
+        const char *v = stream + f->value_off, *end = v + f->value_len, *t;
+        size_t n;
+        while ((t = list_next(&v, end, &n))) {
+            char *tok = xstrndup(t, n);
+            bool in = list_has_token(list, strlen(list), tok);
+            free(tok);
+            if (!in)
+                return false;
         }
     }
     return true;

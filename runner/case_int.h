@@ -90,6 +90,7 @@ typedef struct runner {
     int64_t head_t;     /* wire time of the failure behind the headline (case_verdict.c) */
     bool head_own;      /* it cites one of the case's own requirements */
     size_t wait_msg0;   /* the first result message the current wait read (for "got ...") */
+    struct client_state *cl; /* client mode: the driver run of this case (case_client.c) */
     const struct step *last_request; /* the last send step that began a request */
     bool last_request_reused;        /* it went on a connection that had answered before */
     bool retried;                    /* runner_retry_request was used */
@@ -218,5 +219,11 @@ void step_ws_expect(runner *R, const step *st);
 void step_collect(runner *R, const step *st);
 void step_bound(runner *R, const step *st);
 void step_curl(runner *R, const step *st);
+
+/* case_client.c: client mode (the driver, what it printed, the content it sent). */
+void client_step(runner *R, const step *st);
+void client_case_end(runner *R);
+/* origin read in client mode (R->cl set): the whole content, with the driver's state on failure */
+void client_origin_read(runner *R, const step *st);
 
 #endif

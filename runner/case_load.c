@@ -52,9 +52,10 @@ static int parse_modes(parser *p, const char *s)
         unsigned m = strcmp(tok, "origin") == 0          ? MODE_ORIGIN
                      : strcmp(tok, "reverse-proxy") == 0 ? MODE_REVERSE_PROXY
                      : strcmp(tok, "forward-proxy") == 0 ? MODE_FORWARD_PROXY
+                     : strcmp(tok, "client") == 0        ? MODE_CLIENT
                                                          : 0;
         if (!m) {
-            perr(p, "unknown mode '%s' (origin, reverse-proxy, forward-proxy)", tok);
+            perr(p, "unknown mode '%s' (origin, reverse-proxy, forward-proxy, client)", tok);
             free(tok);
             return -1;
         }
@@ -517,6 +518,96 @@ static int parse_curl(parser *p, const char *s)
     return rc;
 }
 
+/* ---- client mode: the driver, and the content the client sends -------------------------- */
+
+/* client run METHOD PATH [upload BYTES] [upgrade PROTO] [within DUR] */
+static int parse_client_run(parser *p, const char *s)
+{
+    step *st = new_step(p, STEP_CLIENT_RUN);
+    bool bad = false;
+    st->method = next_token(&s, &bad);
+    st->arg = next_token(&s, &bad);
+    int rc = (!st->method || !st->arg)
+                 ? perr(p, "client run needs: METHOD PATH [upload BYTES] [upgrade PROTO] "
+                           "[within DUR]")
+                 : check_template(p, st->arg);
+    char *w;
+    while (rc == 0 && (w = next_token(&s, &bad))) {
+        if (strcmp(w, "upload") == 0) {
+            char *n = next_token(&s, &bad);
+            if (!n || parse_long(n, 1, 64L << 20, &st->bytes))
+                rc = perr(p, "'upload' needs a byte count (1 to 64 MiB)");
+            free(n);
+        } else if (strcmp(w, "upgrade") == 0 && !st->upgrade) {
+            st->upgrade = next_token(&s, &bad);
+            rc = st->upgrade ? check_template(p, st->upgrade) : perr(p, "'upgrade' needs a token");
+        } else {
+            rc = wait_option(p, st, w, &s);
+        }
+        free(w);
+    }
+    return rc;
+}
+
+/* client run ... | client request | expect-body | expect-error [within DUR] [require ID] */
+static int parse_client(parser *p, const char *s)
+{
+    bool bad = false;
+    char *w = next_token(&s, &bad);
+    int rc = 0;
+    p->last_expect = NULL;
+    p->c->uses_client = true;
+    if (w && strcmp(w, "run") == 0) {
+        rc = parse_client_run(p, s);
+    } else if (w && (strcmp(w, "expect-body") == 0 || strcmp(w, "expect-error") == 0 ||
+                     strcmp(w, "request") == 0)) {
+        step *st = new_step(p, w[0] == 'r' ? STEP_CLIENT_REQUEST : STEP_CLIENT_EXPECT);
+        st->opcode = w[7] == 'e'; /* 1: expect-error */
+        char *o;
+        while (rc == 0 && (o = next_token(&s, &bad))) {
+            rc = wait_option(p, st, o, &s);
+            free(o);
+        }
+    } else if (w && strcmp(w, "check") == 0) { /* the fields the driver wrote to {headers} */
+        step *st = new_step(p, STEP_CLIENT_EXPECT);
+        st->opcode = 2;
+        rc = parse_check_body(p, s, &st->chk);
+    } else {
+        rc = perr(p, "client needs run, request, expect-body, expect-error or check header");
+    }
+    free(w);
+    return rc;
+}
+
+/* origin content-starts within DUR | origin content-withheld for DUR [require ID] */
+static int parse_origin_content(parser *p, const char *s, bool withheld)
+{
+    step *st = new_step(p, STEP_ORIGIN_CONTENT);
+    p->last_expect = NULL;
+    st->opcode = withheld;
+    bool bad = false;
+    char *w;
+    int rc = 0;
+    while (rc == 0 && (w = next_token(&s, &bad))) {
+        rc = wait_option(p, st, w, &s);
+        free(w);
+    }
+    return rc;
+}
+
+/* Client steps belong to client-mode cases, and a client case starts its driver. */
+static int check_client_case(parser *p)
+{
+    case_def *c = p->c;
+    if (!c->uses_client && !(c->modes & MODE_CLIENT))
+        return 0;
+    if (c->modes != MODE_CLIENT)
+        return perr(p, "a case with client steps runs in client mode only (modes client)");
+    if (!c->uses_client || c->steps[0].kind != STEP_CLIENT_RUN)
+        return perr(p, "a client-mode case starts with 'client run'");
+    return 0;
+}
+
 /* ---- the embedded origin's steps (proxy modes) --------------------------------------------- */
 
 /* origin accept [| final] [| interim [CODES]] [within DUR] [require ID] */
@@ -579,8 +670,11 @@ static int parse_origin(parser *p, const char *s)
         rc = parse_ws(p, s, w[3] == 's');
         if (rc == 0)
             p->c->steps[p->c->nsteps - 1].on_origin = true;
+    } else if (strcmp(w, "content-starts") == 0 || strcmp(w, "content-withheld") == 0) {
+        rc = parse_origin_content(p, s, w[8] == 'w');
     } else
-        rc = perr(p, "unknown origin step '%s' (accept, read, close, check, ws-send, ws-expect)", w);
+        rc = perr(p, "unknown origin step '%s' (accept, read, close, check, ws-send, ws-expect, "
+                     "content-starts, content-withheld)", w);
     free(w);
     return rc;
 }
@@ -636,6 +730,8 @@ static int parse_line(parser *p, const char *line)
         rc = parse_bound(p, e);
     else if (strcmp(kw, "curl-upload") == 0)
         rc = parse_curl(p, e);
+    else if (strcmp(kw, "client") == 0)
+        rc = parse_client(p, e);
     else if (!strcmp(kw, "pause") || !strcmp(kw, "open") || !strcmp(kw, "close") ||
                !strcmp(kw, "shutdown") || !strcmp(kw, "note"))
         rc = parse_simple_step(p, kw, e);
@@ -660,13 +756,16 @@ static int finish_case(parser *p)
         c->modes = MODE_ORIGIN;
     if (c->uses_origin && (c->modes & MODE_ORIGIN))
         return perr(p, "a case with origin steps runs in reverse-proxy or forward-proxy mode only");
+    if (check_client_case(p))
+        return -1;
     if (!c->rfc) {
         const requirement *r = p->cat ? req_find(p->cat, c->require[0]) : NULL;
         c->rfc = xstrdup(r ? r->rfc : "");
     }
     bool sends = false;
     for (size_t i = 0; i < c->nsteps; i++)
-        sends |= c->steps[i].kind == STEP_SEND || c->steps[i].kind == STEP_CURL;
+        sends |= c->steps[i].kind == STEP_SEND || c->steps[i].kind == STEP_CURL ||
+                 c->steps[i].kind == STEP_CLIENT_RUN;
     if (!sends)
         return perr(p, "the case sends nothing (no '>' lines)");
     return 0;
@@ -755,6 +854,7 @@ static void free_step(step *st)
     free(st->arg);
     free(st->metric);
     free(st->method);
+    free(st->upgrade);
 }
 
 void case_free(case_def *c)

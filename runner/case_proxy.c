@@ -84,8 +84,8 @@ static void release_if_done(runner *R)
 {
     origin_conn *oc = R->oc;
     long end = body_end(oc);
-    if (!R->oc_final_sent || end < 0 || oc->pos < (size_t)end)
-        return;
+    if (!R->oc_final_sent || end < 0 || oc->pos < (size_t)end || R->ctx->mode == MODE_CLIENT)
+        return; /* (client mode: one driver, one exchange; the case keeps the connection) */
     keep_request(R, oc);
     bool closing = request_asks_close(oc);
     result_tx_note(R->r, oc->id, runner_rel(R, clock_ns()),
@@ -237,6 +237,8 @@ static void note_request(runner *R, origin_conn *oc)
 /* What the client got from the proxy so far, as "interim 100, final 404" (peeked included). */
 static void client_got(runner *R, buf_t *b)
 {
+    if (R->cur < 0) /* client mode: h1xx reads no responses; the driver's run is in the notes */
+        return (void)buf_printf(b, "nothing (client mode: see the driver's notes)");
     const cconn *cc = R->conns[R->cur];
     size_t n0 = b->len;
     for (size_t i = R->wait_msg0; i < R->r->nmsgs; i++)
@@ -404,7 +406,7 @@ static void answer_expectation(runner *R, origin_conn *oc)
     for (size_t i = R->o_sent_from; i < R->nosent; i++)
         if (R->osent[i].status == 100)
             return;
-    if (strcmp(oc->version, "HTTP/1.1") != 0 ||
+    if (strcmp(oc->version, "HTTP/1.1") != 0 || R->ctx->mode == MODE_CLIENT || /* scripted */
         !wire_has_token(&oc->req, oc->rx.data, "Expect", "100-continue"))
         return;
     static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";

@@ -106,10 +106,14 @@ static void run_step(runner *R, const step *st)
         step_origin_accept(R, st);
         break;
     case STEP_ORIGIN_READ:
-        step_origin_read(R, st);
+        R->cl ? client_origin_read(R, st) : step_origin_read(R, st); /* client mode: its own */
         break;
     case STEP_ORIGIN_CLOSE:
         step_origin_close(R);
+        break;
+    case STEP_CLIENT_RUN: case STEP_CLIENT_EXPECT: case STEP_ORIGIN_CONTENT: /* case_client.c */
+    case STEP_CLIENT_REQUEST:
+        client_step(R, st);
         break;
     case STEP_NOTE: {
         char *t = runner_expand(R, st->arg, NULL);
@@ -206,6 +210,7 @@ void case_run(const case_def *c, const run_ctx *ctx, case_result *r)
             run_step(R, &c->steps[i]);
     if (r->verdict != VERDICT_ERROR && r->verdict != VERDICT_NOTRUN && !conn_interrupted())
         stream_linger(R, runner_bounded(R, clock_ns() + ctx->linger_ns));
+    client_case_end(R);
     if (ctx->org)
         proxy_case_end(R);
     for (int i = 0; i < R->nconns; i++) {

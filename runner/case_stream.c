@@ -205,18 +205,11 @@ static void offered_check(runner *R, cconn *cc, const wire_msg *m)
     }
     const wire_field *f = NULL;
     while ((f = wire_find(m, stream, "Upgrade", f))) {
-        const char *v = stream + f->value_off, *end = v + f->value_len;
-        while (v < end) {
-            while (v < end && (*v == ' ' || *v == '\t' || *v == ','))
-                v++;
-            const char *t = v;
-            while (v < end && *v != ',')
-                v++;
-            const char *te = v;
-            while (te > t && (te[-1] == ' ' || te[-1] == '\t'))
-                te--;
-            char *tok = xstrndup(t, (size_t)(te - t));
-            if (*tok && !list_has_token(offer, strlen(offer), tok))
+        const char *v = stream + f->value_off, *end = v + f->value_len, *t;
+        size_t n;
+        while ((t = list_next(&v, end, &n))) {
+            char *tok = xstrndup(t, n);
+            if (!list_has_token(offer, strlen(offer), tok))
                 runner_finding(R, cc->id, 0, "101-not-offered", "UPG-2", m->start,
                                "the 101 switches to '%s', which its request did not offer "
                                "(Upgrade: %s) (connection %d, byte %zu)", tok, offer, cc->id,

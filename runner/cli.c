@@ -13,12 +13,14 @@ enum {
     O_LINGER, O_JUNIT, O_JSON, O_REPORT_DIR, O_NO_REPORTS, O_FILE_LINE, O_CASES, O_INSECURE,
     O_CACERT, O_MAX_HEAD, O_MAX_INTERIM, O_MAX_BYTES, O_COLOR, O_VERSION, O_HELP, O_ORIGIN,
     O_SHARD, O_REPEAT, O_HTML, O_LABEL, O_VARS, O_LIST_VARS, O_BASELINE, O_STRICT_BASELINE,
-    O_FILE_ROOT, O_NO_PREFLIGHT,
+    O_FILE_ROOT, O_NO_PREFLIGHT, O_SERVE,
 };
 
 static const struct option longopts[] = {
     {"mode", required_argument, 0, 'm'},
     {"origin-listen", required_argument, 0, O_ORIGIN},
+    {"listen", required_argument, 0, O_ORIGIN}, /* client mode's name for it */
+    {"serve", no_argument, 0, O_SERVE},
     {"filter", required_argument, 0, 'k'},
     {"exclude", required_argument, 0, 'x'},
     {"baseline", required_argument, 0, O_BASELINE},
@@ -165,6 +167,7 @@ static int one_option(int ch, const char *arg, options *o)
     case O_BASELINE: o->baseline = arg; return 0;
     case O_STRICT_BASELINE: o->strict_baseline = true; return 0;
     case O_FILE_ROOT: o->junit_file_root = arg; return 0;
+    case O_SERVE: o->serve = true; return 0;
     case O_LIST: o->list = true; return 0;
     case 'j':
         if (number_arg(arg, 1, 1000000, &v)) /* fdlimit.c checks what fits */
@@ -214,6 +217,22 @@ static int one_option(int ch, const char *arg, options *o)
     }
 }
 
+/* Client mode: what follows the options (after "--") is the driver command; it needs no URL. */
+static int cli_client_rest(int argc, char **argv, options *o)
+{
+    o->driver = argv + optind;
+    o->ndriver = (size_t)(argc - optind);
+    if (o->serve && o->ndriver)
+        return usage_error("%s", "--serve takes no driver: the clients come to h1xx");
+    if (!o->ndriver && !o->serve && !o->list && !o->list_vars)
+        return usage_error("%s", "client mode needs a driver: h1xx client [options] -- COMMAND "
+                                 "ARGS... ({url} {method} {body} {upgrade} {headers} are "
+                                 "filled in)");
+    if (o->strict_baseline && !o->baseline)
+        return usage_error("%s", "--strict-baseline goes with --baseline FILE");
+    return 0;
+}
+
 int cli_parse(int argc, char **argv, options *o)
 {
     defaults(o);
@@ -227,8 +246,14 @@ int cli_parse(int argc, char **argv, options *o)
         o->list_vars = true;
         optind = 2;
     }
-    int ch;
-    while ((ch = getopt_long(argc, argv, "m:k:x:j:H:v", longopts, NULL)) != -1) {
+    bool client = argc > 1 && strcmp(argv[1], "client") == 0; /* h1xx client [opts] -- CMD */
+    if (client) {
+        o->mode = "client";
+        optind = 2;
+    }
+    int ch; /* "+": in client mode the driver's own options after "--" stay the driver's */
+    while ((ch = getopt_long(argc, argv, client ? "+m:k:x:j:H:v" : "m:k:x:j:H:v", longopts,
+                             NULL)) != -1) {
         if (ch == O_HELP) {
             cli_usage(stdout);
             return 1;
@@ -243,8 +268,13 @@ int cli_parse(int argc, char **argv, options *o)
             return -1;
     }
     if (strcmp(o->mode, "origin") && strcmp(o->mode, "reverse-proxy") &&
-        strcmp(o->mode, "forward-proxy"))
-        return usage_error("unknown mode '%s' (origin, reverse-proxy, forward-proxy)", o->mode);
+        strcmp(o->mode, "forward-proxy") && strcmp(o->mode, "client"))
+        return usage_error("unknown mode '%s' (origin, reverse-proxy, forward-proxy, client)",
+                           o->mode);
+    if (strcmp(o->mode, "client") == 0)
+        return cli_client_rest(argc, argv, o);
+    if (o->serve)
+        return usage_error("%s", "--serve goes with h1xx client");
     if (o->origin_listen && strcmp(o->mode, "origin") == 0)
         return usage_error("%s", "--origin-listen goes with --mode reverse-proxy or forward-proxy");
     if (optind < argc)

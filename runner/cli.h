@@ -46,6 +46,9 @@ typedef struct options {
     int verbosity;
     int shard_i, shard_n; /* 1-based shard; 0/0 for all */
     long repeat;          /* run each selected case this many times (load) */
+    char **driver;        /* client mode: the driver command (points into argv), or NULL */
+    bool serve;           /* client mode: no driver, serve the cases to clients (--serve) */
+    size_t ndriver;
 } options;
 
 /* Returns -1 (message printed) on a usage error, 1 when --help/--version was handled, 0 to

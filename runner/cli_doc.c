@@ -56,6 +56,21 @@ static const cli_doc docs[] = {
      "under test forwards to it)", "127.0.0.1:8081",
      "The address of the origin embedded in h1xx for the proxy modes;\n.B 0\nfor any free "
      "loopback port. Configure the reverse proxy under test to forward to it."},
+    {NULL, NULL, "--listen", "ADDR", "client mode: where h1xx serves the client cases",
+     "127.0.0.1:0",
+     "Client mode\n.RB ( \"h1xx client\" ):\nthe address h1xx serves the client cases on;\n"
+     ".B 127.0.0.1:0\n(the default) takes a free loopback port. The driver command after\n"
+     ".B \\-\\-\nruns once a case, with\n.BR {url} \", \" {method} \", \" {body} \" and \" "
+     "{upgrade}\nfilled in, and prints the final response's body."},
+    {NULL, NULL, "--serve", NULL, "client mode without a driver: print each case's URL and "
+     "wait for clients to come and post what they got", NULL,
+     "Client mode without a driver, for clients that live inside a test framework: every case "
+     "starts at once and prints one JSON line on stdout\n(case, url, method, upload, body, "
+     "upgrade, result); the client makes the request and POSTs the body it got to the\n"
+     ".B result\nURL (with an\n.B X\\-H1xx\\-Error\nfield when it failed instead, and the final "
+     "response's fields as\n.B X\\-H1xx\\-Header\nfields). The run ends "
+     "when every case has its result, at its bound\n(\\-\\-long\\-timeout plus \\-\\-timeout), or "
+     "at\n.BR \\-\\-deadline ."},
     {"Running", "-j", "--jobs", "N", "cases in parallel", "16",
      "Cases in parallel, each with its own connections; any number the open-file limit allows "
      "(h1xx raises its soft limit to the hard one, and refuses a run that would not fit)."},
@@ -209,7 +224,7 @@ static void help_option(FILE *out, const cli_doc *d)
         snprintf(text, sizeof text, "%.*s; default %s)", (int)(hl - 1), d->help, d->dflt);
     else
         snprintf(text, sizeof text, "%s (default %s)", d->help, d->dflt);
-    wrap(out, text, col);
+    wrap(out, text, HELP_COL); /* the padding above ends at HELP_COL */
     fputc('\n', out);
 }
 
@@ -217,6 +232,7 @@ void cli_usage(FILE *out)
 {
     fputs("usage: h1xx [options] URL\n"
           "       h1xx --list [options]\n"
+          "       h1xx client [options] -- COMMAND ARGS...   (an HTTP client: {url} {method} ...)\n"
           "       h1xx vars [options]                        (= h1xx --list-vars)\n"
           "       h1xx merge [options] OUT.json IN.json...   (see h1xx merge --help)\n"
           "       h1xx matrix [options] RESULTS.json...      (see h1xx matrix --help)\n"

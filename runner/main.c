@@ -93,6 +93,7 @@ static unsigned mode_bit(const char *mode)
 {
     return strcmp(mode, "reverse-proxy") == 0   ? MODE_REVERSE_PROXY
            : strcmp(mode, "forward-proxy") == 0 ? MODE_FORWARD_PROXY
+           : strcmp(mode, "client") == 0        ? MODE_CLIENT
                                                 : MODE_ORIGIN;
 }
 
@@ -280,6 +281,19 @@ static void on_case_done(void *arg, const case_result *r)
     console_case_done(arg, r);
 }
 
+/* Client mode's "target" in the reports: the driver command. */
+static char *client_command(const options *o)
+{
+    if (o->serve)
+        return xstrdup("(--serve: the clients came to h1xx)");
+    buf_t b;
+    buf_init(&b, 4096);
+    for (size_t i = 0; i < o->ndriver; i++)
+        buf_printf(&b, "%s%s", i ? " " : "", o->driver[i]);
+    buf_append(&b, "", 0);
+    return buf_steal(&b);
+}
+
 /* Connects once before the run: an unreachable target is exit 3, not forty errors. */
 static int probe(const run_ctx *ctx, const options *o)
 {
@@ -322,7 +336,8 @@ static int run(const options *o, const case_def *const *sel, size_t nsel, const 
 {
     target t;
     char err[512];
-    if (target_parse(o->url, &t, err, sizeof err)) {
+    /* client mode has no target: the cases' URLs are the embedded origin's */
+    if (target_parse(o->url ? o->url : "http://127.0.0.1/", &t, err, sizeof err)) {
         fprintf(stderr, "h1xx: %s\n", err);
         target_free(&t);
         return EXIT_USAGE;
@@ -344,25 +359,33 @@ static int run(const options *o, const case_def *const *sel, size_t nsel, const 
     ctx.mode = mode_bit(o->mode);
     int status = EXIT_USAGE;
     if (ctx.mode != MODE_ORIGIN) {
-        const char *listen = o->origin_listen ? o->origin_listen : "127.0.0.1:8081";
+        const char *listen = o->origin_listen ? o->origin_listen
+                             : ctx.mode == MODE_CLIENT ? "127.0.0.1:0" : "127.0.0.1:8081";
         if (origin_start(&ctx.org, listen, (size_t)o->max_bytes, err, sizeof err)) {
             fprintf(stderr, "h1xx: %s\n", err);
             goto out;
         }
-        fprintf(stderr, "h1xx: embedded origin listening on %s\n", origin_authority(ctx.org));
+        fprintf(stderr, ctx.mode == MODE_CLIENT ? "h1xx: serving the client cases on http://%s/\n"
+                                                : "h1xx: embedded origin listening on %s\n",
+                origin_authority(ctx.org));
     }
     build_vars(&ctx, &t, o, vs);
     if ((junit && check_report_path(junit)) || (json && check_report_path(json)) ||
         (html && check_report_path(html)))
         goto out;
     status = EXIT_UNREACHABLE;
-    int p = probe(&ctx, o);
-    if (p == 0 && !o->no_preflight)
+    ctx.driver = o->driver;
+    ctx.ndriver = o->ndriver;
+    ctx.serve = o->serve;
+    int p = ctx.mode == MODE_CLIENT ? 0 : probe(&ctx, o);
+    if (p == 0 && !o->no_preflight && ctx.mode != MODE_CLIENT)
         p = preflight_run(&ctx, o->timeout_ns); /* not HTTP, or a proxy that does not forward */
     if (p < 0)
         goto out;
     run_result rr = {0};
-    fill_run(&rr, o, o->url);
+    char *driver = o->url ? NULL : client_command(o);
+    fill_run(&rr, o, o->url ? o->url : driver);
+    free(driver);
     ctx.run_start_ns = clock_ns();
     rr.start_mono_ns = ctx.run_start_ns;
     ctx.run_deadline_ns = o->deadline_ns ? ctx.run_start_ns + o->deadline_ns : 0;
@@ -371,7 +394,8 @@ static int run(const options *o, const case_def *const *sel, size_t nsel, const 
     console con;
     console_init(&con, stdout, o->color, o->verbosity, o->strict, nsel);
     con.baseline = base;
-    sched_run(sel, nsel, &ctx, o->jobs, rr.cases, on_case_done, &con);
+    /* --serve: every case waits for its client at once, whatever order the clients come in */
+    sched_run(sel, nsel, &ctx, o->serve ? (int)nsel : o->jobs, rr.cases, on_case_done, &con);
     rr.duration_ns = clock_ns() - ctx.run_start_ns;
     rr.interrupted = conn_interrupted();
     rr.deadline_hit = ctx.run_deadline_ns && clock_ns() >= ctx.run_deadline_ns;

@@ -93,20 +93,6 @@ typedef struct side {
     conn_status end; /* CONN_OK while open; else EOF, ERROR, FULL, INTR */
 } side;
 
-/* Reads what is there until the deadline (now: only what already arrived). */
-static void read_some(side *s, int64_t deadline_ns)
-{
-    while (s->end == CONN_OK) {
-        int64_t t;
-        size_t n;
-        conn_status st = conn_read(&s->c, deadline_ns, &t, &n);
-        if (st == CONN_TIMEOUT)
-            return;
-        if (st != CONN_OK)
-            s->end = st;
-    }
-}
-
 /* The status of the first final response in the stream: >0 the code, 0 not complete yet,
  * -1 not an HTTP response. */
 static int first_final(const char *p, size_t n)
@@ -141,10 +127,11 @@ static bool decided(const side *s)
     return preflight_classify(s->c.rx.data, s->c.rx.len) != PREFLIGHT_NEED_MORE;
 }
 
-/* The first bytes, read until they say what they are or the deadline, EOF or an error. */
-static void read_first_bytes(side *s, int64_t deadline_ns)
+/* Reads until the deadline (now: only what already arrived), EOF or an error, or, with enough
+ * set, until the first bytes say what they are. */
+static void read_until(side *s, int64_t deadline_ns, bool enough)
 {
-    while (s->end == CONN_OK && !decided(s)) {
+    while (s->end == CONN_OK && !(enough && decided(s))) {
         int64_t t;
         size_t n;
         conn_status st = conn_read(&s->c, deadline_ns, &t, &n);
@@ -213,7 +200,7 @@ static int origin_preflight(const run_ctx *ctx, int64_t wait_ns)
         goto out;
     }
     /* a failed send still leaves what the server said first (a banner) to be read */
-    read_first_bytes(&s, deadline);
+    read_until(&s, deadline, true);
     rc = judge_origin(ctx, &s, wait_ns);
 out:
     conn_close(&s.c);
@@ -229,7 +216,7 @@ out:
 static bool client_answered(void *arg)
 {
     side *s = arg;
-    read_some(s, clock_ns());
+    read_until(s, clock_ns(), false);
     if (s->end != CONN_OK)
         return true;
     return s->c.rx.len && first_final(s->c.rx.data, s->c.rx.len) != 0;

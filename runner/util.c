@@ -280,6 +280,30 @@ bool ascii_memeq_nocase(const char *a, size_t alen, const char *b, size_t blen)
     return true;
 }
 
+const char *list_next(const char **v, const char *end, size_t *len)
+{
+    const char *p = *v;
+    for (;;) {
+        while (p < end && (*p == ' ' || *p == '\t' || *p == ','))
+            p++;
+        if (p >= end) {
+            *v = p;
+            return NULL;
+        }
+        const char *t = p;
+        while (p < end && *p != ',')
+            p++;
+        const char *te = p;
+        while (te > t && (te[-1] == ' ' || te[-1] == '\t'))
+            te--;
+        if (te > t) {
+            *v = p;
+            *len = (size_t)(te - t);
+            return t;
+        }
+    }
+}
+
 bool list_has_token(const char *v, size_t vlen, const char *token)
 {
     size_t tlen = strlen(token), i = 0;

@@ -58,5 +58,9 @@ bool ascii_memeq_nocase(const char *a, size_t alen, const char *b, size_t blen);
 /* True when the comma-separated list value [v, v+vlen) contains `token` (case-insensitive,
  * optional whitespace around elements). */
 bool list_has_token(const char *v, size_t vlen, const char *token);
+/* The next element of a comma-separated list value at *v (before end), whitespace trimmed:
+ * returns its start and sets *len, advancing *v past it; NULL when the list is done. Empty
+ * elements are skipped. */
+const char *list_next(const char **v, const char *end, size_t *len);
 
 #endif

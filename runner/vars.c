@@ -236,6 +236,11 @@ const var_doc vars_own[] = {
     {"ws_sample_accept", "the Sec-WebSocket-Accept value for ${ws_sample_key}", VAR_RUN},
     {"base", "proxy modes: the path the embedded origin answers this case under", VAR_RUN},
     {"token", "proxy modes: the case's token in ${base}", VAR_RUN},
+    {"reply", "client mode: the final body the driver must print (fresh and random per case)",
+     VAR_RUN},
+    {"reply_length", "client mode: the length of ${reply}", VAR_RUN},
+    {"client_ws_accept", "client mode: the Sec-WebSocket-Accept for the key of the client's "
+     "last request (empty without one)", VAR_RUN},
     {NULL, NULL, VAR_BUILTIN},
 };
 

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """h1xx interop matrix: runs h1xx against real servers and proxies from Debian's packages (and
-Node.js with `ws` from npm), each in the roles it can play, and writes one comparison table.
+Node.js with `ws` from npm), each in the roles it can play, and against real HTTP clients (client
+mode, with the drivers in drivers/), and writes one comparison table.
 
     suite/interop.py ./h1xx [--only NAME,...] [--out DIR] [--jobs N] [--no-install] [--keep]
 
@@ -114,6 +115,34 @@ def argv_python(c):
             "--directory", c["DOCROOT"], str(c["PORT"])]
 
 
+# Clients (h1xx client mode): a driver in drivers/ runs the client once a case.
+DRIVERS = os.path.join(ROOT, "drivers")
+SYSTEM_PY = "/usr/bin/python3"
+
+
+def driver(*argv):
+    return lambda c: list(argv) + ["{url}", "{method}", "{body}", "{upgrade}", "{headers}"]
+
+
+def module_version(mod):
+    """The version of a module of Debian's python3, or None when it cannot be imported."""
+    return first_version([SYSTEM_PY, "-c", f"import {mod}; print({mod}.__version__)"])
+
+
+def ws_version():
+    """npm ws's version (installed by npm ci with the Node.js origin), or None."""
+    v = node_version()
+    return v.split("ws ")[1].rstrip(")") if v and "(ws " in v else None
+
+
+def client_role(*argv, only=()):
+    """A client's one role; `only`: h1xx options choosing its cases (WebSocket clients)."""
+    return [("client", "client", driver(*argv), None, list(only))]
+
+
+WS_ONLY = ("-k", "client/cli6-*")
+
+
 IMPLS = {
     "python": ("python3", sys.executable, lambda: first_version([sys.executable, "--version"]),
                [("origin", "origin", argv_python, None, [])]),
@@ -142,6 +171,29 @@ IMPLS = {
     "tinyproxy": ("tinyproxy", "tinyproxy", lambda: first_version(["tinyproxy", "-v"]),
                   [("forward", "forward-proxy", argv_tinyproxy, "interop/tinyproxy.conf.in",
                     [])]),
+    "curl": ("curl", "curl", lambda: first_version(["curl", "--version"]),
+             client_role("sh", os.path.join(DRIVERS, "curl.sh"))),
+    "wget": ("wget", "wget", lambda: first_version(["wget", "--version"]),
+             client_role("sh", os.path.join(DRIVERS, "wget.sh"))),
+    "urllib": ("python3", SYSTEM_PY, lambda: first_version([SYSTEM_PY, "--version"]),
+               client_role(SYSTEM_PY, os.path.join(DRIVERS, "urllib_get.py"))),
+    "http.client": ("python3", SYSTEM_PY, lambda: first_version([SYSTEM_PY, "--version"]),
+                    client_role(SYSTEM_PY, os.path.join(DRIVERS, "http_client.py"))),
+    "requests": ("python3-requests", SYSTEM_PY, lambda: module_version("requests"),
+                 client_role(SYSTEM_PY, os.path.join(DRIVERS, "requests_get.py"))),
+    "httpx": ("python3-httpx", SYSTEM_PY, lambda: module_version("httpx"),
+              client_role(SYSTEM_PY, os.path.join(DRIVERS, "httpx_get.py"))),
+    "aiohttp": ("python3-aiohttp", SYSTEM_PY, lambda: module_version("aiohttp"),
+                client_role(SYSTEM_PY, os.path.join(DRIVERS, "aiohttp_get.py"))),
+    "websockets": ("python3-websockets", SYSTEM_PY, lambda: module_version("websockets"),
+                   client_role(SYSTEM_PY, os.path.join(DRIVERS, "websockets_client.py"),
+                               only=WS_ONLY)),
+    "ws": ("nodejs", "node", ws_version,
+           client_role("node", os.path.join(DRIVERS, "ws_client.js"), only=WS_ONLY)),
+    "node-http": ("nodejs", "node", lambda: first_version(["node", "--version"]),
+                  client_role("node", os.path.join(DRIVERS, "node_http.js"))),
+    "node-fetch": ("nodejs", "node", lambda: first_version(["node", "--version"]),
+                   client_role("node", os.path.join(DRIVERS, "node_fetch.js"))),
 }
 # Roles configured but left out of the matrix, with the reason (printed under "Not run").
 DISABLED = {}
@@ -177,7 +229,8 @@ class StandIn:
         self.done = True
         self.thread.join()
         self.sock.close()
-ROLE_WORDS = {"origin": "origin", "reverse": "reverse-proxy", "forward": "forward-proxy"}
+ROLE_WORDS = {"origin": "origin", "reverse": "reverse-proxy", "forward": "forward-proxy",
+              "client": "client"}
 
 
 # ---- installing ----------------------------------------------------------------------------
@@ -185,7 +238,9 @@ ROLE_WORDS = {"origin": "origin", "reverse": "reverse-proxy", "forward": "forwar
 def install(names):
     """As root: apt-get install the missing packages, npm ci for Node.js. Returns notes."""
     notes = []
-    missing = sorted({IMPLS[n][0] for n in names if not shutil.which(IMPLS[n][1])})
+    missing = sorted({IMPLS[n][0] for n in names if not shutil.which(IMPLS[n][1])} |
+                     {IMPLS[m][0] for m in ("requests", "httpx", "aiohttp", "websockets")
+                      if m in names and not module_version(m)})
     if missing and os.geteuid() == 0:
         cmd = ["apt-get", "install", "-y", "-q", "--no-install-recommends"] + missing
         env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
@@ -196,7 +251,7 @@ def install(names):
                 notes.append("apt-get install failed: " + p.stderr.strip()[-300:])
     elif missing:
         notes.append("not root: install with apt-get install " + " ".join(missing))
-    if "node" in names and shutil.which("npm") and \
+    if ("node" in names or "ws" in names) and shutil.which("npm") and \
             not os.path.isdir(os.path.join(NODE_DIR, "node_modules", "ws")):
         p = subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=NODE_DIR,
                            capture_output=True, text=True, timeout=300)
@@ -271,9 +326,35 @@ class Server:
 
 # ---- one run -------------------------------------------------------------------------------
 
+def run_client(h1xx, name, role, version, out):
+    """h1xx client mode with NAME's driver. Returns (slug, results.json or None, reason)."""
+    slug = f"{name}-client"
+    rdir = os.path.join(out, "interop", slug)
+    shutil.rmtree(rdir, ignore_errors=True)
+    os.makedirs(rdir)
+    label = f"{name} {version} client"
+    # a driver's own start (importing httpx takes a while, eight at once) is not the client's
+    # wait: the long timeout (the bound on the request arriving) is the default's
+    args = [h1xx, "client", "--label", label, "--report-dir", rdir, "--color", "never"] + FAST + \
+        ["--long-timeout", "10s"] + role[4]
+    try:
+        p = subprocess.run(args + ["--"] + role[2]({}), capture_output=True, text=True,
+                           errors="replace", timeout=300)
+    except subprocess.TimeoutExpired:
+        return slug, None, f"{label}: h1xx did not finish within 300 s"
+    js = os.path.join(rdir, "results.json")
+    if p.returncode not in (0, 1) or not os.path.exists(js):
+        return slug, None, (f"{label}: h1xx exited {p.returncode}: "
+                            f"{(p.stderr.strip() or p.stdout.strip())[-300:]}")
+    print(f"interop: {label}: {p.stdout.strip().splitlines()[-1]}", flush=True)
+    return slug, js, None
+
+
 def run_one(h1xx, name, role, version, out, workdir):
     """Starts NAME in ROLE, runs h1xx against it. Returns (slug, results.json or None, reason)."""
     rname, mode, argv_of, template, sets = role
+    if mode == "client":
+        return run_client(h1xx, name, role, version, out)
     slug = f"{name}-{rname}"
     rdir = os.path.join(out, "interop", slug)
     shutil.rmtree(rdir, ignore_errors=True)
@@ -371,8 +452,8 @@ def main():
             print(f"interop: the servers' folders are kept in {workdir}")
         else:
             shutil.rmtree(workdir, ignore_errors=True)
-    # Columns: the origins, then the reverse proxies, then the forward proxies.
-    order = [f"{n}-{r[0]}" for role in ("origin", "reverse", "forward") for n, r in jobs
+    # Columns: the origins, then the reverse proxies, the forward proxies, the clients.
+    order = [f"{n}-{r[0]}" for role in ("origin", "reverse", "forward", "client") for n, r in jobs
              if r[0] == role and f"{n}-{r[0]}" in results]
     if not order:
         print("interop: nothing ran", file=sys.stderr)

@@ -13,6 +13,7 @@ void register_util_tests(void);
 void register_vars_tests(void);
 void register_cli_tests(void);
 void register_baseline_tests(void);
+void register_client_tests(void);
 void register_preflight_tests(void);
 void register_loop_tests(void);
 
@@ -31,6 +32,7 @@ int main(void)
     register_vars_tests();
     register_cli_tests();
     register_baseline_tests();
+    register_client_tests();
     register_preflight_tests();
     register_loop_tests();
     CU_basic_set_mode(CU_BRM_NORMAL);

@@ -1,0 +1,44 @@
+/* case_client: private to case_client.c (client mode: the driver, its run and what it printed,
+ * the content it sent) and case_client_wire.c (the fields it delivered, the driver's output). */
+#ifndef H1XX_CASE_CLIENT_H
+#define H1XX_CASE_CLIENT_H
+
+#include "case_int.h"
+#include "origin.h"
+
+#define OUT_MAX (64 * 1024) /* what is kept of the driver's stdout (and of a posted result) */
+
+typedef struct client_state {
+    bool started;         /* the driver runs (or, with --serve, the case was announced) */
+    bool external;        /* --serve: no driver; the client posts its result to rtoken */
+    struct origin *org;
+    char rtoken[64];      /* --serve: the token of the case's result URL */
+    pid_t pid;            /* the driver (and its process group) */
+    bool exited, killed, ended; /* ended: killed because the case was over */
+    int status;           /* wait status once exited */
+    int out_fd, err_fd;   /* unlinked temporary files holding its stdout and stderr */
+    char body_path[96];   /* the upload content ({body}), removed at the case's end */
+    char headers_path[96]; /* where the driver may write the final's fields ({headers}) */
+    int64_t t_start, t_exit, deadline;
+    char reply[40], reply_len[24];
+    char ws_accept[29];   /* ${client_ws_accept}: for the key of the client's last request */
+} client_state;
+
+/* "; the driver is still running" or "; the driver ended: exit status 1; stderr: '...'", for
+ * the messages of steps that wait on the wire, after waiting up to grace_ns for it to end (the
+ * client just closed its connection); malloc'd. */
+char *client_driver_state(runner *R, int64_t grace_ns);
+/* origin content-starts / content-withheld */
+void client_origin_content(runner *R, const step *st);
+
+/* case_client_wire.c (below case_client.c: it calls nothing there) */
+/* Up to max bytes of an output file; malloc'd and NUL-terminated, *n its length. */
+char *client_read_output(int fd, size_t max, size_t *n);
+/* s as one printable line of at most max characters (control bytes as \xHH); malloc'd. */
+char *client_printable(const char *s, size_t n, size_t max);
+/* Records what the origin read on oc from offset `from` on, chunk by chunk. */
+void client_record_reads(runner *R, origin_conn *oc, size_t from);
+/* client check header ...: the fields the driver wrote to {headers} */
+void client_check(runner *R, const step *st);
+
+#endif
