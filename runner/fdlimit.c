@@ -41,8 +41,8 @@ long fdlimit_needed(const case_def *const *cases, size_t n, int jobs, unsigned m
     long most = 1;
     for (size_t i = 0; i < n; i++) {
         long k = case_conns(cases[i]) + (mode != MODE_ORIGIN && cases[i]->uses_origin ? 1 : 0);
-        if (mode == MODE_CLIENT) /* the driver's stdout and stderr files, and its pipe's ends */
-            k += 4;
+        if (mode == MODE_CLIENT) /* the driver's stdout, stderr and upload content files */
+            k += 3;
         if (k > most)
             most = k;
     }
