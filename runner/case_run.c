@@ -418,6 +418,24 @@ static void describe_codes(buf_t *b, const code_set *cs)
     }
 }
 
+/* Where a wait's bound comes from when it is not one of h1xx's own timeouts: a bound such as
+ * fwd_max (250 ms, "forwarded promptly") is this suite's practice, not an RFC number, and a
+ * verdict it decides says so. */
+static void describe_bound_origin(buf_t *b, const char *within)
+{
+    const char *v = within ? strstr(within, "${") : NULL;
+    const char *e = v ? strchr(v, '}') : NULL;
+    if (!e)
+        return;
+    size_t n = (size_t)(e - v - 2);
+    static const char *const own[] = {"timeout", "long", "quiet"};
+    for (size_t i = 0; i < sizeof own / sizeof *own; i++)
+        if (strlen(own[i]) == n && memcmp(v + 2, own[i], n) == 0)
+            return;
+    buf_printf(b, " (%.*s: a bound of h1xx's or the user's, not an RFC's; --set %.*s= changes "
+               "it)", (int)n, v + 2, (int)n, v + 2);
+}
+
 /* "interim 100 or final within 3s" */
 char *runner_describe(runner *R, const step *st, int64_t ns)
 {
@@ -432,6 +450,7 @@ char *runner_describe(runner *R, const step *st, int64_t ns)
     (void)R;
     buf_printf(&b, " %s %lld.%03llds", names_kind(st, ALT_NOTHING) ? "for" : "within",
                (long long)(ns / 1000000000), (long long)(ns % 1000000000 / 1000000));
+    describe_bound_origin(&b, st->within);
     return buf_steal(&b);
 }
 
