@@ -521,14 +521,12 @@ static void client_request(runner *R, const step *st)
     } else if (rc == -1) {
         runner_end(R, VERDICT_NOTRUN, "interrupted");
     } else if (rc == 2 || !runner_cut(R, want)) {
-        char *ex = R->cl ? exit_text(R->cl) : xstrdup("no driver"), *err = R->cl
-                   ? stderr_text(R->cl) : xstrdup("");
+        char *drv = client_driver_state(R, 0), *within = rc == 2 ? xstrdup("")
+                    : xasprintf(" within %.3fs", (double)ns / 1e9);
         runner_fail(R, true, runner_require(R, st->require), "expected a%s request from the "
-                    "client within %.3fs, got none%s%s%s", R->o_nreq ? "nother" : "",
-                    (double)ns / 1e9, rc == 2 ? "; the driver ended: " : "",
-                    rc == 2 ? ex : "", rc == 2 ? err : "");
-        free(ex);
-        free(err);
+                    "client%s, got none%s", R->o_nreq ? "nother" : "", within, drv);
+        free(within);
+        free(drv);
         R->stop = true;
     }
 }
