@@ -457,10 +457,11 @@ void loop_wake(task *t)
         t->remote_next = l->remote;
         l->remote = t;
     }
-    pthread_mutex_unlock(&l->mu);
+    /* still under the lock: once the loop takes the task, it may end and the loop with it */
     uint64_t one = 1;
     ssize_t r = write(l->efd, &one, sizeof one);
     (void)r;
+    pthread_mutex_unlock(&l->mu);
 }
 
 /* ---- helper threads ------------------------------------------------------------------------ */
