@@ -1,7 +1,7 @@
 /* h1xx client-mode driver for libcurl (the library h1xx itself links), built by `make
  * build/libcurl-driver`:
  *
- *     h1xx client -- build/libcurl-driver {url} {method} {body} {upgrade} {headers}
+ *     h1xx client -- build/libcurl-driver {url} {method} {body} {upgrade} {headers} {url2}
  *     build/libcurl-driver --version        # libcurl's version, for suite/interop.py
  *
  * One transfer with the easy interface. An upload (a non-empty {body}) is CURLOPT_UPLOAD with
@@ -9,7 +9,9 @@
  * to wait for the 100 (nothing here overrides either: that is what is being tested). The final
  * response's body goes to stdout and its fields to {headers}, only once libcurl reports success
  * with a final status; exit 0 then, whatever the code. Exit 1 when libcurl reports an error or
- * hands over a 1xx as the response, 2 on a usage error. */
+ * hands over a 1xx as the response, 2 on a usage error. With a non-empty {url2} a GET of it
+ * follows on the same easy handle, which keeps the connection for it (libcurl's reuse), and both
+ * bodies are printed in order. */
 #include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,8 +83,36 @@ static int write_file(const char *path, const struct buf *b)
 }
 
 struct request {
-    const char *url, *method, *body, *upgrade, *headers;
+    const char *url, *method, *body, *upgrade, *headers, *url2;
 };
+
+/* One transfer on h; 0 when it ended with a final response, else 1 (said on stderr). */
+static int perform(CURL *h, const struct buf *body)
+{
+    CURLcode res = curl_easy_perform(h);
+    long status = 0;
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    if (res != CURLE_OK) {
+        fprintf(stderr, "libcurl_get: %s (CURLcode %d, status %ld)%s\n", curl_easy_strerror(res),
+                (int)res, status, body->overflow ? ", body over 16 MiB" : "");
+        return 1;
+    }
+    if (status < 200) {
+        fprintf(stderr, "libcurl_get: libcurl returned interim %ld as the response\n", status);
+        return 1;
+    }
+    return 0;
+}
+
+/* The second request ({url2}): a GET without content on the same handle. */
+static int perform_second(CURL *h, const struct request *rq, const struct buf *body)
+{
+    curl_easy_setopt(h, CURLOPT_URL, rq->url2);
+    curl_easy_setopt(h, CURLOPT_UPLOAD, 0L);
+    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, NULL);
+    curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    return perform(h, body);
+}
 
 /* Sets up the upload of rq->body; *in is the open file (the caller closes it). */
 static int setup_upload(CURL *h, const struct request *rq, FILE **in)
@@ -133,18 +163,8 @@ static int run(const struct request *rq)
         fields = curl_slist_append(fields, "Connection: upgrade");
         curl_easy_setopt(h, CURLOPT_HTTPHEADER, fields);
     }
-    CURLcode res = curl_easy_perform(h);
-    long status = 0;
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-    if (res != CURLE_OK) {
-        fprintf(stderr, "libcurl_get: %s (CURLcode %d, status %ld)%s\n", curl_easy_strerror(res),
-                (int)res, status, body.overflow ? ", body over 16 MiB" : "");
+    if (perform(h, &body) || (rq->url2[0] && perform_second(h, rq, &body)))
         goto out;
-    }
-    if (status < 200) {
-        fprintf(stderr, "libcurl_get: libcurl returned interim %ld as the response\n", status);
-        goto out;
-    }
     if (rq->headers[0] && write_file(rq->headers, &head))
         perror(rq->headers);
     if (body.len && fwrite(body.data, 1, body.len, stdout) != body.len)
@@ -166,13 +186,13 @@ int main(int argc, char **argv)
         printf("libcurl %s\n", curl_version_info(CURLVERSION_NOW)->version);
         return 0;
     }
-    if (argc < 2 || argc > 6) {
-        fprintf(stderr, "usage: %s URL [METHOD] [BODY] [UPGRADE] [HEADERS]\n", argv[0]);
+    if (argc < 2 || argc > 7) {
+        fprintf(stderr, "usage: %s URL [METHOD] [BODY] [UPGRADE] [HEADERS] [URL2]\n", argv[0]);
         return 2;
     }
     struct request rq = {argv[1], argc > 2 && argv[2][0] ? argv[2] : "GET",
                          argc > 3 ? argv[3] : "", argc > 4 ? argv[4] : "",
-                         argc > 5 ? argv[5] : ""};
+                         argc > 5 ? argv[5] : "", argc > 6 ? argv[6] : ""};
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
         return 1;
     int rc = run(&rq);

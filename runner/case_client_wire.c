@@ -235,3 +235,49 @@ void client_origin_content(runner *R, const step *st)
         content_starts(R, st, oc, ns);
     client_record_reads(R, oc, from);
 }
+
+/* ---- client quiet -------------------------------------------------------------------------- */
+
+static bool more_bytes(const origin_conn *oc)
+{
+    return oc->rx.len > oc->pos;
+}
+
+/* client quiet for DUR: nothing more comes from the client on the case's connection (no next
+ * request, no stray bytes, no close) while the origin is between an interim and the final: a
+ * client that sends its next request now took an interim response as the end of the exchange. */
+void client_quiet(runner *R, const step *st)
+{
+    origin_conn *oc = R->oc;
+    int64_t ns = runner_duration(R, st->within, "${timeout}");
+    if (R->stop)
+        return;
+    if (!oc) {
+        runner_end(R, VERDICT_ERROR, "client quiet: the origin holds no request (client request "
+                   "first)");
+        return;
+    }
+    size_t from = oc->rx.len;
+    int64_t t0 = clock_ns();
+    int rc = read_until(R, oc, more_bytes, t0 + ns);
+    client_record_reads(R, oc, from);
+    if (rc == -2) {
+        runner_end(R, VERDICT_NOTRUN, "interrupted");
+    } else if (rc == 1) {
+        size_t n = oc->rx.len - oc->pos;
+        char *got = client_printable(oc->rx.data + oc->pos, n, 80);
+        runner_fail(R, true, runner_require(R, st->require), "expected nothing more from the "
+                    "client before the final response, got '%s' (%zu bytes) %.3fs after the last "
+                    "interim response", got, n, (double)(clock_ns() - t0) / 1e9);
+        free(got);
+        R->stop = true;
+    } else if (rc == -1) {
+        runner_fail(R, true, runner_require(R, st->require), "expected the client to wait for "
+                    "the final response, got the connection closed %.3fs after the last interim "
+                    "response", (double)(clock_ns() - t0) / 1e9);
+        R->stop = true;
+    } else if (!runner_cut(R, t0 + ns)) {
+        result_note(R->r, "the client sent nothing for %.3fs before the final response",
+                    (double)ns / 1e9);
+    }
+}

@@ -36,7 +36,7 @@ PY = "/usr/bin/python3"
 # take seconds to send their request (the driver's start is not the client's wait)
 FAST = ["--timeout", "1500ms", "--long-timeout", "6s", "--quiet-time", "400ms", "-j", "8"]
 CLIENT = [PY, os.path.join(ROOT, "fixtures", "client.py"), "{url}", "--method", "{method}",
-          "--body", "{body}", "--upgrade", "{upgrade}", "--headers", "{headers}"]
+          "--body", "{body}", "--upgrade", "{upgrade}", "--headers", "{headers}", "--url2", "{url2}"]
 RESULTS = []
 
 
