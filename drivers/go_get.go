@@ -1,12 +1,14 @@
 // h1xx client-mode driver for Go's net/http client (Debian's golang-go).
 //
-//	h1xx client -- go run drivers/go_get.go {url} {method} {body} {upgrade} {headers}
+//	h1xx client -- go run drivers/go_get.go {url} {method} {body} {upgrade} {headers} {url2}
 //	go build -o build/go-driver drivers/go_get.go   # what suite/interop.py runs
 //
 // One request with an http.Client on a clone of http.DefaultTransport. An upload asks for a
 // 100 (Expect: 100-continue; the transport's ExpectContinueTimeout, 1 s by default, decides
 // how long it waits). The final response's body on stdout and its fields in {headers}, exit 0
 // whatever the final status; an error (or a 1xx handed over as the response) on stderr, exit 1.
+// With a non-empty {url2} a GET of it follows with the same client (its transport keeps the
+// connection when the first body was read to its end), and both bodies are printed in order.
 // `--version` prints Go's version.
 package main
 
@@ -92,20 +94,23 @@ func run() int {
 	}
 	client := &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone(),
 		Timeout: 30 * time.Second}
-	resp, err := client.Do(req)
+	out, header, err := do(client, req)
 	if err != nil {
 		return fail("%v", err)
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode < 200 {
-		return fail("net/http returned interim %s as the response", resp.Status)
-	}
-	out, err := io.ReadAll(io.LimitReader(resp.Body, bodyCap))
-	if err != nil {
-		return fail("reading the body: %v", err)
+	if url2 := arg(6, ""); url2 != "" {
+		req2, err := http.NewRequest("GET", url2, nil)
+		if err != nil {
+			return fail("%v", err)
+		}
+		out2, _, err := do(client, req2)
+		if err != nil {
+			return fail("second request: %v", err)
+		}
+		out = append(out, out2...)
 	}
 	if path := arg(5, ""); path != "" {
-		if err := writeFields(path, resp.Header); err != nil {
+		if err := writeFields(path, header); err != nil {
 			fmt.Fprintf(os.Stderr, "go_get: %v\n", err)
 		}
 	}
@@ -113,6 +118,24 @@ func run() int {
 		return 1
 	}
 	return 0
+}
+
+// do makes one request: the final response's body (read to its end, so that the connection
+// can be reused) and fields.
+func do(client *http.Client, req *http.Request) ([]byte, http.Header, error) {
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode < 200 {
+		return nil, nil, fmt.Errorf("net/http returned interim %s as the response", resp.Status)
+	}
+	out, err := io.ReadAll(io.LimitReader(resp.Body, bodyCap))
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading the body: %v", err)
+	}
+	return out, resp.Header, nil
 }
 
 func main() {

@@ -121,7 +121,7 @@ SYSTEM_PY = "/usr/bin/python3"
 
 
 def driver(*argv):
-    return lambda c: list(argv) + ["{url}", "{method}", "{body}", "{upgrade}", "{headers}"]
+    return lambda c: list(argv) + ["{url}", "{method}", "{body}", "{upgrade}", "{headers}", "{url2}"]
 
 
 def module_version(mod):
