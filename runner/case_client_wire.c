@@ -272,9 +272,11 @@ void client_quiet(runner *R, const step *st)
         free(got);
         R->stop = true;
     } else if (rc == -1) {
+        char *drv = client_driver_state(R, 500000000);
         runner_fail(R, true, runner_require(R, st->require), "expected the client to wait for "
                     "the final response, got the connection closed %.3fs after the last interim "
-                    "response", (double)(clock_ns() - t0) / 1e9);
+                    "response%s", (double)(clock_ns() - t0) / 1e9, drv);
+        free(drv);
         R->stop = true;
     } else if (!runner_cut(R, t0 + ns)) {
         result_note(R->r, "the client sent nothing for %.3fs before the final response",
