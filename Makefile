@@ -54,6 +54,10 @@ $(BUILD)/unit/%.o: suite/unit/%.c | $(BUILD)/unit $(DEPS_BUILD)
 $(BUILD)/unit-tests: $(RUNNER_OBJ) $(UNIT_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcunit
 
+# The client-mode driver for libcurl (drivers/libcurl_get.c; README "Testing a client").
+$(BUILD)/libcurl-driver: drivers/libcurl_get.c | $(BUILD) $(DEPS_BUILD)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -lcurl
+
 $(BUILD) $(BUILD)/unit $(BUILD)/fuzz:
 	mkdir -p $@
 

@@ -154,6 +154,7 @@ typedef struct step {
     bool expect100;  /* STEP_CURL */
     bool on_origin;  /* STEP_WS_*: the origin's side of the connection */
     char *upgrade;   /* STEP_CLIENT_RUN: the protocol the driver is asked to offer, or NULL */
+    char *second;    /* STEP_CLIENT_RUN: the path of a second request on the same connection */
 } step;
 
 typedef struct var_default {

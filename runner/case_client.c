@@ -26,7 +26,8 @@
 extern char **environ;
 
 #define ERR_MAX 2048        /* what is kept of the driver's stderr, for the report */
-#define NPH 5               /* placeholders: {url} {method} {body} {upgrade} {headers} */
+#define NPH 6 /* placeholders: {url} {method} {body} {upgrade} {headers} {url2} */
+#define EXIT_NO_REUSE 77 /* a driver's exit status: it cannot make two requests on one connection */
 
 /* ---- the driver's process ------------------------------------------------------------------ */
 
@@ -94,7 +95,7 @@ static char **driver_env(const char *const vals[NPH], const char *case_id)
         n++;
     char **env = xcalloc(n + NPH + 2, sizeof *env);
     static const char *const names[NPH] = {"H1XX_URL", "H1XX_METHOD", "H1XX_BODY", "H1XX_UPGRADE",
-                                           "H1XX_HEADERS"};
+                                           "H1XX_HEADERS", "H1XX_URL2"};
     size_t k = 0;
     for (size_t i = 0; i < n; i++)
         if (strncmp(environ[i], "H1XX_", 5) != 0)
@@ -202,16 +203,25 @@ static char *exit_text(const client_state *cl)
 /* ---- client run ---------------------------------------------------------------------------- */
 
 /* The case's reply: "h1xx" and 28 random hex digits, fresh for every case. */
-static void make_reply(client_state *cl)
+static void make_token(char out[40])
 {
     unsigned char r[14] = {0};
     if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r)
         for (size_t i = 0; i < sizeof r; i++)
             r[i] = (unsigned char)(clock_ns() >> (i % 8));
-    memcpy(cl->reply, "h1xx", 4);
+    memcpy(out, "h1xx", 4);
     for (size_t i = 0; i < sizeof r; i++)
-        snprintf(cl->reply + 4 + 2 * i, 3, "%02x", r[i]);
+        snprintf(out + 4 + 2 * i, 3, "%02x", r[i]);
+}
+
+/* ${reply}, and ${reply2} for a second request: fresh tokens of the same length. The driver
+ * must print `want`: the one, or both in order. */
+static void make_reply(client_state *cl, bool second)
+{
+    make_token(cl->reply);
+    make_token(cl->reply2);
     snprintf(cl->reply_len, sizeof cl->reply_len, "%zu", strlen(cl->reply));
+    snprintf(cl->want, sizeof cl->want, "%s%s", cl->reply, second ? cl->reply2 : "");
 }
 
 static char *quoted_command(char **argv)
@@ -228,10 +238,12 @@ static char *quoted_command(char **argv)
 
 /* Builds the driver's argv and environment and starts it. */
 static void start_driver(runner *R, const step *st, client_state *cl, const char *url,
-                         const char *upgrade)
+                         const char *upgrade, const char *url2)
 {
-    const char *const keys[NPH] = {"{url}", "{method}", "{body}", "{upgrade}", "{headers}"};
-    const char *const vals[NPH] = {url, st->method, cl->body_path, upgrade, cl->headers_path};
+    const char *const keys[NPH] = {"{url}", "{method}", "{body}", "{upgrade}", "{headers}",
+                                   "{url2}"};
+    const char *const vals[NPH] = {url, st->method, cl->body_path, upgrade, cl->headers_path,
+                                   url2};
     char **argv = xcalloc(R->ctx->ndriver + 1, sizeof *argv);
     for (size_t i = 0; i < R->ctx->ndriver; i++)
         argv[i] = fill_placeholders(R->ctx->driver[i], keys, vals);
@@ -254,7 +266,7 @@ static void start_driver(runner *R, const step *st, client_state *cl, const char
 /* --serve: the case's line of the manifest on stdout (one JSON object a line), and the result
  * URL registered with the origin under a token of its own. */
 static void announce(runner *R, const step *st, client_state *cl, const char *url,
-                     const char *upgrade)
+                     const char *upgrade, const char *url2)
 {
     cl->external = cl->started = true;
     cl->org = R->ctx->org;
@@ -265,8 +277,8 @@ static void announce(runner *R, const step *st, client_state *cl, const char *ur
     buf_t b;
     buf_init(&b, 0);
     buf_printf(&b, "{\"case\": \"%s\", \"url\": \"%s\", \"method\": \"%s\", \"upload\": %ld, "
-               "\"body\": \"%s\", \"upgrade\": \"%s\", \"result\": \"%s\"}\n", R->c->id, url,
-               st->method, st->bytes, cl->body_path, upgrade, result);
+               "\"body\": \"%s\", \"upgrade\": \"%s\", \"url2\": \"%s\", \"result\": \"%s\"}\n",
+               R->c->id, url, st->method, st->bytes, cl->body_path, upgrade, url2, result);
     fwrite(b.data, 1, b.len, stdout); /* one write: lines of cases starting together stay whole */
     fflush(stdout);
     result_note(R->r, "served at %s; the result goes to %s", url, result);
@@ -337,8 +349,10 @@ static void client_run(runner *R, const step *st)
     client_state *cl = R->cl = xcalloc(1, sizeof *cl);
     cl->out_fd = output_file();
     cl->err_fd = output_file();
-    make_reply(cl);
+    make_reply(cl, st->second != NULL);
+    cl->second = st->second != NULL;
     R->locals[R->nlocals++] = (var){"reply", cl->reply};
+    R->locals[R->nlocals++] = (var){"reply2", cl->reply2};
     R->locals[R->nlocals++] = (var){"reply_length", cl->reply_len};
     R->locals[R->nlocals++] = (var){"client_ws_accept", cl->ws_accept};
     int hfd = temp_file(cl->headers_path, sizeof cl->headers_path);
@@ -352,11 +366,16 @@ static void client_run(runner *R, const step *st)
     char *path = runner_expand(R, st->arg, NULL);
     char *url = xasprintf("http://%s%s", origin_authority(R->ctx->org), path);
     char *upgrade = st->upgrade ? runner_expand(R, st->upgrade, NULL) : xstrdup("");
+    char *path2 = st->second ? runner_expand(R, st->second, NULL) : NULL;
+    char *url2 = path2 ? xasprintf("http://%s%s", origin_authority(R->ctx->org), path2)
+                       : xstrdup("");
     if (R->ctx->serve)
-        announce(R, st, cl, url, upgrade);
+        announce(R, st, cl, url, upgrade, url2);
     else
-        start_driver(R, st, cl, url, upgrade);
+        start_driver(R, st, cl, url, upgrade, url2);
     cl->deadline = cl->t_start + life;
+    free(url2);
+    free(path2);
     free(upgrade);
     free(url);
     free(path);
@@ -364,11 +383,27 @@ static void client_run(runner *R, const step *st)
 
 /* ---- client expect-body / expect-error ----------------------------------------------------- */
 
-/* Whether the driver printed exactly the reply (one trailing newline allowed: print()). */
+/* Whether the driver printed exactly the reply (one trailing newline allowed: print()); with a
+ * second request, both replies in order, each may be followed by a newline. */
 static bool is_reply(const client_state *cl, const char *out, size_t n)
 {
     size_t r = strlen(cl->reply);
-    return (n == r || (n == r + 1 && out[r] == '\n')) && memcmp(out, cl->reply, r) == 0;
+    if (n < r || memcmp(out, cl->reply, r) != 0)
+        return false;
+    out += r;
+    n -= r;
+    if (cl->second) {
+        if (n && out[0] == '\n') {
+            out++;
+            n--;
+        }
+        r = strlen(cl->reply2);
+        if (n < r || memcmp(out, cl->reply2, r) != 0)
+            return false;
+        out += r;
+        n -= r;
+    }
+    return n == 0 || (n == 1 && out[0] == '\n');
 }
 
 /* "; stderr: '...'" or "" */
@@ -389,22 +424,23 @@ static void judge_body(runner *R, const step *st, client_state *cl, const char *
 {
     const char *req = runner_require(R, st->require);
     char *ex = exit_text(cl), *err = stderr_text(cl), *got = client_printable(out, n, 200);
+    const char *both = cl->second ? " (of both requests, in order)" : "";
     bool ok_exit = !cl->killed && WIFEXITED(cl->status) && WEXITSTATUS(cl->status) == 0;
     if (ok_exit && is_reply(cl, out, n))
         result_note(R->r, "the driver printed the final body after %.3fs",
                     (double)(cl->t_exit - cl->t_start) / 1e9);
     else if (!ok_exit)
-        runner_fail(R, true, req, "expected the client to deliver the final response's body "
-                    "'%s', got %s%s%s%s%s", cl->reply, ex, n ? " after printing '" : "",
+        runner_fail(R, true, req, "expected the client to deliver the final response's body%s "
+                    "'%s', got %s%s%s%s%s", both, cl->want, ex, n ? " after printing '" : "",
                     n ? got : "", n ? "'" : "", err);
     else if (!n)
-        runner_fail(R, true, req, "expected the client to deliver the final response's body "
-                    "'%s' (%zu bytes), got an empty body and exit status 0%s", cl->reply,
-                    strlen(cl->reply), err);
+        runner_fail(R, true, req, "expected the client to deliver the final response's body%s "
+                    "'%s' (%zu bytes), got an empty body and exit status 0%s", both, cl->want,
+                    strlen(cl->want), err);
     else
-        runner_fail(R, true, req, "expected the client to deliver the final response's body "
-                    "'%s' (%zu bytes), got '%s' (%zu bytes) and exit status 0%s", cl->reply,
-                    strlen(cl->reply), got, n, err);
+        runner_fail(R, true, req, "expected the client to deliver the final response's body%s "
+                    "'%s' (%zu bytes), got '%s' (%zu bytes) and exit status 0%s", both, cl->want,
+                    strlen(cl->want), got, n, err);
     free(ex);
     free(err);
     free(got);
@@ -482,6 +518,36 @@ static bool driver_exited(void *arg)
     return R->cl && driver_done(R->cl);
 }
 
+/* Why a case with {url2} is inconclusive when the driver ended without another request: it
+ * said it cannot make two requests on one connection (EXIT_NO_REUSE), or it succeeded after one
+ * request (it does not use {url2}); NULL otherwise. */
+static const char *driver_no_reuse(runner *R)
+{
+    client_state *cl = R->cl;
+    if (!cl || !cl->second || !driver_done(cl) || cl->killed || !WIFEXITED(cl->status))
+        return NULL;
+    if (WEXITSTATUS(cl->status) == EXIT_NO_REUSE)
+        return "the driver cannot make two requests on one connection (exit status 77)";
+    if (WEXITSTATUS(cl->status) == 0 && R->o_nreq == 1)
+        return "the driver made one request and exited 0: it does not use {url2}";
+    return NULL;
+}
+
+/* client request reused: the request came on the connection of the one before. (Whether it
+ * came too early, before that one's final response, is `client quiet`'s question: the origin
+ * does not read a connection the case holds, so arrival times here are after the release.) */
+static void judge_reuse(runner *R, const step *st, const origin_conn *oc)
+{
+    const client_state *cl = R->cl;
+    if (oc->id != cl->last_conn)
+        runner_fail(R, true, runner_require(R, st->require), "expected the next request on "
+                    "connection %d, kept open after the final response, got it on connection %d",
+                    cl->last_conn, oc->id);
+    else
+        result_note(R->r, "the client reused connection %d, %.3fs after the final response",
+                    oc->id, (double)(oc->t_head - cl->t_released) / 1e9);
+}
+
 /* The request the origin got now belongs to the case, as after an "origin accept". */
 static void take_request(runner *R, origin_conn *oc)
 {
@@ -504,12 +570,20 @@ static void take_request(runner *R, origin_conn *oc)
  * sending one, whichever comes first; a connection the case held is handed back first. */
 static void client_request(runner *R, const step *st)
 {
+    if (st->opcode == 2) {
+        client_quiet(R, st);
+        return;
+    }
     int64_t ns = st->within ? runner_duration(R, st->within, NULL) : 0;
     if (R->stop)
         return;
     if (!st->within) /* by default, as long as the driver may run: its start is not the client's */
         ns = R->cl && R->cl->deadline > clock_ns() ? R->cl->deadline - clock_ns() : 0;
     if (R->oc) {
+        if (R->cl) {
+            R->cl->last_conn = R->oc->id;
+            R->cl->t_released = clock_ns();
+        }
         origin_release(R->ctx->org, R->oc, R->oc_final_sent);
         R->oc = NULL;
     }
@@ -518,8 +592,12 @@ static void client_request(runner *R, const step *st)
     int rc = origin_wait(R->ctx->org, R->token, runner_bounded(R, want), &oc, driver_exited, R);
     if (rc == 1) {
         take_request(R, oc);
+        if (st->opcode && R->cl && R->cl->last_conn)
+            judge_reuse(R, st, oc);
     } else if (rc == -1) {
         runner_end(R, VERDICT_NOTRUN, "interrupted");
+    } else if (rc == 2 && driver_no_reuse(R)) {
+        runner_end(R, VERDICT_SKIP, "inconclusive: %s", driver_no_reuse(R));
     } else if (rc == 2 || !runner_cut(R, want)) {
         char *drv = client_driver_state(R, 0), *within = rc == 2 ? xstrdup("")
                     : xasprintf(" within %.3fs", (double)ns / 1e9);
@@ -720,4 +798,52 @@ void client_origin_content(runner *R, const step *st)
     else
         content_starts(R, st, oc, ns);
     client_record_reads(R, oc, from);
+}
+
+/* ---- client quiet -------------------------------------------------------------------------- */
+
+static bool more_bytes(const origin_conn *oc)
+{
+    return oc->rx.len > oc->pos;
+}
+
+/* client quiet for DUR: nothing more comes from the client on the case's connection (no next
+ * request, no stray bytes, no close) while the origin is between an interim and the final: a
+ * client that sends its next request now took an interim response as the end of the exchange. */
+void client_quiet(runner *R, const step *st)
+{
+    origin_conn *oc = R->oc;
+    int64_t ns = runner_duration(R, st->within, "${timeout}");
+    if (R->stop)
+        return;
+    if (!oc) {
+        runner_end(R, VERDICT_ERROR, "client quiet: the origin holds no request (client request "
+                   "first)");
+        return;
+    }
+    size_t from = oc->rx.len;
+    int64_t t0 = clock_ns();
+    int rc = read_until(R, oc, more_bytes, t0 + ns);
+    client_record_reads(R, oc, from);
+    if (rc == -2) {
+        runner_end(R, VERDICT_NOTRUN, "interrupted");
+    } else if (rc == 1) {
+        size_t n = oc->rx.len - oc->pos;
+        char *got = client_printable(oc->rx.data + oc->pos, n, 80);
+        runner_fail(R, true, runner_require(R, st->require), "expected nothing more from the "
+                    "client before the final response, got '%s' (%zu bytes) %.3fs after the last "
+                    "interim response", got, n, (double)(clock_ns() - t0) / 1e9);
+        free(got);
+        R->stop = true;
+    } else if (rc == -1) {
+        char *drv = client_driver_state(R, 500000000);
+        runner_fail(R, true, runner_require(R, st->require), "expected the client to wait for "
+                    "the final response, got the connection closed %.3fs after the last interim "
+                    "response%s", (double)(clock_ns() - t0) / 1e9, drv);
+        free(drv);
+        R->stop = true;
+    } else if (!runner_cut(R, t0 + ns)) {
+        result_note(R->r, "the client sent nothing for %.3fs before the final response",
+                    (double)ns / 1e9);
+    }
 }

@@ -21,6 +21,11 @@ typedef struct client_state {
     char headers_path[96]; /* where the driver may write the final's fields ({headers}) */
     int64_t t_start, t_exit, deadline;
     char reply[40], reply_len[24];
+    char reply2[40];      /* ${reply2}: the second request's final body */
+    char want[80];        /* what the driver must print: reply, or reply then reply2 */
+    bool second;          /* the case has a second request ({url2}) */
+    int last_conn;        /* the connection of the request before, and when the case let it go */
+    int64_t t_released;
     char ws_accept[29];   /* ${client_ws_accept}: for the key of the client's last request */
 } client_state;
 
@@ -30,6 +35,8 @@ typedef struct client_state {
 char *client_driver_state(runner *R, int64_t grace_ns);
 /* origin content-starts / content-withheld */
 void client_origin_content(runner *R, const step *st);
+/* client quiet for DUR: the client sends nothing more on the case's connection meanwhile */
+void client_quiet(runner *R, const step *st);
 
 /* case_client_wire.c (below case_client.c: it calls nothing there) */
 /* Up to max bytes of an output file; malloc'd and NUL-terminated, *n its length. */

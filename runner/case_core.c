@@ -35,7 +35,8 @@ static int expand_into(const case_def *c, const run_ctx *ctx, const runner *R, c
                        buf_t *out, char **missing, int depth, size_t *refs);
 static const char *const local_names[] = {"status", "ws_key", "ws_accept", "ws_sample_key",
                                           "ws_sample_accept", "base", "token",
-                                          "reply", "reply_length", "client_ws_accept"}; /* client */
+                                          "reply", "reply_length", "client_ws_accept",
+                                          "reply2"}; /* client */
 
 bool runner_local_name(const char *name)
 {

@@ -520,7 +520,7 @@ static int parse_curl(parser *p, const char *s)
 
 /* ---- client mode: the driver, and the content the client sends -------------------------- */
 
-/* client run METHOD PATH [upload BYTES] [upgrade PROTO] [within DUR] */
+/* client run METHOD PATH [upload BYTES] [upgrade PROTO] [second PATH] [within DUR] */
 static int parse_client_run(parser *p, const char *s)
 {
     step *st = new_step(p, STEP_CLIENT_RUN);
@@ -529,7 +529,7 @@ static int parse_client_run(parser *p, const char *s)
     st->arg = next_token(&s, &bad);
     int rc = (!st->method || !st->arg)
                  ? perr(p, "client run needs: METHOD PATH [upload BYTES] [upgrade PROTO] "
-                           "[within DUR]")
+                           "[second PATH] [within DUR]")
                  : check_template(p, st->arg);
     char *w;
     while (rc == 0 && (w = next_token(&s, &bad))) {
@@ -541,6 +541,9 @@ static int parse_client_run(parser *p, const char *s)
         } else if (strcmp(w, "upgrade") == 0 && !st->upgrade) {
             st->upgrade = next_token(&s, &bad);
             rc = st->upgrade ? check_template(p, st->upgrade) : perr(p, "'upgrade' needs a token");
+        } else if (strcmp(w, "second") == 0 && !st->second) {
+            st->second = next_token(&s, &bad);
+            rc = st->second ? check_template(p, st->second) : perr(p, "'second' needs a path");
         } else {
             rc = wait_option(p, st, w, &s);
         }
@@ -549,7 +552,8 @@ static int parse_client_run(parser *p, const char *s)
     return rc;
 }
 
-/* client run ... | client request | expect-body | expect-error [within DUR] [require ID] */
+/* client run ... | client request [reused] | quiet | expect-body | expect-error [within DUR]
+ * [require ID] */
 static int parse_client(parser *p, const char *s)
 {
     bool bad = false;
@@ -560,12 +564,16 @@ static int parse_client(parser *p, const char *s)
     if (w && strcmp(w, "run") == 0) {
         rc = parse_client_run(p, s);
     } else if (w && (strcmp(w, "expect-body") == 0 || strcmp(w, "expect-error") == 0 ||
-                     strcmp(w, "request") == 0)) {
-        step *st = new_step(p, w[0] == 'r' ? STEP_CLIENT_REQUEST : STEP_CLIENT_EXPECT);
-        st->opcode = w[7] == 'e'; /* 1: expect-error */
+                     strcmp(w, "request") == 0 || strcmp(w, "quiet") == 0)) {
+        step *st = new_step(p, w[0] == 'r' || w[0] == 'q' ? STEP_CLIENT_REQUEST
+                                                         : STEP_CLIENT_EXPECT);
+        st->opcode = w[0] == 'q' ? 2 : w[7] == 'e'; /* 1: expect-error; 2: quiet */
         char *o;
         while (rc == 0 && (o = next_token(&s, &bad))) {
-            rc = wait_option(p, st, o, &s);
+            if (w[0] == 'r' && strcmp(o, "reused") == 0) /* 1: on the connection of the last */
+                st->opcode = 1;
+            else
+                rc = wait_option(p, st, o, &s);
             free(o);
         }
     } else if (w && strcmp(w, "check") == 0) { /* the fields the driver wrote to {headers} */
@@ -573,7 +581,8 @@ static int parse_client(parser *p, const char *s)
         st->opcode = 2;
         rc = parse_check_body(p, s, &st->chk);
     } else {
-        rc = perr(p, "client needs run, request, expect-body, expect-error or check header");
+        rc = perr(p, "client needs run, request, quiet, expect-body, expect-error or check "
+                     "header");
     }
     free(w);
     return rc;
@@ -855,6 +864,7 @@ static void free_step(step *st)
     free(st->metric);
     free(st->method);
     free(st->upgrade);
+    free(st->second);
 }
 
 void case_free(case_def *c)

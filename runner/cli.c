@@ -226,8 +226,8 @@ static int cli_client_rest(int argc, char **argv, options *o)
         return usage_error("%s", "--serve takes no driver: the clients come to h1xx");
     if (!o->ndriver && !o->serve && !o->list && !o->list_vars)
         return usage_error("%s", "client mode needs a driver: h1xx client [options] -- COMMAND "
-                                 "ARGS... ({url} {method} {body} {upgrade} {headers} are "
-                                 "filled in)");
+                                 "ARGS... ({url} {method} {body} {upgrade} {headers} {url2} "
+                                 "are filled in)");
     if (o->strict_baseline && !o->baseline)
         return usage_error("%s", "--strict-baseline goes with --baseline FILE");
     return 0;

@@ -239,6 +239,8 @@ const var_doc vars_own[] = {
     {"reply", "client mode: the final body the driver must print (fresh and random per case)",
      VAR_RUN},
     {"reply_length", "client mode: the length of ${reply}", VAR_RUN},
+    {"reply2", "client mode: the second request's final body (a 'client run ... second PATH')",
+     VAR_RUN},
     {"client_ws_accept", "client mode: the Sec-WebSocket-Accept for the key of the client's "
      "last request (empty without one)", VAR_RUN},
     {NULL, NULL, VAR_BUILTIN},

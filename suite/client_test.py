@@ -36,7 +36,7 @@ PY = "/usr/bin/python3"
 # take seconds to send their request (the driver's start is not the client's wait)
 FAST = ["--timeout", "1500ms", "--long-timeout", "6s", "--quiet-time", "400ms", "-j", "8"]
 CLIENT = [PY, os.path.join(ROOT, "fixtures", "client.py"), "{url}", "--method", "{method}",
-          "--body", "{body}", "--upgrade", "{upgrade}", "--headers", "{headers}"]
+          "--body", "{body}", "--upgrade", "{upgrade}", "--headers", "{headers}", "--url2", "{url2}"]
 RESULTS = []
 
 
@@ -257,7 +257,8 @@ def serve_one(line):
     with tempfile.NamedTemporaryFile(prefix="h1xx-serve-") as hf:
         p = subprocess.run([PY, os.path.join(ROOT, "fixtures", "client.py"), m["url"],
                             "--method", m["method"], "--body", m["body"], "--upgrade",
-                            m["upgrade"], "--headers", hf.name], capture_output=True, timeout=60)
+                            m["upgrade"], "--headers", hf.name, "--url2", m.get("url2", "")],
+                           capture_output=True, timeout=60)
         fields = [ln for ln in hf.read().decode("latin-1").splitlines() if ln]
     err = p.stderr.decode("latin-1").strip().replace("\n", " ")[:200] if p.returncode else None
     return post_result(m["result"], p.stdout, err or ("exit %d" % p.returncode

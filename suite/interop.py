@@ -121,7 +121,7 @@ SYSTEM_PY = "/usr/bin/python3"
 
 
 def driver(*argv):
-    return lambda c: list(argv) + ["{url}", "{method}", "{body}", "{upgrade}", "{headers}"]
+    return lambda c: list(argv) + ["{url}", "{method}", "{body}", "{upgrade}", "{headers}", "{url2}"]
 
 
 def module_version(mod):
@@ -133,6 +133,41 @@ def ws_version():
     """npm ws's version (installed by npm ci with the Node.js origin), or None."""
     v = node_version()
     return v.split("ws ")[1].rstrip(")") if v and "(ws " in v else None
+
+
+# Drivers that are programs built from drivers/: the binary, and how to build it (cwd ROOT).
+BUILD_DIR = os.path.join(ROOT, "build")
+LIBCURL_DRIVER = os.path.join(BUILD_DIR, "libcurl-driver")
+GO_DRIVER = os.path.join(BUILD_DIR, "go-driver")
+# Go's caches inside build/, so building the driver writes nothing outside the project.
+GO_ENV = {"GOCACHE": os.path.join(BUILD_DIR, "go", "cache"),
+          "GOPATH": os.path.join(BUILD_DIR, "go", "path"), "GO111MODULE": "off", "GOFLAGS": ""}
+BUILT = {"libcurl": (["make", "--no-print-directory", "build/libcurl-driver"], {}),
+         "go": (["go", "build", "-o", GO_DRIVER, os.path.join(DRIVERS, "go_get.go")], GO_ENV)}
+
+
+def build_drivers(names):
+    """Builds the compiled drivers among names (when their tool is there). Returns notes."""
+    notes = []
+    for n in sorted(set(names) & set(BUILT)):
+        argv, env = BUILT[n]
+        if not shutil.which(argv[0]):
+            continue  # reported as not installed
+        os.makedirs(BUILD_DIR, exist_ok=True)
+        try:
+            p = subprocess.run(argv, cwd=ROOT, env=dict(os.environ, **env), capture_output=True,
+                               text=True, errors="replace", timeout=300)
+        except subprocess.TimeoutExpired:
+            notes.append(f"{n}: building its driver took over 300 s")
+            continue
+        if p.returncode:
+            notes.append(f"{n}: building its driver failed: {p.stderr.strip()[-300:]}")
+    return notes
+
+
+def driver_version(path):
+    """What a compiled driver's --version prints (its library's version), or None."""
+    return first_version([path, "--version"]) if os.path.exists(path) else None
 
 
 def client_role(*argv, only=()):
@@ -190,6 +225,9 @@ IMPLS = {
                                only=WS_ONLY)),
     "ws": ("nodejs", "node", ws_version,
            client_role("node", os.path.join(DRIVERS, "ws_client.js"), only=WS_ONLY)),
+    "libcurl": ("libcurl4-openssl-dev", "make", lambda: driver_version(LIBCURL_DRIVER),
+                client_role(LIBCURL_DRIVER)),
+    "go": ("golang-go", "go", lambda: driver_version(GO_DRIVER), client_role(GO_DRIVER)),
     "node-http": ("nodejs", "node", lambda: first_version(["node", "--version"]),
                   client_role("node", os.path.join(DRIVERS, "node_http.js"))),
     "node-fetch": ("nodejs", "node", lambda: first_version(["node", "--version"]),
@@ -425,6 +463,7 @@ def main():
     jobs = [(n, r) for n, r in jobs if f"{n}-{r[0]}" not in DISABLED]
     names = sorted({n for n, _ in jobs})
     notes = disabled + ([] if a.no_install else install(names))
+    notes += build_drivers(names)
     os.makedirs(a.out, exist_ok=True)
     workdir = tempfile.mkdtemp(prefix="h1xx-interop-")
     os.chmod(workdir, 0o755)
@@ -434,7 +473,9 @@ def main():
         versions = {}
         for n in names:
             versions[n] = IMPLS[n][2]() if shutil.which(IMPLS[n][1]) else None
-            if not versions[n]:
+            if not versions[n] and n in BUILT and shutil.which(IMPLS[n][1]):
+                notes.append(f"{n}: its driver did not build or does not run")
+            elif not versions[n]:
                 notes.append(f"{n}: not installed ({IMPLS[n][1]} not found; Debian package "
                              f"{IMPLS[n][0]})")
         with concurrent.futures.ThreadPoolExecutor(max_workers=a.jobs) as pool:

@@ -83,6 +83,28 @@ static void test_client_steps(void)
     case_free(&c);
 }
 
+/* Two requests on one connection: run ... second PATH, request reused, quiet for DUR. */
+static void test_client_reuse_steps(void)
+{
+    const char *text = CLIENT_HEAD
+        "client run GET ${base}/a second ${base}/b\nclient request\n"
+        "< HTTP/1.1 103 Early Hints\n<\nclient quiet for 300ms require CLI-1\n"
+        "< HTTP/1.1 200 OK\n<\nclient request reused require CLI-12\nclient expect-body\n";
+    case_def c;
+    char err[256] = "";
+    CU_ASSERT_EQUAL_FATAL(load(text, &c, err, sizeof err), 0);
+    CU_ASSERT_EQUAL_FATAL(c.nsteps, 7);
+    CU_ASSERT_STRING_EQUAL(c.steps[0].second, "${base}/b");
+    CU_ASSERT_EQUAL(c.steps[1].kind, STEP_CLIENT_REQUEST);
+    CU_ASSERT_EQUAL(c.steps[1].opcode, 0); /* any connection */
+    CU_ASSERT_EQUAL(c.steps[3].kind, STEP_CLIENT_REQUEST);
+    CU_ASSERT_EQUAL(c.steps[3].opcode, 2); /* quiet */
+    CU_ASSERT_STRING_EQUAL(c.steps[3].within, "300ms");
+    CU_ASSERT_EQUAL(c.steps[5].opcode, 1); /* reused */
+    CU_ASSERT_STRING_EQUAL(c.steps[5].require, "CLI-12");
+    case_free(&c);
+}
+
 static void refused(const char *text, int line, const char *words)
 {
     case_def c;
@@ -103,6 +125,7 @@ static void test_client_errors(void)
     refused(CLIENT_HEAD "client run GET\n", 6, "client run needs");
     refused(CLIENT_HEAD "client run GET /\nclient expect-nothing\n", 7, "expect-body");
     refused(CLIENT_HEAD "client run GET /\norigin content-starts soon\n", 7, "unexpected");
+    refused(CLIENT_HEAD "client run GET / second\n", 6, "'second' needs a path");
 }
 
 void register_client_tests(void)
@@ -114,6 +137,8 @@ void register_client_tests(void)
     CU_add_test(s, "h1xx client needs a driver, but not for --list", test_cli_needs_driver);
     CU_add_test(s, "client run, expect-body/-error, origin content-starts/-withheld parse",
                 test_client_steps);
+    CU_add_test(s, "client run ... second, client request reused, client quiet parse",
+                test_client_reuse_steps);
     CU_add_test(s, "client steps are refused outside client cases, with the line",
                 test_client_errors);
 }
