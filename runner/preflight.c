@@ -127,11 +127,11 @@ static bool decided(const side *s)
     return preflight_classify(s->c.rx.data, s->c.rx.len) != PREFLIGHT_NEED_MORE;
 }
 
-/* Reads until the deadline (now: only what already arrived), EOF or an error, or, with enough
- * set, until the first bytes say what they are. */
-static void read_until(side *s, int64_t deadline_ns, bool enough)
+/* Reads until the deadline (now: only what already arrived), EOF or an error, or until done(s)
+ * says the bytes are enough (done NULL: never). */
+static void read_until(side *s, int64_t deadline_ns, bool (*done)(const side *))
 {
-    while (s->end == CONN_OK && !(enough && decided(s))) {
+    while (s->end == CONN_OK && !(done && done(s))) {
         int64_t t;
         size_t n;
         conn_status st = conn_read(&s->c, deadline_ns, &t, &n);
@@ -200,7 +200,7 @@ static int origin_preflight(const run_ctx *ctx, int64_t wait_ns)
         goto out;
     }
     /* a failed send still leaves what the server said first (a banner) to be read */
-    read_until(&s, deadline, true);
+    read_until(&s, deadline, decided);
     rc = judge_origin(ctx, &s, wait_ns);
 out:
     conn_close(&s.c);
@@ -216,7 +216,7 @@ out:
 static bool client_answered(void *arg)
 {
     side *s = arg;
-    read_until(s, clock_ns(), false);
+    read_until(s, clock_ns(), NULL);
     if (s->end != CONN_OK)
         return true;
     return s->c.rx.len && first_final(s->c.rx.data, s->c.rx.len) != 0;
@@ -266,6 +266,11 @@ static void stop_proxy(const run_ctx *ctx, const side *s, int64_t wait_ns)
     free(what);
 }
 
+static bool has_final(const side *s)
+{
+    return first_final(s->c.rx.data, s->c.rx.len) != 0;
+}
+
 /* The request reached the embedded origin: answer 200 and see the answer come back. Whatever
  * the client gets, the run goes on: forwarding the response is what the cases judge. */
 static void answer_through(const run_ctx *ctx, side *s, origin_conn *oc, int64_t wait_ns)
@@ -273,16 +278,8 @@ static void answer_through(const run_ctx *ctx, side *s, origin_conn *oc, int64_t
     static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
                                "Content-Length: 16\r\nConnection: close\r\n\r\n" PREFLIGHT_BODY;
     int64_t deadline = clock_ns() + wait_ns;
-    bool wrote = origin_write(oc, resp, sizeof resp - 1, deadline) == 0;
-    while (wrote && s->end == CONN_OK && first_final(s->c.rx.data, s->c.rx.len) == 0) {
-        int64_t t;
-        size_t n;
-        conn_status st = conn_read(&s->c, deadline, &t, &n);
-        if (st == CONN_TIMEOUT)
-            break;
-        if (st != CONN_OK)
-            s->end = st;
-    }
+    if (origin_write(oc, resp, sizeof resp - 1, deadline) == 0)
+        read_until(s, deadline, has_final);
     int status = first_final(s->c.rx.data, s->c.rx.len);
     if (status != 200 && s->end != CONN_INTR)
         fprintf(stderr, "h1xx: pre-flight: the request reached the embedded origin at %s, but "
