@@ -29,25 +29,12 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "fixtures"))
 import harness  # noqa: E402
 import demo  # noqa: E402
+from testlib import H1XX, ONLY, record, run_h1xx, summary  # noqa: E402
 
-H1XX = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "h1xx"))
-ONLY = sys.argv[3] if len(sys.argv) > 3 and sys.argv[2] == "-k" else ""
 FAST = ["--timeout", "1500ms", "--long-timeout", "4s", "--quiet-time", "400ms"]
 SETS = demo.reference_sets()
 SCOPE = ["-k", "continue/*"]  # the cases both violators below touch
 LAST = re.compile(r"^(\d+) passed, (\d+) failed, (\d+) skipped$")
-RESULTS = []
-
-
-def record(name, ok, detail=""):
-    RESULTS.append((name, ok))
-    print(("ok   - " if ok else "FAIL - ") + name + ("" if ok else ": " + detail), flush=True)
-
-
-def run_h1xx(args, timeout=120):
-    p = subprocess.run([H1XX] + args, capture_output=True, text=True, timeout=timeout,
-                       errors="replace")
-    return p.returncode, p.stdout, p.stderr
 
 
 def run_against(violations, workdir, name, extra=()):
@@ -301,10 +288,7 @@ def main():
                 record(f"{name}: ran to the end", False, repr(e))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    passed = sum(1 for _, ok in RESULTS if ok)
-    failed = len(RESULTS) - passed
-    print(f"baseline: {passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+    sys.exit(summary("baseline"))
 
 
 if __name__ == "__main__":

@@ -27,28 +27,15 @@ import sys
 import tempfile
 import time
 import urllib.parse
+from testlib import H1XX, ONLY, record, run_h1xx, summary  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-H1XX = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "h1xx"))
-ONLY = sys.argv[3] if len(sys.argv) > 3 and sys.argv[2] == "-k" else ""
 PY = "/usr/bin/python3"
 # -j 8 and a 6 s long timeout: sixteen Python drivers starting at once on two busy cores can
 # take seconds to send their request (the driver's start is not the client's wait)
 FAST = ["--timeout", "1500ms", "--long-timeout", "6s", "--quiet-time", "400ms", "-j", "8"]
 CLIENT = [PY, os.path.join(ROOT, "fixtures", "client.py"), "{url}", "--method", "{method}",
           "--body", "{body}", "--upgrade", "{upgrade}", "--headers", "{headers}", "--url2", "{url2}"]
-RESULTS = []
-
-
-def record(name, ok, detail=""):
-    RESULTS.append((name, ok))
-    print(("ok   - " if ok else "FAIL - ") + name + ("" if ok else ": " + detail), flush=True)
-
-
-def run_h1xx(args, timeout=180):
-    p = subprocess.run([H1XX] + args, capture_output=True, text=True, timeout=timeout,
-                       errors="replace")
-    return p.returncode, p.stdout, p.stderr
 
 
 def client_run(workdir, name, driver, extra=()):
@@ -56,7 +43,7 @@ def client_run(workdir, name, driver, extra=()):
     js = os.path.join(workdir, name + ".json")
     junit = os.path.join(workdir, name + ".xml")
     rc, out, err = run_h1xx(["client", "--json", js, "--junit", junit, "--no-reports"] + FAST +
-                            list(extra) + ["--"] + list(driver))
+                            list(extra) + ["--"] + list(driver), timeout=180)
     try:
         with open(js) as f:
             data = json.load(f)
@@ -212,7 +199,7 @@ def contract(workdir):
     for i in (1, 2):
         js = os.path.join(workdir, f"shard{i}.json")
         run_h1xx(["client", "--shard", f"{i}/2", "--no-reports", "--json", js] + FAST +
-                 ["--"] + CLIENT)
+                 ["--"] + CLIENT, timeout=180)
         parts.append(js)
     merged = os.path.join(workdir, "merged.json")
     rc, out, err = run_h1xx(["merge", merged] + parts)
@@ -318,9 +305,7 @@ def main():
             serve(workdir, ids)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    passed = sum(1 for _, ok in RESULTS if ok)
-    print(f"client: {passed} passed, {len(RESULTS) - passed} failed")
-    return 0 if passed == len(RESULTS) else 1
+    return summary("client")
 
 
 if __name__ == "__main__":

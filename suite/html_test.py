@@ -31,15 +31,9 @@ sys.path.insert(0, os.path.join(ROOT, "suite"))
 import cdp  # noqa: E402
 import harness  # noqa: E402
 import skips  # noqa: E402
+from testlib import H1XX, record, summary  # noqa: E402
 
-H1XX = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "h1xx"))
 FAST = ["--timeout", "1s", "--long-timeout", "3s", "--quiet-time", "300ms"]
-RESULTS = []
-
-
-def record(name, ok, detail=""):
-    RESULTS.append((name, ok))
-    print(("ok   - " if ok else "FAIL - ") + name + ("" if ok else ": " + str(detail)), flush=True)
 
 
 def find_chromium():
@@ -307,10 +301,8 @@ def main():
         record("the browser session", False, e)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    passed = sum(1 for _, ok in RESULTS if ok)
     print(f"html_test took {time.monotonic() - t0:.1f}s")
-    print(f"html_test: {passed} passed, {len(RESULTS) - passed} failed")
-    return 1 if len(RESULTS) - passed else 0
+    return summary("html_test")
 
 
 if __name__ == "__main__":

@@ -20,16 +20,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from testlib import H1XX, record, summary  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-H1XX = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "h1xx"))
-RESULTS = []
 VERDICTS = {"pass", "fail", "warn", "skip", "error", "not-run", "n/a"}
-
-
-def record(name, ok, detail=""):
-    RESULTS.append(ok)
-    print(("ok   - " if ok else "FAIL - ") + name + ("" if ok else ": " + detail), flush=True)
 
 
 def md_tables(md):
@@ -217,9 +211,7 @@ def main():
         not_installed(workdir)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    passed = sum(RESULTS)
-    print(f"interop_test: {passed} passed, {len(RESULTS) - passed} failed")
-    sys.exit(0 if passed == len(RESULTS) else 1)
+    sys.exit(summary("interop_test"))
 
 
 if __name__ == "__main__":

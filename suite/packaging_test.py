@@ -32,16 +32,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "fixtures"))
 import harness  # noqa: E402
 import skips  # noqa: E402  (suite/skips.py: checks make test skipped)
+from testlib import H1XX, record, summary  # noqa: E402
 
-H1XX = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "h1xx"))
-RESULTS = []
 SKIPPED = []
 LONG_OPT = re.compile(r"(?<![\w-])--([a-z][a-z0-9-]*)")
-
-
-def record(name, ok, detail=""):
-    RESULTS.append((name, ok))
-    print(("ok   - " if ok else "FAIL - ") + name + ("" if ok else ": " + str(detail)), flush=True)
 
 
 def run(cmd, **kw):
@@ -332,11 +326,8 @@ def main():
         check_deb(workdir)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    passed = sum(1 for _, ok in RESULTS if ok)
     print(f"packaging_test took {time.monotonic() - t0:.1f}s")
-    print(f"packaging_test: {passed} passed, {len(RESULTS) - passed} failed" +
-          (f", {len(SKIPPED)} skipped" if SKIPPED else ""))
-    return 1 if len(RESULTS) - passed else 0
+    return summary("packaging_test", f", {len(SKIPPED)} skipped" if SKIPPED else "")
 
 
 if __name__ == "__main__":

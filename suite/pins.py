@@ -20,7 +20,6 @@ import concurrent.futures
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,9 +29,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "fixtures"))
 import demo  # noqa: E402  (fixtures/demo.py: the reference variables)
 import harness  # noqa: E402
+from testlib import H1XX, ONLY, free_port, record, summary  # noqa: E402
 
-H1XX = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "h1xx"))
-ONLY = sys.argv[3] if len(sys.argv) > 3 and sys.argv[2] == "-k" else ""
 # The self-test's bounds and variables (suite/selftest.py), so verdicts agree with it.
 FAST = ["--timeout", "1500ms", "--long-timeout", "4s", "--quiet-time", "400ms"]
 REF_SETS = demo.reference_sets()
@@ -49,12 +47,6 @@ NOT_HTTP = [("an SSH banner", "not_http.py", ["--mode", "ssh-banner"]),
             ("silence", "hostile.py", ["--behaviour", "silent"])]
 
 Pin = collections.namedtuple("Pin", "line fixture mode switches case verdict require words")
-RESULTS = []
-
-
-def record(name, ok, detail=""):
-    RESULTS.append((name, ok))
-    print(("ok   - " if ok else "FAIL - ") + name + ("" if ok else ": " + detail), flush=True)
 
 
 def run_h1xx(args):
@@ -123,14 +115,6 @@ def judge(pin, got):
 
 
 # ---- running a group -------------------------------------------------------------------------
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
 
 def run_cases(args, url, json_path):
     """h1xx with `args` against `url`; ({case id: result}, text for a failure report)."""
@@ -239,11 +223,8 @@ def main():
             preflight(workdir, no_preflight)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    passed = sum(1 for _, ok in RESULTS if ok)
-    failed = len(RESULTS) - passed
     print(f"pins took {time.monotonic() - t0:.1f}s")
-    print(f"pins: {passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+    sys.exit(summary("pins"))
 
 
 if __name__ == "__main__":

@@ -20,16 +20,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "fixtures"))
 import demo  # noqa: E402
 import harness  # noqa: E402
+from testlib import H1XX, free_port, record, summary  # noqa: E402
 
-H1XX = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "h1xx"))
 FAST = ["--timeout", "1s", "--long-timeout", "2s", "--quiet-time", "300ms", "--linger",
         "50ms", "--color", "never"]
-RESULTS = []
-
-
-def record(name, ok, detail=""):
-    RESULTS.append(ok)
-    print(("ok   - " if ok else "FAIL - ") + name + ("" if ok else ": " + detail), flush=True)
 
 
 def run(args, cwd, limit=60):
@@ -183,15 +177,6 @@ def gone_checks(tmp):
                "named %r" % last)
 
 
-def free_port():
-    import socket
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 COUNTER = [0]
 
 
@@ -209,9 +194,7 @@ def main():
         origin_checks(tmp)
         proxy_checks(tmp)
         gone_checks(tmp)
-    passed = sum(RESULTS)
-    print("preflight: %d passed, %d failed" % (passed, len(RESULTS) - passed))
-    sys.exit(0 if passed == len(RESULTS) else 1)
+    sys.exit(summary("preflight"))
 
 
 if __name__ == "__main__":

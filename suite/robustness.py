@@ -39,6 +39,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "fixtures"))
 import harness  # noqa: E402
 import hostile  # noqa: E402
+from testlib import RESULTS, record, summary  # noqa: E402
 
 # Tight bounds so that ~90 runs fit in well under a minute on two cores.
 TIMEOUT, DEADLINE = 1.0, 6.0
@@ -68,13 +69,7 @@ VERBOSE_TOO = ["ctl-in-reason", "xml-hostile-text", "invalid-utf8-header", "nul-
 ANY_VERDICT = {"random-mix", "invalid-utf8-reason", "long-reason", "many-small-headers",
                "te-unknown", "proxy-502", "huge-header-1mib"}
 
-RESULTS = []
 ARGS = None
-
-
-def record(name, ok, detail=""):
-    RESULTS.append((name, ok))
-    print(("ok   - " if ok else "FAIL - ") + name + ("" if ok else ": " + detail), flush=True)
 
 
 # ---- running h1xx ---------------------------------------------------------------------------
@@ -573,11 +568,8 @@ def main():
         failed_any = any(not ok for _, ok in RESULTS)
         if not failed_any:
             shutil.rmtree(ARGS.tmp, ignore_errors=True)
-    passed = sum(1 for _, ok in RESULTS if ok)
-    failed = len(RESULTS) - passed
     print("robustness took %.1fs" % (time.monotonic() - t0))
-    print("robustness: %d passed, %d failed" % (passed, failed))
-    sys.exit(1 if failed else 0)
+    sys.exit(summary("robustness"))
 
 
 if __name__ == "__main__":

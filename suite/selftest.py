@@ -26,24 +26,10 @@ sys.path.insert(0, os.path.join(ROOT, "fixtures"))
 import harness  # noqa: E402
 import skips  # noqa: E402  (suite/skips.py: checks make test skipped)
 
-H1XX = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "h1xx"))
-ONLY = sys.argv[3] if len(sys.argv) > 3 and sys.argv[2] == "-k" else ""
 FAST = ["--timeout", "1500ms", "--long-timeout", "4s", "--quiet-time", "400ms"]
 import demo  # noqa: E402  (fixtures/demo.py: the reference variables)
+from testlib import H1XX, ONLY, free_port, record, run_h1xx, summary  # noqa: E402
 REF_SETS = demo.reference_sets()
-RESULTS = []
-
-
-def record(name, ok, detail=""):
-    RESULTS.append((name, ok))
-    print(("ok   - " if ok else "FAIL - ") + name + ("" if ok else ": " + detail), flush=True)
-
-
-def run_h1xx(args, timeout=120, **kw):
-    """Runs h1xx; returns (exit status, stdout, stderr)."""
-    p = subprocess.run([H1XX] + args, capture_output=True, text=True, timeout=timeout,
-                       errors="replace", **kw)
-    return p.returncode, p.stdout, p.stderr
 
 
 def load_levels(role="origin"):
@@ -353,15 +339,6 @@ def e2e_shard_merge(workdir):
 PROXY_SETS = ["--set", "prc5_interval=500ms"]
 
 
-def free_port():
-    import socket
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def load_table(name):
     table = []
     with open(os.path.join(ROOT, "suite", name)) as f:
@@ -401,7 +378,6 @@ def fixture_proxy(mode, violations=()):
 
 
 def proxy_conformance(workdir):
-    levels = load_levels("gateway")  # the violators run in reverse-proxy mode
     rc, out, err = run_h1xx(["--list", "-m", "reverse-proxy"])
     ids = [line.split()[0] for line in out.splitlines() if "/" in line.split()[0]]
     delays = []
@@ -639,13 +615,9 @@ def main():
             real_proxies(workdir)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    passed = sum(1 for _, ok in RESULTS if ok)
-    failed = len(RESULTS) - passed
     print(f"selftest took {time.monotonic() - t0:.1f}s")
     skipped = skips.summary()
-    print(f"selftest: {passed} passed, {failed} failed" +
-          (f", {skipped} skipped" if skipped else ""))
-    sys.exit(1 if failed else 0)
+    sys.exit(summary("selftest", f", {skipped} skipped" if skipped else ""))
 
 
 if __name__ == "__main__":

@@ -27,16 +27,9 @@ import tempfile
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "fixtures"))
 import harness  # noqa: E402
+from testlib import H1XX, record, summary  # noqa: E402
 
-H1XX = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "h1xx"))
 FAST = ["--timeout", "1500ms", "--long-timeout", "4s", "--quiet-time", "400ms", "-j", "8"]
-RESULTS = []
-
-
-def record(name, ok, detail=""):
-    RESULTS.append((name, bool(ok)))
-    print(("ok   - " if ok else "FAIL - ") + name + ("" if ok else ": " + str(detail)[-1500:]),
-          flush=True)
 
 
 def h1xx(args, cwd=None, timeout=120):
@@ -235,9 +228,7 @@ def main():
             check_skips(d, fx.url)
     finally:
         shutil.rmtree(d, ignore_errors=True)
-    passed = sum(1 for _, ok in RESULTS if ok)
-    print(f"vars: {passed} passed, {len(RESULTS) - passed} failed")
-    return 1 if len(RESULTS) - passed else 0
+    return summary("vars")
 
 
 if __name__ == "__main__":
