@@ -197,14 +197,15 @@ static void skip_blocks(buf_t *b, const console *c, const skip_group *g, size_t 
 
 #define FWD_CONSOLE_LINES 12 /* per-case lines shown; the rest are in the file reports */
 
-/* One line per non-empty group of s, the first headed by `head`. Returns the lines written. */
-static size_t fwd_lines(buf_t *b, const char *head, const fwd_stats *s, size_t width)
+/* `head` on a line, then one line per non-empty group of s. Returns the group lines written. */
+static size_t fwd_lines(buf_t *b, const char *head, const fwd_stats *s)
 {
     size_t lines = 0;
+    buf_printf(b, "  %s:\n", head);
     for (int g = 0; g < FWD_GROUPS; g++) {
         if (!s->g[g].n && !s->g[g].dropped)
             continue;
-        buf_printf(b, "  %-*s %-9s ", (int)width, lines ? "" : head, s->g[g].name);
+        buf_printf(b, "    %-9s ", s->g[g].name);
         fwd_group_text(b, &s->g[g]);
         REPORT_PUT(b, "\n");
         lines++;
@@ -221,19 +222,18 @@ static void fwd_block(buf_t *b, const run_result *r)
     if (!run.samples)
         return;
     fwd_case_stats *ids;
-    size_t n = fwd_stats_by_id(r, &ids), width = 9, shown = 0, more = 0;
-    for (size_t i = 0; i < n; i++)
-        if (strlen(ids[i].id) + 8 > width)
-            width = strlen(ids[i].id) + 8 > 60 ? 60 : strlen(ids[i].id) + 8;
-    REPORT_PUT(b, "forwarding delay per interim code (nearest-rank percentiles):\n");
-    fwd_lines(b, "all cases", &run, width);
+    size_t n = fwd_stats_by_id(r, &ids), shown = 0, more = 0;
+    REPORT_PUT(b, "forwarding delay per interim code (origin wrote -> client read; nearest-rank "
+                  "percentiles):\n");
+    fwd_lines(b, "all cases", &run);
     for (size_t i = 0; i < n; i++) {
         if (shown >= FWD_CONSOLE_LINES) {
             more++;
             continue;
         }
-        char *head = xasprintf("%s x%zu", ids[i].id, ids[i].copies);
-        shown += fwd_lines(b, head, &ids[i].s, width);
+        char *head = xasprintf("%s (%zu run%s)", ids[i].id, ids[i].copies,
+                               ids[i].copies == 1 ? "" : "s");
+        shown += fwd_lines(b, head, &ids[i].s);
         free(head);
     }
     if (more)
