@@ -413,7 +413,7 @@ static void html_summary(buf_t *b, const matrix *m)
 
 static void html_fwd_row(buf_t *b, const matrix *m, const char *id, int g)
 {
-    REPORT_PUT(b, "<tr><td>");
+    REPORT_PUT(b, "<tr class=\"fwd\"><td>");
     if (id) {
         REPORT_PUT(b, "<code>");
         report_html_str(b, id);
