@@ -23,7 +23,8 @@
 typedef struct fwd_group {
     const char *name; /* "100", "101", "102", "103", "other-1xx" (static storage) */
     size_t n;         /* delays measured */
-    size_t dropped;   /* written by the origin, never read by the client */
+    size_t dropped;   /* written by the origin, not read by the client while the case ran
+                       * (dropped, or held past the case's end) */
     int64_t p50_ns, p99_ns, max_ns; /* nearest rank over the n delays; 0 when n is 0 */
 } fwd_group;
 

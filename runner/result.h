@@ -94,7 +94,7 @@ typedef struct metric_record {
 
 /* Proxy modes: one interim status the embedded origin wrote, and how long the proxy took to hand
  * it to the client (read at the client minus the start of the origin's write), or -1 when it
- * never reached the client (dropped). fwd_stats.h aggregates them. */
+ * did not reach the client while the case ran (dropped or held). fwd_stats.h aggregates them. */
 typedef struct fwd_sample {
     int status;       /* 100..199 */
     int64_t delay_ns; /* >= 0, or -1: dropped */
