@@ -14,7 +14,8 @@ SLOW_DELAY late), and checks:
    every code it forwarded.
 2. The console shows the same figures in a block before the summary, and the last line is still
    "N passed, N failed, N skipped", agreeing with the exit status.
-3. JUnit: valid (suite/check_reports.py: schema and an independent reader), with the figures
+3. JUnit: valid (suite/check_reports.py: the schemas, the default report and one with
+   --junit-file-line, and an independent reader), with the figures
    as <properties> of each suite (run-wide) and of the suite of the case's area (per id).
 4. The HTML report has the table with the same figures; `h1xx merge` keeps the samples;
    `h1xx matrix` shows p50 / p99 / max per code for each run, in Markdown and HTML.
@@ -69,7 +70,7 @@ def run_h1xx(args, timeout=120):
 class Run:
     """One h1xx run through fixtures/proxy.py; its exit, console and report paths."""
 
-    def __init__(self, workdir, name, violations=(), repeat=3, extra=()):
+    def __init__(self, workdir, name, violations=(), repeat=3, extra=(), file_line=False):
         self.name = name
         base = os.path.join(workdir, name)
         self.json, self.junit, self.html = base + ".json", base + ".xml", base + ".html"
@@ -81,8 +82,8 @@ class Run:
             self.rc, self.out, self.err = run_h1xx(
                 ["-m", "reverse-proxy", "--origin-listen", f"127.0.0.1:{origin}", "--repeat",
                  str(repeat), "-j", str(2 * repeat), "--label", name, "--json", self.json,
-                 "--junit", self.junit, "--html", self.html, "--junit-file-line"] + CASES +
-                list(extra) + [px.url])
+                 "--junit", self.junit, "--html", self.html] + CASES + list(extra) +
+                (["--junit-file-line"] if file_line else []) + [px.url])
         with open(self.json) as f:
             self.data = json.load(f)
 
@@ -306,7 +307,8 @@ def reference_and_slow(workdir):
     check_html(ref, want_ref)
     check_merge(ref, workdir)
     # fwd_max wide enough that the cases play to their bound: every 1xx is then measured
-    slow = Run(workdir, "slow-1xx", ["slow-1xx"], repeat=2, extra=["--set", "fwd_max=3s"])
+    slow = Run(workdir, "slow-1xx", ["slow-1xx"], repeat=2, extra=["--set", "fwd_max=3s"],
+               file_line=True)
     want_slow = check_json(slow, 2)
     if want_slow is None:
         return
