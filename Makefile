@@ -133,6 +133,7 @@ test: deps h1xx $(BUILD)/unit-tests $(REPLAY)
 	$(PY) suite/baseline_test.py ./h1xx
 	$(PY) suite/preflight_test.py ./h1xx
 	$(PY) suite/client_test.py ./h1xx
+	$(PY) suite/fwd_test.py ./h1xx
 	$(PY) suite/selftest.py ./h1xx
 
 # Every implementation of suite/interop.py in each role it can play; `h1xx matrix` makes the table.

@@ -212,6 +212,9 @@ void origin_ws_send(runner *R, const step *st);
 void origin_ws_expect(runner *R, const step *st);
 /* Forwarding metrics (fwd-count, fwd-dropped, fwd-median, fwd-max) and per-message notes. */
 void proxy_forwarding(runner *R);
+/* At the case's end: the samples alone (case_result.fwd), when the case bounds a forwarding
+ * metric but ended before proxy_forwarding ran. */
+void proxy_forwarding_samples(runner *R);
 
 /* case_steps.c: WebSocket frames, interim series, bounds; case_curl.c: libcurl uploads. */
 void step_ws_send(runner *R, const step *st);

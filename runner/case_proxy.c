@@ -40,6 +40,7 @@ void proxy_case_start(runner *R)
 
 void proxy_case_end(runner *R)
 {
+    proxy_forwarding_samples(R);
     if (R->oc) {
         result_tx(R->r, TX_CLOSE, R->oc->id, runner_rel(R, clock_ns()), NULL, 0);
         origin_release(R->ctx->org, R->oc, false);
@@ -579,6 +580,61 @@ static int cmp_i64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* For each status the origin wrote, the index of the client message it became: the next
+ * message of that status the client read, in order; r->nmsgs when none came (dropped).
+ * malloc'd, R->nosent entries (at least one). */
+static size_t *pair_statuses(const runner *R)
+{
+    const case_result *r = R->r;
+    size_t *to = xcalloc(R->nosent + 1, sizeof *to);
+    for (size_t i = 0, next = 0; i < R->nosent; i++) {
+        size_t j = next;
+        while (j < r->nmsgs && (r->msgs[j].conn > 100 || r->msgs[j].status != R->osent[i].status))
+            j++;
+        to[i] = j;
+        if (j < r->nmsgs)
+            next = j + 1;
+    }
+    return to;
+}
+
+/* The forwarding delay of status i paired with message j; never negative (one host's clock:
+ * only a stamp taken before the write could make it so). */
+static int64_t delay_of(const runner *R, size_t i, size_t j)
+{
+    int64_t d = R->r->msgs[j].t_head_ns - runner_rel(R, R->osent[i].t0);
+    return d < 0 ? 0 : d;
+}
+
+/* The interim statuses as structured samples (case_result.fwd), replacing any recorded. */
+static void record_samples(runner *R, const size_t *to)
+{
+    case_result *r = R->r;
+    r->nfwd = 0;
+    for (size_t i = 0; i < R->nosent; i++)
+        if (R->osent[i].status < 200)
+            result_fwd(r, R->osent[i].status, to[i] == r->nmsgs ? -1 : delay_of(R, i, to[i]));
+}
+
+/* Whether the case bounds a forwarding metric: its samples are recorded even when a step
+ * ended it before the bound (a proxy that holds 1xx fails the expect first). */
+static bool measures_forwarding(const case_def *c)
+{
+    for (size_t i = 0; i < c->nsteps; i++)
+        if (c->steps[i].kind == STEP_BOUND && strncmp(c->steps[i].metric, "fwd-", 4) == 0)
+            return true;
+    return false;
+}
+
+void proxy_forwarding_samples(runner *R)
+{
+    if (R->r->nfwd || !R->nosent || !measures_forwarding(R->c))
+        return;
+    size_t *to = pair_statuses(R);
+    record_samples(R, to);
+    free(to);
+}
+
 /* Pairs every status the origin wrote with the next message of that status the client read
  * (in order), and records each delay: forwarded, held, or dropped is then plain to see. The
  * delay is measured from the start of the origin's write call (the client can read the bytes
@@ -588,31 +644,28 @@ void proxy_forwarding(runner *R)
 {
     case_result *r = R->r;
     int64_t *delays = xcalloc(R->nosent + 1, sizeof *delays);
-    size_t nd = 0, dropped = 0, next = 0;
+    size_t *to = pair_statuses(R);
+    size_t nd = 0, dropped = 0;
     for (size_t i = 0; i < R->nosent; i++) {
         int status = R->osent[i].status;
-        size_t j = next;
-        while (j < r->nmsgs && (r->msgs[j].conn > 100 || r->msgs[j].status != status))
-            j++;
         /* notes count from the case's start */
         int64_t t0 = runner_rel(R, R->osent[i].t0), t1 = runner_rel(R, R->osent[i].t1);
-        if (j == r->nmsgs) {
+        if (to[i] == r->nmsgs) {
             result_note(r, "%d written by the origin at +%.3fms: never reached the client "
                         "(dropped)", status, (double)(t0 - r->start_ns) / 1e6);
             dropped += status < 200;
             continue;
         }
-        int64_t d = r->msgs[j].t_head_ns - t0;
-        if (d < 0)
-            d = 0; /* clocks of one host: only a stamp taken before the write could do this */
+        int64_t d = delay_of(R, i, to[i]);
         result_note(r, "%d written by the origin at +%.3fms (the write returned at +%.3fms), "
                     "read by the client at +%.3fms: forwarding delay %.3fms", status,
                     (double)(t0 - r->start_ns) / 1e6, (double)(t1 - r->start_ns) / 1e6,
-                    (double)(r->msgs[j].t_head_ns - r->start_ns) / 1e6, (double)d / 1e6);
+                    (double)(r->msgs[to[i]].t_head_ns - r->start_ns) / 1e6, (double)d / 1e6);
         if (status < 200)
             delays[nd++] = d;
-        next = j + 1;
     }
+    record_samples(R, to);
+    free(to);
     result_metric(r, "fwd-count", (int64_t)nd, false);
     result_metric(r, "fwd-dropped", (int64_t)dropped, false);
     if (nd) {

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "fwd_stats.h"
 #include "report_util.h"
 #include "result_load.h"
 #include "util.h"
@@ -18,6 +19,9 @@ typedef struct column {
     char *report;          /* report.html beside the JSON, as a link from the HTML, or NULL */
     const case_result **by_id; /* the run's cases sorted by id (first of repeats kept) */
     size_t n;
+    fwd_stats fwd;             /* forwarding delays of the whole run (proxy modes) */
+    fwd_case_stats *fwd_ids;   /* and per case id */
+    size_t nfwd_ids;
 } column;
 
 typedef struct matrix {
@@ -154,6 +158,81 @@ static const verdict_t summary_order[] = {VERDICT_PASS, VERDICT_FAIL, VERDICT_WA
                                           VERDICT_ERROR, VERDICT_NOTRUN};
 #define NSUMMARY (sizeof summary_order / sizeof *summary_order)
 
+/* ---- forwarding delays (proxy modes) ------------------------------------------------------ */
+
+/* The stats of case id in column c (the whole run when id is NULL), or NULL. */
+static const fwd_stats *col_fwd(const column *c, const char *id)
+{
+    if (!id)
+        return &c->fwd;
+    for (size_t i = 0; i < c->nfwd_ids; i++)
+        if (!strcmp(c->fwd_ids[i].id, id))
+            return &c->fwd_ids[i].s;
+    return NULL;
+}
+
+static bool group_used(const fwd_stats *s, int g)
+{
+    return s && (s->g[g].n || s->g[g].dropped);
+}
+
+/* Whether any column has group g for id (NULL: the run). */
+static bool fwd_row_used(const matrix *m, const char *id, int g)
+{
+    for (size_t i = 0; i < m->ncols; i++)
+        if (group_used(col_fwd(&m->cols[i], id), g))
+            return true;
+    return false;
+}
+
+static bool fwd_any(const matrix *m)
+{
+    for (size_t i = 0; i < m->ncols; i++)
+        if (m->cols[i].fwd.samples)
+            return true;
+    return false;
+}
+
+/* "0.120 / 0.410 / 1.300 (n=1000)", ", 2 dropped" added when some were; "-" without samples. */
+static void fwd_cell_text(buf_t *b, const fwd_stats *s, int g)
+{
+    if (!group_used(s, g)) {
+        REPORT_PUT(b, "-");
+        return;
+    }
+    const fwd_group *G = &s->g[g];
+    if (G->n) {
+        report_ms(b, G->p50_ns);
+        REPORT_PUT(b, " / ");
+        report_ms(b, G->p99_ns);
+        REPORT_PUT(b, " / ");
+        report_ms(b, G->max_ns);
+        buf_printf(b, " (n=%zu", G->n);
+    } else {
+        REPORT_PUT(b, "none forwarded (n=0");
+    }
+    buf_printf(b, G->dropped ? ", %zu dropped)" : ")", G->dropped);
+}
+
+typedef void (*fwd_row_fn)(buf_t *b, const matrix *m, const char *id, int g);
+
+/* Calls row for the run's groups, then each case id's (in the table's order of cases). */
+static void fwd_each_row(buf_t *b, const matrix *m, fwd_row_fn row)
+{
+    for (int g = 0; g < FWD_GROUPS; g++)
+        if (fwd_row_used(m, NULL, g))
+            row(b, m, NULL, g);
+    for (size_t r = 0; r < m->nrows; r++)
+        for (int g = 0; g < FWD_GROUPS; g++)
+            if (fwd_row_used(m, m->rows[r]->id, g))
+                row(b, m, m->rows[r]->id, g);
+}
+
+static const char fwd_intro[] =
+    "From the embedded origin's write to the client's read, per interim code: p50 / p99 / max "
+    "in ms, nearest-rank percentiles, n delays measured (--repeat copies of a case together); "
+    "- where the run has none.";
+
 /* ---- markdown ------------------------------------------------------------------------------ */
 
 /* s on one line, cut at max, with the characters that would break a table cell or open
@@ -242,12 +321,46 @@ static void md_row(buf_t *b, buf_t *notes, size_t *nnotes, const matrix *m, cons
     REPORT_PUT(b, "\n");
 }
 
+static void md_fwd_row(buf_t *b, const matrix *m, const char *id, int g)
+{
+    REPORT_PUT(b, "| ");
+    if (id)
+        md_text(b, id, 200);
+    else
+        REPORT_PUT(b, "all cases");
+    buf_printf(b, " | %s |", m->cols[0].fwd.g[g].name);
+    for (size_t i = 0; i < m->ncols; i++) {
+        REPORT_PUT(b, " ");
+        fwd_cell_text(b, col_fwd(&m->cols[i], id), g);
+        REPORT_PUT(b, " |");
+    }
+    REPORT_PUT(b, "\n");
+}
+
+static void md_fwd(buf_t *b, const matrix *m)
+{
+    if (!fwd_any(m))
+        return;
+    buf_printf(b, "\n## Forwarding delay\n\n%s\n\n| cases | code |", fwd_intro);
+    for (size_t i = 0; i < m->ncols; i++) {
+        REPORT_PUT(b, " ");
+        md_text(b, m->cols[i].name, 200);
+        REPORT_PUT(b, " |");
+    }
+    REPORT_PUT(b, "\n| --- | --- |");
+    for (size_t i = 0; i < m->ncols; i++)
+        REPORT_PUT(b, " ---: |");
+    REPORT_PUT(b, "\n");
+    fwd_each_row(b, m, md_fwd_row);
+}
+
 static void md_write(buf_t *b, const matrix *m)
 {
     REPORT_PUT(b, "# h1xx interop matrix\n\nOne column per run (its `--label`, else target and "
                   "mode); a cell is the verdict, the requirement broken for a fail or warn, and "
                   "a link to the message. n/a: the run did not have the case (another mode).\n\n");
     md_summary(b, m);
+    md_fwd(b, m);
     buf_t notes;
     buf_init(&notes, 0);
     size_t nnotes = 0;
@@ -295,6 +408,41 @@ static void html_summary(buf_t *b, const matrix *m)
             buf_printf(b, "<td class=\"n\">%zu</td>", c->run.counts[summary_order[v]]);
         REPORT_PUT(b, "</tr>\n");
     }
+    REPORT_PUT(b, "</table>\n");
+}
+
+static void html_fwd_row(buf_t *b, const matrix *m, const char *id, int g)
+{
+    REPORT_PUT(b, "<tr class=\"fwd\"><td>");
+    if (id) {
+        REPORT_PUT(b, "<code>");
+        report_html_str(b, id);
+        REPORT_PUT(b, "</code>");
+    } else {
+        REPORT_PUT(b, "all cases");
+    }
+    buf_printf(b, "</td><td>%s</td>", m->cols[0].fwd.g[g].name);
+    for (size_t i = 0; i < m->ncols; i++) {
+        REPORT_PUT(b, "<td class=\"n\">");
+        fwd_cell_text(b, col_fwd(&m->cols[i], id), g);
+        REPORT_PUT(b, "</td>");
+    }
+    REPORT_PUT(b, "</tr>\n");
+}
+
+static void html_fwd(buf_t *b, const matrix *m)
+{
+    if (!fwd_any(m))
+        return;
+    buf_printf(b, "<h2>Forwarding delay</h2>\n<p>%s</p>\n<table id=\"fwd\"><tr><th>cases</th>"
+                  "<th>code</th>", fwd_intro);
+    for (size_t i = 0; i < m->ncols; i++) {
+        REPORT_PUT(b, "<th>");
+        report_html_str(b, m->cols[i].name);
+        REPORT_PUT(b, "</th>");
+    }
+    REPORT_PUT(b, "</tr>\n");
+    fwd_each_row(b, m, html_fwd_row);
     REPORT_PUT(b, "</table>\n");
 }
 
@@ -372,6 +520,7 @@ static void html_write(buf_t *b, const matrix *m)
                   "message; it links to the run's own report when there is one. n/a: the run "
                   "did not have the case (another mode).</p>\n");
     html_summary(b, m);
+    html_fwd(b, m);
     for (size_t i = 0; i < m->nrows; i++) {
         if (i && strcmp(m->rows[i - 1]->area, m->rows[i]->area))
             REPORT_PUT(b, "</table>\n");
@@ -427,6 +576,8 @@ static int load_columns(matrix *m, char **inputs, const char *html)
                       : xasprintf("%s (%s)", c->run.target, c->run.mode);
         c->report = html ? report_link(inputs[i], html) : NULL;
         index_column(c);
+        fwd_stats_run(&c->run, &c->fwd);
+        c->nfwd_ids = fwd_stats_by_id(&c->run, &c->fwd_ids);
     }
     return 0;
 }
@@ -492,6 +643,7 @@ out:
         free(m.cols[i].name);
         free(m.cols[i].report);
         free(m.cols[i].by_id);
+        free(m.cols[i].fwd_ids);
     }
     free(m.cols);
     free(m.rows);

@@ -8,7 +8,9 @@
  * Markdown: cells link to a numbered list of the messages below the tables. HTML: a cell's
  * message is shown under its verdict and in its title, and the cell links to the run's own
  * report (report.html#open=ID) when a report.html lies beside that results.json. A case a run
- * did not have (another mode) gets "n/a". Without --md or --html the markdown goes to stdout.
+ * did not have (another mode) gets "n/a". Runs in the proxy modes that measured forwarding add a
+ * "Forwarding delay" table: p50 / p99 / max per interim code, run-wide and per case id, a column
+ * per run (fwd_stats.h). Without --md or --html the markdown goes to stdout.
  * Exit status: 0 written, 2 usage error, unreadable input or a report not written. */
 #ifndef H1XX_MATRIX_H
 #define H1XX_MATRIX_H

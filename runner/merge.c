@@ -74,7 +74,9 @@ static int cmp_entry(const void *a, const void *b)
 {
     const entry *x = a, *y = b;
     int d = strcmp(x->c->id, y->c->id);
-    return d ? d : (x->run > y->run) - (x->run < y->run);
+    if (!d)
+        d = (x->run > y->run) - (x->run < y->run);
+    return d ? d : (x->c > y->c) - (x->c < y->c); /* --repeat copies keep their order */
 }
 
 /* The merged run's own fields: the earliest start, the span to the latest end, any flag set. */
@@ -118,8 +120,9 @@ int merge_runs(run_result *runs, const char *const *names, size_t n, run_result 
         for (size_t j = 0; j < runs[i].ncases; j++)
             e[k++] = (entry){&runs[i].cases[j], i};
     qsort(e, total, sizeof *e, cmp_entry);
+    /* one id in two runs is an error; in one run, it is --repeat's copies */
     for (size_t j = 1; j < total; j++)
-        if (!strcmp(e[j - 1].c->id, e[j].c->id)) {
+        if (!strcmp(e[j - 1].c->id, e[j].c->id) && e[j - 1].run != e[j].run) {
             snprintf(err, errsz, "case %s is in both %s and %s", e[j].c->id, names[e[j - 1].run],
                      names[e[j].run]);
             free(e);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "baseline.h"
+#include "fwd_stats.h"
 #include "report.h"
 #include "report_skips.h"
 #include "report_util.h"
@@ -194,6 +195,53 @@ static void skip_blocks(buf_t *b, const console *c, const skip_group *g, size_t 
                       "--vars FILE sets many)\n");
 }
 
+#define FWD_CONSOLE_LINES 12 /* per-case lines shown; the rest are in the file reports */
+
+/* `head` on a line, then one line per non-empty group of s. Returns the group lines written. */
+static size_t fwd_lines(buf_t *b, const char *head, const fwd_stats *s)
+{
+    size_t lines = 0;
+    buf_printf(b, "  %s:\n", head);
+    for (int g = 0; g < FWD_GROUPS; g++) {
+        if (!s->g[g].n && !s->g[g].dropped)
+            continue;
+        buf_printf(b, "    %-9s ", s->g[g].name);
+        fwd_group_text(b, &s->g[g]);
+        REPORT_PUT(b, "\n");
+        lines++;
+    }
+    return lines;
+}
+
+/* Proxy modes: the forwarding-delay distribution, run-wide and per case id (--repeat copies
+ * together), before the summary; nothing when no case measured forwarding. */
+static void fwd_block(buf_t *b, const run_result *r)
+{
+    fwd_stats run;
+    fwd_stats_run(r, &run);
+    if (!run.samples)
+        return;
+    fwd_case_stats *ids;
+    size_t n = fwd_stats_by_id(r, &ids), shown = 0, more = 0;
+    REPORT_PUT(b, "forwarding delay per interim code (origin wrote -> client read; nearest-rank "
+                  "percentiles):\n");
+    fwd_lines(b, "all cases", &run);
+    for (size_t i = 0; i < n; i++) {
+        if (shown >= FWD_CONSOLE_LINES) {
+            more++;
+            continue;
+        }
+        char *head = xasprintf("%s (%zu run%s)", ids[i].id, ids[i].copies,
+                               ids[i].copies == 1 ? "" : "s");
+        shown += fwd_lines(b, head, &ids[i].s);
+        free(head);
+    }
+    if (more)
+        buf_printf(b, "  (%zu more case%s in the JSON, JUnit and HTML reports)\n", more,
+                   more == 1 ? "" : "s");
+    free(ids);
+}
+
 /* "pass 13, warn 1, fail 0, skip 30, error 0, not-run 0 in 1.234s", then what cut the run
  * short, the baseline's findings, and last the line CI parses: "N passed, N failed, N skipped",
  * counted as result_tally says (result.h), so that it agrees with the exit status. */
@@ -204,6 +252,7 @@ void console_summary(console *c, const run_result *r)
     buf_t b;
     buf_init(&b, 0);
     clear_progress(&b, c);
+    fwd_block(&b, r);
     skip_group *g;
     size_t ng = report_skip_groups(r, &g);
     skip_blocks(&b, c, g, ng);

@@ -18,6 +18,7 @@
 #include "report_html.h"
 #include "report_skips.h"
 #include "report_timeline.h"
+#include "fwd_stats.h"
 #include "report_util.h"
 
 #define MESSAGE_COLUMN 300 /* bytes of the message shown in the table row */
@@ -579,6 +580,50 @@ static void area_table(buf_t *b, const run_result *r)
     REPORT_PUT(b, "</tbody></table>\n");
 }
 
+/* The rows of one scope ("all cases", or a case id and its copies): one per non-empty group. */
+static void fwd_rows(buf_t *b, const char *scope, size_t copies, const fwd_stats *s)
+{
+    for (int g = 0; g < FWD_GROUPS; g++) {
+        const fwd_group *G = &s->g[g];
+        if (!G->n && !G->dropped)
+            continue;
+        REPORT_PUT(b, "<tr><td>");
+        esc(b, scope);
+        if (copies)
+            buf_printf(b, " &times;%zu", copies);
+        buf_printf(b, "</td><td>%s</td><td class=\"num\">%zu</td><td class=\"num\">", G->name,
+                   G->n);
+        report_ms(b, G->p50_ns);
+        REPORT_PUT(b, "</td><td class=\"num\">");
+        report_ms(b, G->p99_ns);
+        REPORT_PUT(b, "</td><td class=\"num\">");
+        report_ms(b, G->max_ns);
+        buf_printf(b, "</td><td class=\"num\">%zu</td></tr>", G->dropped);
+    }
+}
+
+/* Proxy modes: the forwarding-delay distribution per interim code, run-wide and per case id
+ * (--repeat copies together); nothing when no case measured forwarding. */
+static void fwd_table(buf_t *b, const run_result *r)
+{
+    fwd_stats run;
+    fwd_stats_run(r, &run);
+    if (!run.samples)
+        return;
+    REPORT_PUT(b, "<h2>Forwarding delay</h2><p>From the origin's write to the client's read, "
+                  "per interim code; percentiles are nearest rank (each is a measured delay); "
+                  "times in ms.</p><table class=\"areas\" id=\"fwd\"><thead><tr><th>cases"
+                  "</th><th>code</th><th>n</th><th>p50</th><th>p99</th><th>max</th>"
+                  "<th>dropped</th></tr></thead><tbody>");
+    fwd_rows(b, "all cases", 0, &run);
+    fwd_case_stats *ids;
+    size_t n = fwd_stats_by_id(r, &ids);
+    for (size_t i = 0; i < n; i++)
+        fwd_rows(b, ids[i].id, ids[i].copies, &ids[i].s);
+    free(ids);
+    REPORT_PUT(b, "</tbody></table>\n");
+}
+
 static void chip(buf_t *b, const char *kind, const char *value, size_t count)
 {
     buf_printf(b, "<button class=\"chip\" type=\"button\" data-kind=\"%s\" data-value=\"", kind);
@@ -649,6 +694,7 @@ int report_html_write(const run_result *r, const char *path, const report_opts *
     cards(&b, r, strict);
     skip_hint(&b, r);
     area_table(&b, r);
+    fwd_table(&b, r);
     filters(&b, r);
     table_open(&b, r);
     report_file_put(&f, &b);

@@ -5,13 +5,19 @@
  *    "summary": {"pass","warn","fail","skip","error","not-run","total",
  *                "passed","failed","skipped"},
  *    "baseline": null or {"strict","expected","new","fixed"},
+ *    "forwarding": null (no samples) or {"percentiles":"nearest-rank","run":[group...],
+ *                  "cases":[{"id","copies","groups":[group...]}]},
  *    "cases": [{"id","area","title","file","line","require":[...],"rfc","level","verdict",
  *               "baseline" (null, "expected", "new", "fixed"),
  *               "message","failed_require","missing_var","start_s","duration_s","messages":[...],
- *               "findings":[...],"notes":[...],"transcript":[...],"transcript_truncated"}]}
+ *               "findings":[...],"notes":[...],"forwarding":[...],"transcript":[...],
+ *               "transcript_truncated"}]}
  *   messages: {"conn","status","interim","t_first_s","t_head_s","t_end_s","head","head_b64",
  *              "body_len"}; findings: {"code","name","text","require","verdict","conn","offset"};
  *   transcript: {"kind","conn","t_s","data","b64"}
+ *   forwarding (a case's samples, proxy modes): {"status","delay_ns" (null: dropped)};
+ *   group (fwd_stats.h, non-empty groups only): {"code" ("100".."103", "other-1xx"),"n",
+ *          "p50_ns","p99_ns","max_ns","dropped"}
  *
  * "passed", "failed" and "skipped" are the console's last line (result_tally in result.h says
  * how each verdict and baseline mark counts into them).
@@ -24,6 +30,7 @@
 #include <string.h>
 
 #include "report.h"
+#include "fwd_stats.h"
 #include "report_util.h"
 
 /* ---- escaping ------------------------------------------------------------------------------ */
@@ -218,6 +225,20 @@ static void jnotes(buf_t *b, const case_result *c)
     REPORT_PUT(b, "]");
 }
 
+/* The case's forwarding samples; a dropped interim has a null delay. */
+static void jfwd_samples(buf_t *b, const case_result *c)
+{
+    REPORT_PUT(b, "[");
+    for (size_t i = 0; i < c->nfwd; i++) {
+        buf_printf(b, "%s{\"status\":%d,\"delay_ns\":", i ? "," : "", c->fwd[i].status);
+        if (c->fwd[i].delay_ns < 0)
+            REPORT_PUT(b, "null}");
+        else
+            buf_printf(b, "%lld}", (long long)c->fwd[i].delay_ns);
+    }
+    REPORT_PUT(b, "]");
+}
+
 /* One transcript entry a line; "data" readable, "b64" exact. */
 static void jtranscript(buf_t *b, const case_result *c)
 {
@@ -274,6 +295,8 @@ static void jcase(buf_t *b, const case_result *c)
     jnotes(b, c);
     REPORT_PUT(b, ",\n     \"metrics\":");
     jmetrics(b, c);
+    REPORT_PUT(b, ",\n     \"forwarding\":");
+    jfwd_samples(b, c);
     REPORT_PUT(b, ",\n     \"transcript\":");
     jtranscript(b, c);
     REPORT_PUT(b, ",\n     \"transcript_truncated\":");
@@ -299,6 +322,49 @@ static void jsummary(buf_t *b, const run_result *r, bool strict)
     }
     buf_printf(b, "{\"strict\":%s,\"expected\":%zu,\"new\":%zu,\"fixed\":%zu}",
                r->strict_baseline ? "true" : "false", t.expected, t.new_failures, t.fixed);
+}
+
+/* The non-empty groups of s. */
+static void jfwd_groups(buf_t *b, const fwd_stats *s)
+{
+    REPORT_PUT(b, "[");
+    bool first = true;
+    for (int g = 0; g < FWD_GROUPS; g++) {
+        const fwd_group *G = &s->g[g];
+        if (!G->n && !G->dropped)
+            continue;
+        buf_printf(b, "%s{\"code\":\"%s\",\"n\":%zu,\"p50_ns\":%lld,\"p99_ns\":%lld,"
+                      "\"max_ns\":%lld,\"dropped\":%zu}", first ? "" : ",", G->name, G->n,
+                   (long long)G->p50_ns, (long long)G->p99_ns, (long long)G->max_ns, G->dropped);
+        first = false;
+    }
+    REPORT_PUT(b, "]");
+}
+
+/* The forwarding-delay distribution, run-wide and per case id (null without samples). */
+static void jforwarding(buf_t *b, const run_result *r)
+{
+    fwd_stats run;
+    fwd_stats_run(r, &run);
+    REPORT_PUT(b, ",\n  \"forwarding\": ");
+    if (!run.samples) {
+        REPORT_PUT(b, "null");
+        return;
+    }
+    REPORT_PUT(b, "{\"percentiles\":\"nearest-rank\",\"run\":");
+    jfwd_groups(b, &run);
+    REPORT_PUT(b, ",\"cases\":[");
+    fwd_case_stats *ids;
+    size_t n = fwd_stats_by_id(r, &ids);
+    for (size_t i = 0; i < n; i++) {
+        buf_printf(b, "%s\n    {\"id\":", i ? "," : "");
+        jstr(b, ids[i].id);
+        buf_printf(b, ",\"copies\":%zu,\"groups\":", ids[i].copies);
+        jfwd_groups(b, &ids[i].s);
+        REPORT_PUT(b, "}");
+    }
+    free(ids);
+    REPORT_PUT(b, "]}");
 }
 
 /* `,\n  "key": ` (the first key has no comma) */
@@ -355,6 +421,7 @@ int report_json_write(const run_result *r, const char *path, const report_opts *
     bool strict = r->strict || (o && o->strict);
     jheader(&b, r, strict);
     jsummary(&b, r, strict);
+    jforwarding(&b, r);
     jtop(&b, "cases");
     REPORT_PUT(&b, "[");
     for (size_t i = 0; i < r->ncases; i++) {

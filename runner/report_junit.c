@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fwd_stats.h"
 #include "report.h"
 #include "report_util.h"
 
@@ -423,7 +424,44 @@ static void property(buf_t *b, const char *name, const char *value)
     REPORT_PUT(b, "/>\n");
 }
 
-static void suite_properties(buf_t *b, const run_result *r, bool strict)
+/* "h1xx.fwd.PREFIX.CODE" = "n=.. p50=..ms p99=..ms max=..ms dropped=.." per non-empty group. */
+static void fwd_properties(buf_t *b, const char *prefix, const fwd_stats *s)
+{
+    buf_t name, value;
+    buf_init(&name, 0);
+    buf_init(&value, 0);
+    for (int g = 0; g < FWD_GROUPS; g++) {
+        if (!s->g[g].n && !s->g[g].dropped)
+            continue;
+        buf_reset(&name);
+        buf_reset(&value);
+        buf_printf(&name, "h1xx.fwd.%s.%s", prefix, s->g[g].name);
+        fwd_group_text(&value, &s->g[g]);
+        property(b, name.data, value.data);
+    }
+    buf_free(&name);
+    buf_free(&value);
+}
+
+/* Proxy modes: the forwarding-delay distribution (nearest rank) of the whole run, then of each
+ * case id of this suite's area (its --repeat copies together). */
+static void suite_fwd(buf_t *b, const run_result *r, const case_result *area)
+{
+    fwd_stats run;
+    fwd_stats_run(r, &run);
+    if (!run.samples)
+        return;
+    property(b, "h1xx.fwd.percentiles", "nearest-rank");
+    fwd_properties(b, "run", &run);
+    fwd_case_stats *ids;
+    size_t n = fwd_stats_by_id(r, &ids);
+    for (size_t i = 0; i < n; i++)
+        if (same_area(area, &r->cases[ids[i].first]))
+            fwd_properties(b, ids[i].id, &ids[i].s);
+    free(ids);
+}
+
+static void suite_properties(buf_t *b, const run_result *r, const case_result *area, bool strict)
 {
     REPORT_PUT(b, "    <properties>\n");
     property(b, "h1xx.version", r->version);
@@ -432,6 +470,7 @@ static void suite_properties(buf_t *b, const run_result *r, bool strict)
     property(b, "h1xx.strict", strict ? "true" : "false");
     property(b, "h1xx.interrupted", r->interrupted ? "true" : "false");
     property(b, "h1xx.deadline_hit", r->deadline_hit ? "true" : "false");
+    suite_fwd(b, r, area);
     REPORT_PUT(b, "    </properties>\n");
 }
 
@@ -469,7 +508,7 @@ static void suite_write(report_file *f, buf_t *b, const run_result *r, size_t fi
     hostname_attr(b, r);
     attr_time(b, t.ns);
     REPORT_PUT(b, ">\n");
-    suite_properties(b, r, strict);
+    suite_properties(b, r, &r->cases[first], strict);
     for (size_t i = first; i < r->ncases; i++) {
         if (!same_area(&r->cases[first], &r->cases[i]))
             continue;

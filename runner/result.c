@@ -103,6 +103,7 @@ void case_result_free(case_result *c)
     for (size_t i = 0; i < c->nowned; i++)
         free(c->owned[i]);
     free(c->owned);
+    free(c->fwd);
     memset(c, 0, sizeof *c);
 }
 
@@ -206,4 +207,12 @@ const char *result_own(case_result *c, char *s)
     grow_array((void **)&c->owned, &c->owned_cap, c->nowned, sizeof *c->owned);
     c->owned[c->nowned++] = s;
     return s;
+}
+
+void result_fwd(case_result *c, int status, int64_t delay_ns)
+{
+    if (c->nfwd >= RESULT_FWD_MAX)
+        return;
+    grow_array((void **)&c->fwd, &c->fwd_cap, c->nfwd, sizeof *c->fwd);
+    c->fwd[c->nfwd++] = (fwd_sample){status, delay_ns < 0 ? -1 : delay_ns};
 }

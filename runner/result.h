@@ -92,6 +92,14 @@ typedef struct metric_record {
     bool is_time;
 } metric_record;
 
+/* Proxy modes: one interim status the embedded origin wrote, and how long the proxy took to hand
+ * it to the client (read at the client minus the start of the origin's write), or -1 when it
+ * did not reach the client while the case ran (dropped or held). fwd_stats.h aggregates them. */
+typedef struct fwd_sample {
+    int status;       /* 100..199 */
+    int64_t delay_ns; /* >= 0, or -1: dropped */
+} fwd_sample;
+
 typedef struct case_result {
     char *id;      /* "continue/exp1-content-length" */
     char *area;    /* "continue" */
@@ -126,6 +134,8 @@ typedef struct case_result {
     /* private growth capacities */
     size_t tx_cap, msgs_cap, notes_cap, findings_cap, metrics_cap, owned_cap;
     size_t tx_bytes;
+    fwd_sample *fwd; /* forwarding samples, in the order the origin wrote (result_fwd) */
+    size_t nfwd, fwd_cap;
 } case_result;
 
 typedef struct run_result {
@@ -190,6 +200,10 @@ void result_note(case_result *c, const char *fmt, ...) __attribute__((format(pri
 void result_tx_note(case_result *c, int conn, int64_t t_ns, const char *text);
 msg_record *result_msg(case_result *c);         /* NULL past the cap */
 finding_record *result_finding(case_result *c); /* NULL past the cap */
+/* Adds a forwarding sample; past RESULT_FWD_MAX they are dropped (the case's notes still
+ * name each one). */
+#define RESULT_FWD_MAX 2000
+void result_fwd(case_result *c, int status, int64_t delay_ns);
 /* Sets (or replaces) a metric. */
 void result_metric(case_result *c, const char *name, int64_t value, bool is_time);
 const metric_record *result_get_metric(const case_result *c, const char *name);

@@ -253,6 +253,20 @@ static int load_tx(loader *L, const json_value *o, const char *where, case_resul
     return 0;
 }
 
+/* A forwarding sample: {"status": 100..199, "delay_ns": integer or null (dropped)}. */
+static int load_fwd(loader *L, const json_value *o, const char *where, case_result *c)
+{
+    int64_t status, delay = -1;
+    const json_value *d = json_get(o, "delay_ns");
+    if (get_int(L, o, "status", where, 100, 199, &status))
+        return -1;
+    if (!d || d->type != JSON_NULL)
+        if (get_int(L, o, "delay_ns", where, 0, INT64_MAX, &delay))
+            return -1;
+    result_fwd(c, (int)status, delay);
+    return 0;
+}
+
 typedef int (*item_loader)(loader *L, const json_value *v, const char *where, case_result *c);
 
 /* Loads every element of the array obj.key with fn; elements of arrays of objects must be
@@ -311,6 +325,8 @@ static int load_case(loader *L, const json_value *o, const char *where, case_res
                    load_list(L, o, "messages", where, c, load_message, true) ||
                    load_list(L, o, "findings", where, c, load_finding, true) ||
                    load_list(L, o, "notes", where, c, load_note, false) ||
+                   (json_get(o, "forwarding") && /* absent before samples were recorded */
+                    load_list(L, o, "forwarding", where, c, load_fwd, true)) ||
                    load_list(L, o, "transcript", where, c, load_tx, true) ||
                    get_bool(L, o, "transcript_truncated", where, &c->tx_truncated) ||
                    get_baseline(L, o, where, c)

@@ -12,8 +12,14 @@ shared machine drift). Writes reports/bench.md and reports/bench.json and prints
      and 10,000 (--repeat 10000 -j 10000): all pass, peak RSS
   5. baseline: the continue and http10 checks as a plain sequential Python script
      (suite/bench/baseline.py) against h1xx's, side by side
+  6. load through proxies: the two cases that measure forwarding, --repeat 1000 -j 1000 in
+     reverse-proxy mode through fixtures/proxy.py, nginx and HAProxy (suite/real/ configs with
+     their connection limits raised for 1,000 streams; a proxy whose binary is missing is
+     skipped with the reason): passes, p50/p99/max forwarding delay per interim code (h1xx's
+     own figures), h1xx's peak RSS
 
-Usage: bench.py ./h1xx [--out DIR] [--quick]
+Usage: bench.py ./h1xx [--out DIR] [--streams N] [--big-streams N] [--proxy-load-only]
+  --proxy-load-only: section 6 alone, written to DIR/bench-proxies.md and .json
 """
 import argparse
 import json
@@ -29,9 +35,11 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "fixtures"))
+sys.path.insert(0, os.path.join(ROOT, "suite"))
 sys.path.insert(0, HERE)
 import demo     # noqa: E402  (the reference variables)
 import harness  # noqa: E402
+import interop  # noqa: E402  (Server: a real proxy started in the foreground, stopped by pid)
 import timing   # noqa: E402
 
 GOALS = {"efficiency": 1.25, "timing_p99_ms": 1.0, "cpu_ms_per_case": 1.0, "rss_mib": 16.0,
@@ -200,6 +208,116 @@ def baseline(h1xx, workdir):
             "ratio": wall_h / wall_b}
 
 
+# ---- 6: load through proxies ---------------------------------------------------------------
+
+# Connections each real proxy may hold: 1,000 streams need 2,000 (client and upstream sides).
+PROXY_CONNS = 4096
+
+
+def nginx_limits(text):
+    """nginx's worker_connections (512 in suite/real/nginx.conf.in) raised, and the worker's
+    descriptor limit with it."""
+    want = "worker_connections 512;"
+    if want not in text:
+        raise RuntimeError("suite/real/nginx.conf.in no longer says " + want)
+    text = text.replace(want, f"worker_connections {PROXY_CONNS};")
+    return text.replace("worker_processes 1;",
+                        f"worker_processes 1;\nworker_rlimit_nofile {2 * PROXY_CONNS + 64};")
+
+
+def haproxy_limits(text):
+    """HAProxy's global maxconn (512 in suite/real/haproxy.cfg.in) raised."""
+    want = "maxconn 512"
+    if want not in text:
+        raise RuntimeError("suite/real/haproxy.cfg.in no longer says " + want)
+    return text.replace(want, f"maxconn {PROXY_CONNS}")
+
+
+# name: (binary, suite/ template, argv builder, limits)
+REAL_PROXIES = {"nginx": ("nginx", "real/nginx.conf.in", interop.argv_nginx, nginx_limits),
+                "haproxy": ("haproxy", "real/haproxy.cfg.in", interop.argv_haproxy,
+                            haproxy_limits)}
+
+
+def real_proxy(name, workdir):
+    """A start(origin_port) for timing.proxy_delays: NAME from its suite/real/ template with the
+    limits raised, as interop.Server (loopback, foreground, stopped by its own pid)."""
+    _, template, argv_of, limits = REAL_PROXIES[name]
+
+    def start(origin_port):
+        srv = interop.Server(argv_of, None, origin_port, workdir, "bench-" + name)
+        with open(os.path.join(ROOT, "suite", template)) as f:
+            text = limits(f.read())
+        for k, v in (("PREFIX", srv.dir), ("PORT", srv.port),
+                     ("ORIGIN", f"127.0.0.1:{origin_port}")):
+            text = text.replace(f"@{k}@", str(v))
+        with open(os.path.join(srv.dir, "conf"), "w") as f:
+            f.write(text)
+        return srv
+    return start
+
+
+def proxy_load(h1xx, workdir, streams):
+    """Section 6: {proxy: figures or {"skipped": reason}}."""
+    out = {}
+    for name in ("reference", "nginx", "haproxy"):
+        if name == "reference":
+            start, version = timing.reference_proxy, "fixtures/proxy.py"
+        elif not shutil.which(REAL_PROXIES[name][0]):
+            out[name] = {"skipped": f"{REAL_PROXIES[name][0]} is not installed (Debian package "
+                                    f"{name}; `make interop` as root installs it)"}
+            log(f"6: {name} skipped: {out[name]['skipped']}")
+            continue
+        else:
+            start = real_proxy(name, workdir)
+            version = f"{name} {interop.first_version([REAL_PROXIES[name][0], '-v'])}"
+        log(f"6: {streams} x {len(timing.PROXY_CASES)} cases through {version}, -j {streams}")
+        try:
+            out[name] = timing.proxy_delays(h1xx, workdir, repeat=streams, jobs=streams,
+                                            start=start, name="load-" + name)
+        except (RuntimeError, OSError, ValueError, harness.FixtureError) as e:
+            out[name] = {"skipped": f"could not run: {e}"}
+            log(f"6: {name}: {out[name]['skipped']}")
+            continue
+        out[name]["proxy"] = version
+    return out
+
+
+def code_figures(by_code):
+    """'100: 0.412 / 1.203 / 3.100 ms (n=1000); 102: ...', dropped ones named."""
+    parts = []
+    for g in by_code:
+        d = f", {g['dropped']} dropped" if g["dropped"] else ""
+        if g["n"]:
+            parts.append(f"{g['code']}: {g['p50_ns'] / 1e6:.3f} / {g['p99_ns'] / 1e6:.3f} / "
+                         f"{g['max_ns'] / 1e6:.3f} ms (n={g['n']}{d})")
+        else:
+            parts.append(f"{g['code']}: none forwarded (n=0{d})")
+    return "; ".join(parts) or "no samples"
+
+
+def proxy_rows(pl):
+    rows = []
+    for name, r in pl.items():
+        if "skipped" in r:
+            rows.append(("6", f"load through {name}", f"skipped: {r['skipped']}", ""))
+            continue
+        verdicts = ", ".join(f"{v} {n}" for v, n in sorted(r["verdicts"].items()))
+        rows.append(("6", f"load through {r['proxy']}: {len(timing.PROXY_CASES)} cases x "
+                          f"{r['repeat']}, -j {r['jobs']}, reverse-proxy",
+                     f"**{r['passed']} of {r['cases']} pass** ({verdicts}); forwarding delay "
+                     f"p50 / p99 / max per code: {code_figures(r['by_code'])}; h1xx peak RSS "
+                     f"**{r['peak_rss_mib']:.1f} MiB**, CPU {r['cpu_s']:.2f} s, wall "
+                     f"{r['h1xx_duration_s']:.2f} s", ""))
+    return rows
+
+
+def proxy_table(pl):
+    lines = ["| # | measure | figure | goal |", "| --- | --- | --- | --- |"]
+    lines += [f"| {a} | {m} | {f} | {g} |" for a, m, f, g in proxy_rows(pl)]
+    return "\n".join(lines)
+
+
 # ---- the report ----------------------------------------------------------------------------
 
 def ok(flag):
@@ -314,6 +432,7 @@ def table(r):
          f"{b['baseline_wall_s']:.3f} s ({b['baseline_checks']} checks): ratio "
          f"**{b['ratio']:.2f}**", ""),
     ]
+    rows += proxy_rows(r.get("proxy_load", {}))
     lines = ["| # | measure | figure | goal |", "| --- | --- | --- | --- |"]
     lines += [f"| {a} | {m} | {f} | {g} |" for a, m, f, g in rows]
     return "\n".join(lines), {"efficiency": p["efficiency"] <= GOALS["efficiency"],
@@ -326,6 +445,24 @@ def table(r):
                               big["peak_rss_mib"] < GOALS["big_load_rss_mib"]}
 
 
+def proxies_only(h1xx, a):
+    r = {"machine": machine()}
+    t0 = time.monotonic()
+    with tempfile.TemporaryDirectory() as wd:
+        r["proxy_load"] = proxy_load(h1xx, wd, a.streams)
+    r["bench_wall_s"] = time.monotonic() - t0
+    m = r["machine"]
+    md = (f"# h1xx benchmarks: load through proxies\n\n{m['date']}; {m['nproc']} CPUs, "
+          f"{m['cpu']}; load average {m['loadavg']:.2f} at the start; took "
+          f"{r['bench_wall_s']:.0f} s.\n\n" + proxy_table(r["proxy_load"]) + "\n")
+    with open(os.path.join(a.out, "bench-proxies.md"), "w") as f:
+        f.write(md)
+    with open(os.path.join(a.out, "bench-proxies.json"), "w") as f:
+        json.dump(r, f, indent=2)
+    print("\n" + md)
+    print(f"bench: wrote {os.path.join(a.out, 'bench-proxies.md')} and bench-proxies.json")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("h1xx")
@@ -333,9 +470,13 @@ def main():
     ap.add_argument("--streams", type=int, default=1000, help="load: concurrent streams")
     ap.add_argument("--big-streams", type=int, default=10000,
                     help="big load: concurrent streams (each needs a descriptor on both sides)")
+    ap.add_argument("--proxy-load-only", action="store_true",
+                    help="only section 6 (load through proxies): DIR/bench-proxies.md, .json")
     a = ap.parse_args()
     h1xx = os.path.abspath(a.h1xx)
     os.makedirs(a.out, exist_ok=True)
+    if a.proxy_load_only:
+        return proxies_only(h1xx, a)
     r = {"machine": machine()}
     t0 = time.monotonic()
     with tempfile.TemporaryDirectory() as wd:
@@ -356,6 +497,8 @@ def main():
                                    jobs=a.big_streams)
         log("5: baseline script and h1xx, continue + http10")
         r["baseline"] = baseline(h1xx, wd)
+        log(f"6: load through proxies, {a.streams} streams")
+        r["proxy_load"] = proxy_load(h1xx, wd, a.streams)
     r["bench_wall_s"] = time.monotonic() - t0
     md, goals = table(r)
     r["goals_met"] = goals

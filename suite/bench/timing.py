@@ -20,7 +20,8 @@ are compared exactly:
                        includes the Python fixture's own lateness)
 
 Reverse-proxy mode: proxy_delays() runs the proxy cases that record per-message forwarding
-delays (origin write -> client read, both in h1xx) through fixtures/proxy.py.
+delays (origin write -> client read, both in h1xx) through fixtures/proxy.py or another proxy,
+and reads the samples and h1xx's own per-code figures from results.json.
 
 Usage: timing.py ./h1xx [--streams N] [--jobs J] [--count C] [--interval MS] [--proxy]
                         [--json OUT]
@@ -222,32 +223,46 @@ def free_port():
     return port
 
 
-def proxy_delays(h1xx, workdir, repeat=20):
-    """Runs PROXY_CASES `repeat` times each in reverse-proxy mode through fixtures/proxy.py;
-    returns the forwarding delay of every interim response (ms), from the cases' notes."""
+def reference_proxy(origin_port):
+    """fixtures/proxy.py as a reverse proxy to origin_port (a context manager with .port)."""
+    return harness.start("proxy.py", ["--mode", "reverse", "--upstream",
+                                      f"127.0.0.1:{origin_port}"])
+
+
+def proxy_delays(h1xx, workdir, repeat=20, jobs=None, start=reference_proxy, name="proxy"):
+    """Runs PROXY_CASES `repeat` times each in reverse-proxy mode through a proxy that
+    start(origin_port) brings up (a context manager with .port; default fixtures/proxy.py),
+    with `jobs` cases at once (default 2 x repeat). Returns the forwarding delay of every
+    interim response (ms), from the cases' samples in results.json, h1xx's own figures per
+    interim code (its "forwarding" section: nearest-rank p50, p99, max, dropped), the pass
+    count, and h1xx's CPU and peak RSS."""
     origin = free_port()
-    out = os.path.join(workdir, "proxy.json")
-    args = ["--mode", "reverse", "--upstream", f"127.0.0.1:{origin}"]
-    with harness.start("proxy.py", args) as px:
+    out = os.path.join(workdir, name + ".json")
+    with start(origin) as px:
         cmd = [h1xx, "-m", "reverse-proxy", "--origin-listen", f"127.0.0.1:{origin}",
                "--no-reports", "--json", out, "--repeat", str(repeat),
-               "-j", str(2 * repeat)]
+               "-j", str(jobs or 2 * repeat)]
         for c in PROXY_CASES:
             cmd += ["-k", c]
-        rc, wall, cpu, rss, stdout, stderr = run_measured(cmd + [px.url])
+        rc, wall, cpu, rss, stdout, stderr = run_measured(cmd + [f"http://127.0.0.1:{px.port}/"])
     with open(out) as f:
         run = json.load(f)
     delays, fwd_max = [], []
     for c in run["cases"]:
-        for n in c.get("notes", []):
-            m = re.match(r"1\d\d written by the origin .*forwarding delay (-?[0-9.]+)ms$", n)
-            if m:
-                delays.append(float(m.group(1)))
+        delays += [s["delay_ns"] / 1e6 for s in c.get("forwarding", [])
+                   if s["delay_ns"] is not None]
         if "fwd-max" in c.get("metrics", {}):
             fwd_max.append(c["metrics"]["fwd-max"] * 1000.0)
     passed = sum(1 for c in run["cases"] if c["verdict"] == "pass")
-    return {"cases": len(run["cases"]), "passed": passed, "exit": rc, "repeat": repeat,
-            "forwarding_delay_ms": dist(delays), "case_fwd_max_ms": dist(fwd_max)}
+    verdicts = {}
+    for c in run["cases"]:
+        verdicts[c["verdict"]] = verdicts.get(c["verdict"], 0) + 1
+    fwd = run.get("forwarding") or {}
+    return {"cases": len(run["cases"]), "passed": passed, "verdicts": verdicts, "exit": rc,
+            "repeat": repeat, "jobs": jobs or 2 * repeat, "wall_s": wall,
+            "h1xx_duration_s": run["duration_s"], "cpu_s": cpu, "peak_rss_mib": rss / 1024.0,
+            "forwarding_delay_ms": dist(delays), "case_fwd_max_ms": dist(fwd_max),
+            "by_code": fwd.get("run", []), "last_line": stdout.strip().splitlines()[-1:]}
 
 
 def fmt(d):
