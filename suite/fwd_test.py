@@ -27,7 +27,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -37,34 +36,12 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "fixtures"))
 import harness  # noqa: E402
 import proxy  # noqa: E402  (only for SLOW_DELAY: the delay slow-1xx adds)
+from testlib import H1XX, ONLY, free_port, record, run_h1xx, summary  # noqa: E402
 
-H1XX = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "h1xx"))
-ONLY = sys.argv[3] if len(sys.argv) > 3 and sys.argv[2] == "-k" else ""
 CASES = ["-k", "processing/pxy-prc4-forwarded-promptly", "-k", "interim/pxy1-every-1xx-forwarded"]
 SLOW_NS = int(proxy.SLOW_DELAY * 1e9)
 FAR_LESS_NS = SLOW_NS // 6  # the reference forwards at once: 50 ms is already generous
 LAST = re.compile(r"^(\d+) passed, (\d+) failed, (\d+) skipped$")
-RESULTS = []
-
-
-def record(name, ok, detail=""):
-    RESULTS.append((name, ok))
-    print(("ok   - " if ok else "FAIL - ") + name + ("" if ok else ": " + str(detail)[:1500]),
-          flush=True)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def run_h1xx(args, timeout=120):
-    p = subprocess.run([H1XX] + args, capture_output=True, text=True, timeout=timeout,
-                       errors="replace")
-    return p.returncode, p.stdout, p.stderr
 
 
 class Run:
@@ -386,10 +363,7 @@ def main():
                 record(f"{name}: ran to the end", False, repr(e))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    passed = sum(1 for _, ok in RESULTS if ok)
-    failed = len(RESULTS) - passed
-    print(f"fwd: {passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+    sys.exit(summary("fwd"))
 
 
 if __name__ == "__main__":
