@@ -1,6 +1,7 @@
 /* report_skips: see report_skips.h. */
 #include "report_skips.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -68,8 +69,14 @@ void report_skip_hint(buf_t *b, const run_result *r, const skip_group *g, size_t
 
 void report_skip_ids(buf_t *b, const skip_group *g, const char *indent, size_t col, size_t width)
 {
-    for (size_t i = 0; i < g->n; i++) {
-        size_t len = strlen(g->ids[i]);
+    /* --repeat lays the copies of a case side by side: one name for them, with their count */
+    for (size_t i = 0, k; i < g->n; i = k) {
+        for (k = i + 1; k < g->n && !strcmp(g->ids[k], g->ids[i]); k++)
+            ;
+        char times[32] = "";
+        if (k - i > 1)
+            snprintf(times, sizeof times, " (x%zu)", k - i);
+        size_t len = strlen(g->ids[i]) + strlen(times);
         if (i && col + len + 2 > width) {
             buf_printf(b, ",\n%s", indent);
             col = strlen(indent);
@@ -78,6 +85,7 @@ void report_skip_ids(buf_t *b, const skip_group *g, const char *indent, size_t c
             col += 2;
         }
         report_readable_str(b, g->ids[i]);
+        buf_printf(b, "%s", times);
         col += len;
     }
 }

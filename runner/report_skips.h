@@ -28,8 +28,9 @@ void report_skip_groups_free(skip_group *g, size_t n);
  * skip; "..." when more variables than REPORT_SKIP_HINT_MAX). Appends nothing without a group. */
 void report_skip_hint(buf_t *b, const run_result *r, const skip_group *g, size_t n);
 
-/* Appends "A, B, C" wrapped under `width` columns, each continuation line starting with
- * indent; `col` is the column the first id starts at. */
+/* Appends "A, B (x3), C" (the --repeat copies of a case named once, with their count) wrapped
+ * under `width` columns, each continuation line starting with indent; `col` is the column the
+ * first id starts at. */
 void report_skip_ids(buf_t *b, const skip_group *g, const char *indent, size_t col, size_t width);
 
 #endif

@@ -240,6 +240,16 @@ static void test_skip_hint(void)
     CU_ASSERT_STRING_EQUAL(b.data, "u/a, u/b,\n  u/d");
     buf_free(&b);
     report_skip_groups_free(g, n);
+    /* --repeat: the copies of one case, side by side, are named once with their count */
+    cr[1].id = (char *)ids[0];
+    cr[4].missing_var = (char *)miss[0];
+    n = report_skip_groups(&r, &g);
+    CU_ASSERT_EQUAL_FATAL(g[0].n, 4);
+    buf_init(&b, 0);
+    report_skip_ids(&b, &g[0], "  ", 0, 100);
+    CU_ASSERT_STRING_EQUAL(b.data, "u/a (x2), u/d, h/e");
+    buf_free(&b);
+    report_skip_groups_free(g, n);
     r.ncases = 0;
     CU_ASSERT_EQUAL(report_skip_groups(&r, &g), 0);
     buf_init(&b, 0);
