@@ -117,8 +117,12 @@ void runner_remember(runner *R, const step *st, const wire_msg *m, int conn_id)
     R->locals[0] = (var){"status", R->status_text};
     if (st->as && !R->named)
         R->named = xcalloc(MAX_NAMED, sizeof *R->named);
-    if (st->as && R->nnamed < MAX_NAMED)
-        R->named[R->nnamed++] = (named_msg){st->as, conn_id, *m};
+    if (st->as && R->nnamed < MAX_NAMED) {
+        named_msg *n = &R->named[R->nnamed++];
+        n->name = st->as;
+        n->conn = conn_id;
+        wire_msg_copy(&n->m, m); /* m may be sized to its fields */
+    }
 }
 
 static void matched(runner *R, const step *st, alt_kind k)

@@ -21,10 +21,10 @@ static void step_expect(runner *R, const step *st)
         return;
     int64_t want = clock_ns() + ns;
     char *desc = runner_describe(R, st, ns);
-    wire_msg *m = xmalloc(sizeof *m);
+    wire_msg *m = NULL;
     runner_wait_begin(R, cc);
     for (;;) {
-        next_status s = stream_next(R, cc, runner_bounded(R, want), m);
+        next_status s = stream_next_kept(R, cc, runner_bounded(R, want), &m);
         if (R->stop || runner_outcome(R, st, cc, s, m, desc, want))
             break;
     }

@@ -230,13 +230,13 @@ void step_collect(runner *R, const step *st)
         return;
     int64_t want = clock_ns() + ns, t_ref = cc->last_send_ns ? cc->last_send_ns : clock_ns();
     char *desc = runner_describe(R, st, ns);
-    wire_msg *m = xmalloc(sizeof *m);
+    wire_msg *m = NULL;
     int64_t *t = NULL;
     size_t n = 0, cap = 0;
     int code = 0;
     runner_wait_begin(R, cc);
     for (;;) {
-        next_status s = stream_next(R, cc, runner_bounded(R, want), m);
+        next_status s = stream_next_kept(R, cc, runner_bounded(R, want), &m);
         if (R->stop)
             break;
         if (s == NEXT_MSG && m->interim) {

@@ -313,6 +313,22 @@ next_status stream_read(runner *R, cconn *cc, int64_t deadline_ns)
     return NEXT_TIMEOUT;
 }
 
+/* One event from the reader, its findings reported. A function of its own, so that the
+ * findings array is not on the stack while the case waits (a waiting case's stack is kept). */
+static __attribute__((noinline)) int next_event(runner *R, cconn *cc, wire_msg *m)
+{
+    wire_finding f[16];
+    size_t nf = 0;
+    int rc = wire_next(&cc->rd, cc->c.rx.data ? cc->c.rx.data : "", cc->c.rx.len, cc->eof, m,
+                       f, 16, &nf);
+    report_findings(R, cc, f, nf);
+    if (rc == WIRE_MSG) {
+        record_msg(R, cc, m);
+        generic_checks(R, cc, m);
+    }
+    return rc;
+}
+
 /* Returns the next message on cc, reading until the deadline. NEXT_MSG fills *m. */
 next_status stream_next(runner *R, cconn *cc, int64_t deadline_ns, wire_msg *m)
 {
@@ -322,16 +338,9 @@ next_status stream_next(runner *R, cconn *cc, int64_t deadline_ns, wire_msg *m)
         return NEXT_MSG;
     }
     for (;;) {
-        wire_finding f[16];
-        size_t nf = 0;
-        int rc = wire_next(&cc->rd, cc->c.rx.data ? cc->c.rx.data : "", cc->c.rx.len, cc->eof,
-                           m, f, 16, &nf);
-        report_findings(R, cc, f, nf);
-        if (rc == WIRE_MSG) {
-            record_msg(R, cc, m);
-            generic_checks(R, cc, m);
+        int rc = next_event(R, cc, m);
+        if (rc == WIRE_MSG)
             return NEXT_MSG;
-        }
         if (rc == WIRE_DONE)
             return NEXT_CLOSED;
         if (rc == WIRE_ERROR)
@@ -348,6 +357,19 @@ next_status stream_next(runner *R, cconn *cc, int64_t deadline_ns, wire_msg *m)
     }
 }
 
+next_status stream_next_kept(runner *R, cconn *cc, int64_t deadline_ns, wire_msg **m)
+{
+    /* the worker thread's one whole message: the reader parses into it, and nothing in it
+     * outlives this call (other cases on the thread use it while this one waits) */
+    static _Thread_local wire_msg scratch;
+    next_status s = stream_next(R, cc, deadline_ns, &scratch);
+    if (s == NEXT_MSG) {
+        free(*m);
+        *m = wire_msg_keep(&scratch);
+    }
+    return s;
+}
+
 /* After the last step: reads what is still arriving until `until`, so late bytes (a 1xx after
  * the final response, an extra response) are seen and checked. The bound also holds for bytes
  * already buffered: a flood of small responses is checked only until `until`. */
@@ -355,10 +377,10 @@ void stream_linger(runner *R, int64_t until_ns)
 {
     for (int i = 0; i < R->nconns; i++) {
         cconn *cc = R->conns[i];
-        wire_msg *m = xmalloc(sizeof *m);
+        wire_msg *m = NULL;
         while ((conn_is_open(&cc->c) || stream_pending(cc)) && clock_ns() < until_ns &&
                !conn_interrupted()) {
-            next_status s = stream_next(R, cc, until_ns, m);
+            next_status s = stream_next_kept(R, cc, until_ns, &m);
             if (s != NEXT_MSG)
                 break;
         }
