@@ -129,18 +129,19 @@ static void run_step(runner *R, const step *st)
 void case_describe(const case_def *c, const req_catalog *cat, case_result *r)
 {
     (void)cat;
-    r->id = xstrdup(c->id);
-    r->area = xstrdup(c->area);
-    r->title = xstrdup(c->title);
-    r->file = xstrdup(c->file);
+    r->id = result_bytes(r, c->id, strlen(c->id));
+    r->area = result_bytes(r, c->area, strlen(c->area));
+    r->title = result_bytes(r, c->title, strlen(c->title));
+    r->file = result_bytes(r, c->file, strlen(c->file));
     r->line = c->line;
-    r->rfc = xstrdup(c->rfc ? c->rfc : "");
-    r->level = xstrdup(c->level);
+    r->rfc = result_bytes(r, c->rfc ? c->rfc : "", c->rfc ? strlen(c->rfc) : 0);
+    r->level = result_bytes(r, c->level, strlen(c->level));
     buf_t b;
     buf_init(&b, 0);
     for (size_t i = 0; i < c->nrequire; i++)
         buf_printf(&b, "%s%s", i ? " " : "", c->require[i]);
-    r->require = buf_steal(&b);
+    r->require = result_bytes(r, b.data ? b.data : "", b.len);
+    buf_free(&b);
 }
 
 /* A case that uses a variable nobody set cannot run: it says which --set would enable it. */
@@ -226,4 +227,5 @@ void case_run(const case_def *c, const run_ctx *ctx, case_result *r)
                     r->findings_dropped, RESULT_MSGS_MAX, RESULT_FINDINGS_MAX);
     r->duration_ns = clock_ns() - start;
     free(R);
+    result_trim(r);
 }

@@ -187,7 +187,7 @@ static void record_msg(runner *R, cconn *cc, const wire_msg *m)
     mr->t_first_ns = runner_rel(R, stream_time_at(cc, m->start));
     mr->t_head_ns = runner_rel(R, stream_time_at(cc, m->head_end - 1));
     mr->t_end_ns = runner_rel(R, stream_time_at(cc, m->end ? m->end - 1 : m->head_end - 1));
-    mr->head = xstrndup(cc->c.rx.data + m->start, m->head_end - m->start);
+    mr->head = result_bytes(R->r, cc->c.rx.data + m->start, m->head_end - m->start);
     mr->head_len = m->head_end - m->start;
     mr->body_len = m->body_len;
 }

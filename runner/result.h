@@ -126,6 +126,9 @@ typedef struct case_result {
     /* private growth capacities */
     size_t tx_cap, msgs_cap, notes_cap, findings_cap, metrics_cap, owned_cap;
     size_t tx_bytes;
+    /* private: blocks holding the strings the builders copied (result_bytes); a case's strings
+     * live together instead of in a malloc each, and case_result_free frees them as a whole */
+    struct result_block *blocks;
 } case_result;
 
 typedef struct run_result {
@@ -193,6 +196,12 @@ finding_record *result_finding(case_result *c); /* NULL past the cap */
 /* Sets (or replaces) a metric. */
 void result_metric(case_result *c, const char *name, int64_t value, bool is_time);
 const metric_record *result_get_metric(const case_result *c, const char *name);
+/* A copy of data[0, len), NUL-terminated, that c owns (freed with it; never free() it). When
+ * the last transcript entry ends with the same bytes (a message head read in one piece), that
+ * entry's copy is shared. */
+char *result_bytes(case_result *c, const void *data, size_t len);
+/* At the end of a case: its arrays shrink to what they hold (10,000 results kept at once). */
+void result_trim(case_result *c);
 /* Hands s (malloc'd) to c, which frees it with the case; returns s. For fields documented as
  * static storage when the result is rebuilt from a file. */
 const char *result_own(case_result *c, char *s);
