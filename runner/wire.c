@@ -406,7 +406,7 @@ enum { ST_HEAD, ST_SKIP, ST_LENGTH, ST_CHUNK_SIZE, ST_CHUNK_DATA, ST_CHUNK_CRLF,
 
 #define AGAIN 3              /* internal: the state changed, keep going in this call */
 #define CHUNK_LINE_MAX 4096  /* chunk-size line with extensions */
-#define NPENDING (sizeof((wire_reader *)0)->pending / sizeof(wire_finding))
+#define NPENDING 16 /* findings returned by one wire_next() call, at most */
 
 void wire_init(wire_reader *r, const wire_limits *lim)
 {
@@ -447,7 +447,7 @@ size_t wire_raw_offset(const wire_reader *r)
 
 static void add(wire_reader *r, wire_code code, size_t off)
 {
-    if (r->npending < NPENDING)
+    if (r->npending < r->pcap)
         r->pending[r->npending++] = (wire_finding){code, off};
 }
 
@@ -596,7 +596,7 @@ static int on_head(wire_reader *r, const char *s, size_t len, bool eof)
     if (r->hs_ok && !may_end && !eof && view < cap)
         return WIRE_NEED_MORE;
     long n = parse_head(s + r->pos, view, r->pos, r->lim.max_fields, r->cur, r->pending,
-                        NPENDING, &r->npending);
+                        r->pcap, &r->npending);
     if (n == -2 && memchr(s + r->pos, '\n', view) != NULL)
         r->hs_ok = true; /* the status line is whole and good: only -2 or a head from now on */
     if (n == -1) {
@@ -770,6 +770,8 @@ int wire_next(wire_reader *r, const char *stream, size_t len, bool eof, wire_msg
               wire_finding *f, size_t fcap, size_t *nf)
 {
     int rc;
+    r->pending = f;
+    r->pcap = fcap < NPENDING ? fcap : NPENDING;
     r->npending = 0;
     r->cur = out;
     if (r->reparse)
@@ -786,17 +788,13 @@ int wire_next(wire_reader *r, const char *stream, size_t len, bool eof, wire_msg
         while (rc == AGAIN);
     if (rc == WIRE_MSG)
         r->nmsgs++;
-    else if (r->state != ST_HEAD && r->state != ST_SKIP && !r->reparse) {
+    else if (r->state != ST_HEAD && r->state != ST_SKIP) {
         memcpy(r->held, out, sizeof r->held); /* a body goes on in a later call */
         r->reparse = true;
-    } else if (r->reparse) {
-        memcpy(r->held, out, sizeof r->held);
     }
     r->cur = NULL;
-    size_t n = r->npending < fcap ? r->npending : fcap;
-    if (n > 0)
-        memcpy(f, r->pending, n * sizeof *f);
     if (nf != NULL)
-        *nf = n;
+        *nf = r->npending;
+    r->pending = NULL;
     return rc;
 }

@@ -119,9 +119,9 @@ typedef struct wire_reader {
     unsigned char held[offsetof(wire_msg, fields)];
     uint64_t remaining;
     size_t scan;
-    /* findings gathered since the last wire_next() call (private; copied out by wire_next) */
-    wire_finding pending[16];
-    size_t npending;
+    /* findings of the current wire_next() call (private): the caller's array, at most 16 */
+    wire_finding *pending;
+    size_t npending, pcap;
 } wire_reader;
 
 enum { WIRE_ERROR = -1, WIRE_NEED_MORE = -2, WIRE_DONE = 0, WIRE_MSG = 1, WIRE_RAW = 2 };
