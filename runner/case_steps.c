@@ -177,9 +177,10 @@ static void ms_text(buf_t *b, int64_t ns)
 }
 
 /* Metrics over the sequence [request sent, each interim, final]: the gaps a client (or a
- * CDN's idle timer) sees. */
-static void series_metrics(runner *R, int64_t t_ref, const int64_t *t, size_t n, int64_t t_final,
-                           int code_hint)
+ * CDN's idle timer) sees. Not inlined: its locals would sit in step_collect's frame, which a
+ * waiting case keeps (coro.h). */
+static __attribute__((noinline)) void series_metrics(runner *R, int64_t t_ref, const int64_t *t,
+                                                      size_t n, int64_t t_final, int code_hint)
 {
     case_result *r = R->r;
     size_t ng = n + 1;
