@@ -75,15 +75,17 @@ void result_count(run_result *r)
 
 /* ---- the case's strings --------------------------------------------------------------------- */
 
-/* A block of strings; the first holds a KiB (what most cases keep), later ones double up to
- * 64 KiB, so a big transcript needs few blocks and the walk in free_str() is short. */
+/* A block of strings. The first is small: a case in flight holds its description and the
+ * start of its transcript (a few hundred bytes), and 10,000 of them are in flight at once.
+ * Later ones double up to 64 KiB, so a big transcript needs few blocks and the walk in
+ * free_str() stays short. */
 typedef struct result_block {
     struct result_block *next;
     size_t used, cap;
     char data[];
 } result_block;
 
-#define BLOCK_FIRST 1024
+#define BLOCK_FIRST 512
 #define BLOCK_MAX (64 * 1024)
 
 char *result_bytes(case_result *c, const void *data, size_t len)
