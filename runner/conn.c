@@ -32,6 +32,16 @@ static char *err_buf(conn *c)
     return c->errmsg;
 }
 
+#define PEER_MAX 128
+static char no_peer[1];
+
+static void set_peer(conn *c, const char *text)
+{
+    if (c->peer != no_peer)
+        free(c->peer);
+    c->peer = xstrdup(text);
+}
+
 static int bad_target(char *err, size_t errsz, const char *url, const char *why)
 {
     snprintf(err, errsz, "bad target URL '%s': %s", url, why);
@@ -208,11 +218,12 @@ static void describe_socket(conn *c)
     socklen_t pl = sizeof peer, sl = sizeof self;
     if (getpeername(c->fd, (struct sockaddr *)&peer, &pl) != 0)
         return;
-    char a[80], b[80] = "";
+    char a[80], b[80] = "", text[PEER_MAX];
     fmt_addr((struct sockaddr *)&peer, a, sizeof a);
     if (getsockname(c->fd, (struct sockaddr *)&self, &sl) == 0)
         fmt_addr((struct sockaddr *)&self, b, sizeof b);
-    snprintf(c->peer, sizeof c->peer, b[0] ? "%s from %s" : "%s", a, b);
+    snprintf(text, sizeof text, b[0] ? "%s from %s" : "%s", a, b);
+    set_peer(c, text);
 }
 
 /* Name resolution may block (DNS): it runs on a helper thread (loop_blocking), its arguments
@@ -314,8 +325,11 @@ static conn_status open_unix(conn *c, const target *t, int64_t deadline_ns)
                  "%.200s", t->unix_path);
     if (s != CONN_OK)
         drop_fd(c);
-    else
-        snprintf(c->peer, sizeof c->peer, "unix:%s", t->unix_path);
+    else {
+        char text[PEER_MAX];
+        snprintf(text, sizeof text, "unix:%s", t->unix_path);
+        set_peer(c, text);
+    }
     return s;
 }
 
@@ -377,14 +391,16 @@ static void describe_peer(conn *c)
     curl_easy_getinfo(h, CURLINFO_PRIMARY_PORT, &port);
     if (!ip || !*ip)
         return;
-    int n = snprintf(c->peer, sizeof c->peer, strchr(ip, ':') ? "[%s]:%ld" : "%s:%ld", ip, port);
+    char text[PEER_MAX];
+    int n = snprintf(text, sizeof text, strchr(ip, ':') ? "[%s]:%ld" : "%s:%ld", ip, port);
     char *lip = NULL;
     long lport = 0;
     curl_easy_getinfo(h, CURLINFO_LOCAL_IP, &lip);
     curl_easy_getinfo(h, CURLINFO_LOCAL_PORT, &lport);
-    if (lip && *lip && n > 0 && (size_t)n < sizeof c->peer)
-        snprintf(c->peer + n, sizeof c->peer - (size_t)n,
+    if (lip && *lip && n > 0 && (size_t)n < sizeof text)
+        snprintf(text + n, sizeof text - (size_t)n,
                  strchr(lip, ':') ? " from [%s]:%ld" : " from %s:%ld", lip, lport);
+    set_peer(c, text);
 }
 
 /* libcurl calls this while it connects (and shakes hands); non-zero aborts the connect, so an
@@ -492,6 +508,7 @@ conn_status conn_open(conn *c, const target *t, const conn_opts *o, int64_t dead
     memset(c, 0, sizeof *c);
     c->fd = -1;
     c->errmsg = no_error;
+    c->peer = no_peer;
     buf_init(&c->rx, o->max_rx);
     if (conn_interrupted())
         return CONN_INTR;
@@ -671,6 +688,9 @@ void conn_close(conn *c)
     if (c->errmsg != no_error)
         free(c->errmsg);
     c->errmsg = no_error;
+    if (c->peer != no_peer)
+        free(c->peer);
+    c->peer = no_peer;
 }
 
 conn_status conn_sleep_until(int64_t deadline_ns)

@@ -58,7 +58,7 @@ typedef struct conn {
     int64_t last_t_ns; /* time of the last read (stamps never go back) */
     buf_t rx;
     char *errmsg;   /* "" until an error says what (allocated then, freed by conn_close) */
-    char peer[128]; /* "address:port from local-address:port", as text */
+    char *peer;     /* "address:port from local-address:port" ("" till known; conn_close frees) */
 } conn;
 
 /* Process-wide: the read end of a pipe that becomes readable when the run is interrupted. */
