@@ -423,8 +423,8 @@ static cconn *connection_for_request(runner *R, cconn *cc)
     if (!cc->eof && !cc->said_close)
         return cc;
     char *why = cc->said_close ? xasprintf("the server said it would close this connection "
-                                           "(%s), so the next request goes on a new connection",
-                                           cc->close_reason)
+                                           "(%s in its %d), so the next request goes on a new "
+                                           "connection", cc->close_why, cc->close_status)
                                : xstrdup("the server closed this connection, so the next "
                                          "request goes on a new connection");
     result_tx_note(R->r, cc->id, runner_rel(R, clock_ns()), why);

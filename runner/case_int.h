@@ -36,7 +36,8 @@ typedef struct cconn {
     wire_msg *peeked;   /* messages read ahead (already recorded and checked), oldest first */
     size_t npeeked, peek_cap;      /* after a 101: offset of the next WebSocket frame in rx */
     bool said_close;    /* a final said the server will close (Connection: close, HTTP/1.0) */
-    char close_reason[64];
+    int close_status;   /* the response that said so */
+    const char *close_why; /* what in it said so (static text) */
     uint64_t v10_bits;  /* FIFO of outstanding requests: bit set = HTTP/1.0 */
     char *offers[16];   /* FIFO of outstanding requests: the Upgrade each offered, or NULL */
     int noffers;

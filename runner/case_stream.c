@@ -17,7 +17,11 @@ static void note_chunk(cconn *cc, int64_t t_ns)
         cc->chunks[cc->nchunks - 1] = (chunk_time){cc->c.rx.len, t_ns};
         return;
     }
-    grow_array((void **)&cc->chunks, &cc->chunks_cap, cc->nchunks, sizeof *cc->chunks);
+    if (cc->nchunks == cc->chunks_cap) { /* by half again: 10,000 streams carry less slack */
+        size_t more = cc->chunks_cap / 2 > 4 ? cc->chunks_cap / 2 : 4;
+        cc->chunks = xrealloc(cc->chunks, (cc->chunks_cap + more) * sizeof *cc->chunks);
+        cc->chunks_cap += more;
+    }
     cc->chunks[cc->nchunks++] = (chunk_time){cc->c.rx.len, t_ns};
 }
 
@@ -255,7 +259,8 @@ static void note_persistence(cconn *cc, const wire_msg *m)
     if (!why)
         return;
     cc->said_close = true;
-    snprintf(cc->close_reason, sizeof cc->close_reason, "%s in its %d", why, m->status);
+    cc->close_why = why;
+    cc->close_status = m->status;
 }
 
 /* One final response per request, no 1xx without a request waiting, no 1xx to HTTP/1.0. */
