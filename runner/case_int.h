@@ -152,8 +152,9 @@ char *runner_describe(runner *R, const step *st, int64_t ns);
 /* ---- case_stream.c: bytes into messages, and the generic checks ------------------------------ */
 
 next_status stream_next(runner *R, cconn *cc, int64_t deadline_ns, wire_msg *m);
-/* The same, for a wait that may last: on NEXT_MSG *m (NULL or a wire_msg_keep copy) is freed
- * and replaced by a copy sized to its fields, so a waiting case holds no 100-slot table. */
+/* The same, for a wait that may last: *m (NULL or a copy from an earlier call) is freed first,
+ * and on NEXT_MSG set to a copy sized to its fields (else NULL), so a waiting case holds no
+ * 100-slot table. */
 next_status stream_next_kept(runner *R, cconn *cc, int64_t deadline_ns, wire_msg **m);
 void stream_note_request(cconn *cc, bool is_head, bool http10);
 /* A head line sent after a request line (the empty line ends the head): Upgrade is noted. */

@@ -367,11 +367,11 @@ next_status stream_next_kept(runner *R, cconn *cc, int64_t deadline_ns, wire_msg
     /* the worker thread's one whole message: the reader parses into it, and nothing in it
      * outlives this call (other cases on the thread use it while this one waits) */
     static _Thread_local wire_msg scratch;
+    free(*m); /* not kept through the wait */
+    *m = NULL;
     next_status s = stream_next(R, cc, deadline_ns, &scratch);
-    if (s == NEXT_MSG) {
-        free(*m);
+    if (s == NEXT_MSG)
         *m = wire_msg_keep(&scratch);
-    }
     return s;
 }
 

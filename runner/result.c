@@ -157,13 +157,15 @@ void result_trim(case_result *c)
 
 void case_result_free(case_result *c)
 {
-    free_str(c, c->id);
-    free_str(c, c->area);
-    free_str(c, c->title);
-    free_str(c, c->file);
+    if (!c->borrowed) {
+        free_str(c, c->id);
+        free_str(c, c->area);
+        free_str(c, c->title);
+        free_str(c, c->file);
+        free_str(c, c->rfc);
+        free_str(c, c->level);
+    }
     free_str(c, c->require);
-    free_str(c, c->rfc);
-    free_str(c, c->level);
     free(c->message);
     free(c->failed_require);
     free(c->missing_var);

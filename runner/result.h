@@ -129,6 +129,9 @@ typedef struct case_result {
     /* private: blocks holding the strings the builders copied (result_bytes); a case's strings
      * live together instead of in a malloc each, and case_result_free frees them as a whole */
     struct result_block *blocks;
+    /* private: id, area, title, file, rfc and level point into the case definition, which
+     * outlives the result (case_describe); case_result_free leaves them alone */
+    bool borrowed;
 } case_result;
 
 typedef struct run_result {
