@@ -75,8 +75,8 @@ void result_count(run_result *r)
 
 /* ---- the case's strings --------------------------------------------------------------------- */
 
-/* A block of strings. The first is small: a case in flight holds its description and the
- * start of its transcript (a few hundred bytes), and 10,000 of them are in flight at once.
+/* A block of strings. The first is small: a case in flight holds little more than the start
+ * of its transcript (its description is the case's own), and 10,000 may be in flight at once.
  * Later ones double up to 64 KiB, so a big transcript needs few blocks and the walk in
  * free_str() stays short. */
 typedef struct result_block {
@@ -85,7 +85,7 @@ typedef struct result_block {
     char data[];
 } result_block;
 
-#define BLOCK_FIRST 512
+#define BLOCK_FIRST 256
 #define BLOCK_MAX (64 * 1024)
 
 char *result_bytes(case_result *c, const void *data, size_t len)
