@@ -13,6 +13,7 @@
 #define MAX_NAMED 4
 #define MAX_CHUNKS 65536
 #define MAX_OSENT 256
+#define MAX_OFFERS 16
 
 typedef struct chunk_time {
     size_t end;   /* rx offset just past this read */
@@ -39,7 +40,9 @@ typedef struct cconn {
     int close_status;   /* the response that said so */
     const char *close_why; /* what in it said so (static text) */
     uint64_t v10_bits;  /* FIFO of outstanding requests: bit set = HTTP/1.0 */
-    char *offers[16];   /* FIFO of outstanding requests: the Upgrade each offered, or NULL */
+    /* FIFO of outstanding requests (at most MAX_OFFERS): the Upgrade each offered, or NULL;
+     * the array itself is NULL until a request offers one (every entry NULL till then) */
+    char **offers;
     int noffers;
     bool in_head;       /* the last request line sent has not had its empty line yet */
     int nv10;

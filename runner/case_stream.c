@@ -68,6 +68,8 @@ void stream_free(cconn *cc)
 {
     while (cc->noffers)
         pop_offer(cc);
+    free(cc->offers);
+    cc->offers = NULL;
     free(cc->peeked);
     cc->peeked = NULL;
     conn_close(&cc->c);
@@ -86,8 +88,11 @@ void stream_note_request(cconn *cc, bool is_head, bool http10)
         cc->nv10++;
     }
     cc->outstanding++;
-    if (cc->noffers < (int)(sizeof cc->offers / sizeof *cc->offers))
-        cc->offers[cc->noffers++] = NULL;
+    if (cc->noffers < MAX_OFFERS) {
+        if (cc->offers)
+            cc->offers[cc->noffers] = NULL;
+        cc->noffers++;
+    }
     cc->in_head = true;
 }
 
@@ -104,6 +109,8 @@ void stream_note_request_line(cconn *cc, const char *line, size_t n)
     const char *v = line + 8, *end = line + n;
     while (v < end && (*v == ' ' || *v == '\t'))
         v++;
+    if (!cc->offers) /* the first offer on this connection */
+        cc->offers = xcalloc(MAX_OFFERS, sizeof *cc->offers);
     char **o = &cc->offers[cc->noffers - 1];
     char *joined = *o ? xasprintf("%s, %.*s", *o, (int)(end - v), v)
                       : xstrndup(v, (size_t)(end - v));
@@ -116,8 +123,11 @@ static void pop_offer(cconn *cc)
 {
     if (!cc->noffers)
         return;
+    cc->noffers--;
+    if (!cc->offers)
+        return;
     free(cc->offers[0]);
-    memmove(cc->offers, cc->offers + 1, (size_t)--cc->noffers * sizeof *cc->offers);
+    memmove(cc->offers, cc->offers + 1, (size_t)cc->noffers * sizeof *cc->offers);
 }
 
 static bool oldest_is_http10(const cconn *cc)
@@ -200,7 +210,7 @@ static void record_msg(runner *R, cconn *cc, const wire_msg *m)
  * every protocol it names must be in the offer, and a request with no Upgrade gets no 101. */
 static void offered_check(runner *R, cconn *cc, const wire_msg *m)
 {
-    const char *stream = cc->c.rx.data, *offer = cc->noffers ? cc->offers[0] : NULL;
+    const char *stream = cc->c.rx.data, *offer = cc->noffers && cc->offers ? cc->offers[0] : NULL;
     if (!offer) {
         runner_finding(R, cc->id, 0, "101-not-offered", "UPG-2", m->start,
                        "a 101 answered a request that offered no Upgrade (connection %d, byte %zu)",
