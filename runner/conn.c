@@ -610,8 +610,9 @@ static CURLcode recv_stamped(conn *c, char *p, size_t len, size_t *k, int64_t *t
 }
 
 /* One recv: through libcurl under TLS (it may hold decrypted bytes the socket does not show),
- * or straight from the socket. */
-static conn_status read_once(conn *c, int64_t *t_ns, size_t *n)
+ * or straight from the socket. Never inlined: its 16 KiB buffer would sit in conn_read's frame,
+ * which a case waiting for bytes keeps (coro.h copies a parked stack). */
+static __attribute__((noinline)) conn_status read_once(conn *c, int64_t *t_ns, size_t *n)
 {
     char tmp[16384];
     size_t room = c->rx.max - c->rx.len;
