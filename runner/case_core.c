@@ -291,7 +291,9 @@ char *runner_describe(runner *R, const step *st, int64_t ns)
     buf_printf(&b, " %s %lld.%03llds", step_names(st, ALT_NOTHING) ? "for" : "within",
                (long long)(ns / 1000000000), (long long)(ns % 1000000000 / 1000000));
     describe_bound_origin(&b, st->within);
-    return buf_steal(&b);
+    char *s = xstrndup(b.data, b.len); /* kept through the wait: not the buffer's 256 bytes */
+    buf_free(&b);
+    return s;
 }
 
 const char *runner_require(const runner *R, const char *req)

@@ -117,8 +117,12 @@ void runner_remember(runner *R, const step *st, const wire_msg *m, int conn_id)
     R->locals[0] = (var){"status", R->status_text};
     if (st->as && !R->named)
         R->named = xcalloc(MAX_NAMED, sizeof *R->named);
-    if (st->as && R->nnamed < MAX_NAMED)
-        R->named[R->nnamed++] = (named_msg){st->as, conn_id, *m};
+    if (st->as && R->nnamed < MAX_NAMED) {
+        named_msg *n = &R->named[R->nnamed++];
+        n->name = st->as;
+        n->conn = conn_id;
+        wire_msg_copy(&n->m, m); /* m may be sized to its fields */
+    }
 }
 
 static void matched(runner *R, const step *st, alt_kind k)
@@ -419,8 +423,8 @@ static cconn *connection_for_request(runner *R, cconn *cc)
     if (!cc->eof && !cc->said_close)
         return cc;
     char *why = cc->said_close ? xasprintf("the server said it would close this connection "
-                                           "(%s), so the next request goes on a new connection",
-                                           cc->close_reason)
+                                           "(%s in its %d), so the next request goes on a new "
+                                           "connection", cc->close_why, cc->close_status)
                                : xstrdup("the server closed this connection, so the next "
                                          "request goes on a new connection");
     result_tx_note(R->r, cc->id, runner_rel(R, clock_ns()), why);

@@ -13,6 +13,7 @@
 #define MAX_NAMED 4
 #define MAX_CHUNKS 65536
 #define MAX_OSENT 256
+#define MAX_OFFERS 16
 
 typedef struct chunk_time {
     size_t end;   /* rx offset just past this read */
@@ -36,9 +37,12 @@ typedef struct cconn {
     wire_msg *peeked;   /* messages read ahead (already recorded and checked), oldest first */
     size_t npeeked, peek_cap;      /* after a 101: offset of the next WebSocket frame in rx */
     bool said_close;    /* a final said the server will close (Connection: close, HTTP/1.0) */
-    char close_reason[64];
+    int close_status;   /* the response that said so */
+    const char *close_why; /* what in it said so (static text) */
     uint64_t v10_bits;  /* FIFO of outstanding requests: bit set = HTTP/1.0 */
-    char *offers[16];   /* FIFO of outstanding requests: the Upgrade each offered, or NULL */
+    /* FIFO of outstanding requests (at most MAX_OFFERS): the Upgrade each offered, or NULL;
+     * the array itself is NULL until a request offers one (every entry NULL till then) */
+    char **offers;
     int noffers;
     bool in_head;       /* the last request line sent has not had its empty line yet */
     int nv10;
@@ -151,6 +155,10 @@ char *runner_describe(runner *R, const step *st, int64_t ns);
 /* ---- case_stream.c: bytes into messages, and the generic checks ------------------------------ */
 
 next_status stream_next(runner *R, cconn *cc, int64_t deadline_ns, wire_msg *m);
+/* The same, for a wait that may last: *m (NULL or a copy from an earlier call) is freed first,
+ * and on NEXT_MSG set to a copy sized to its fields (else NULL), so a waiting case holds no
+ * 100-slot table. */
+next_status stream_next_kept(runner *R, cconn *cc, int64_t deadline_ns, wire_msg **m);
 void stream_note_request(cconn *cc, bool is_head, bool http10);
 /* A head line sent after a request line (the empty line ends the head): Upgrade is noted. */
 void stream_note_request_line(cconn *cc, const char *line, size_t n);

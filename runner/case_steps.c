@@ -177,9 +177,10 @@ static void ms_text(buf_t *b, int64_t ns)
 }
 
 /* Metrics over the sequence [request sent, each interim, final]: the gaps a client (or a
- * CDN's idle timer) sees. */
-static void series_metrics(runner *R, int64_t t_ref, const int64_t *t, size_t n, int64_t t_final,
-                           int code_hint)
+ * CDN's idle timer) sees. Not inlined: its locals would sit in step_collect's frame, which a
+ * waiting case keeps (coro.h). */
+static __attribute__((noinline)) void series_metrics(runner *R, int64_t t_ref, const int64_t *t,
+                                                      size_t n, int64_t t_final, int code_hint)
 {
     case_result *r = R->r;
     size_t ng = n + 1;
@@ -230,13 +231,13 @@ void step_collect(runner *R, const step *st)
         return;
     int64_t want = clock_ns() + ns, t_ref = cc->last_send_ns ? cc->last_send_ns : clock_ns();
     char *desc = runner_describe(R, st, ns);
-    wire_msg *m = xmalloc(sizeof *m);
+    wire_msg *m = NULL;
     int64_t *t = NULL;
     size_t n = 0, cap = 0;
     int code = 0;
     runner_wait_begin(R, cc);
     for (;;) {
-        next_status s = stream_next(R, cc, runner_bounded(R, want), m);
+        next_status s = stream_next_kept(R, cc, runner_bounded(R, want), &m);
         if (R->stop)
             break;
         if (s == NEXT_MSG && m->interim) {

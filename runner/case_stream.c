@@ -17,7 +17,11 @@ static void note_chunk(cconn *cc, int64_t t_ns)
         cc->chunks[cc->nchunks - 1] = (chunk_time){cc->c.rx.len, t_ns};
         return;
     }
-    grow_array((void **)&cc->chunks, &cc->chunks_cap, cc->nchunks, sizeof *cc->chunks);
+    if (cc->nchunks == cc->chunks_cap) { /* by half again: 10,000 streams carry less slack */
+        size_t more = cc->chunks_cap / 2 > 4 ? cc->chunks_cap / 2 : 4;
+        cc->chunks = xrealloc(cc->chunks, (cc->chunks_cap + more) * sizeof *cc->chunks);
+        cc->chunks_cap += more;
+    }
     cc->chunks[cc->nchunks++] = (chunk_time){cc->c.rx.len, t_ns};
 }
 
@@ -64,6 +68,8 @@ void stream_free(cconn *cc)
 {
     while (cc->noffers)
         pop_offer(cc);
+    free(cc->offers);
+    cc->offers = NULL;
     free(cc->peeked);
     cc->peeked = NULL;
     conn_close(&cc->c);
@@ -82,8 +88,11 @@ void stream_note_request(cconn *cc, bool is_head, bool http10)
         cc->nv10++;
     }
     cc->outstanding++;
-    if (cc->noffers < (int)(sizeof cc->offers / sizeof *cc->offers))
-        cc->offers[cc->noffers++] = NULL;
+    if (cc->noffers < MAX_OFFERS) {
+        if (cc->offers)
+            cc->offers[cc->noffers] = NULL;
+        cc->noffers++;
+    }
     cc->in_head = true;
 }
 
@@ -100,6 +109,8 @@ void stream_note_request_line(cconn *cc, const char *line, size_t n)
     const char *v = line + 8, *end = line + n;
     while (v < end && (*v == ' ' || *v == '\t'))
         v++;
+    if (!cc->offers) /* the first offer on this connection */
+        cc->offers = xcalloc(MAX_OFFERS, sizeof *cc->offers);
     char **o = &cc->offers[cc->noffers - 1];
     char *joined = *o ? xasprintf("%s, %.*s", *o, (int)(end - v), v)
                       : xstrndup(v, (size_t)(end - v));
@@ -112,8 +123,11 @@ static void pop_offer(cconn *cc)
 {
     if (!cc->noffers)
         return;
+    cc->noffers--;
+    if (!cc->offers)
+        return;
     free(cc->offers[0]);
-    memmove(cc->offers, cc->offers + 1, (size_t)--cc->noffers * sizeof *cc->offers);
+    memmove(cc->offers, cc->offers + 1, (size_t)cc->noffers * sizeof *cc->offers);
 }
 
 static bool oldest_is_http10(const cconn *cc)
@@ -187,7 +201,7 @@ static void record_msg(runner *R, cconn *cc, const wire_msg *m)
     mr->t_first_ns = runner_rel(R, stream_time_at(cc, m->start));
     mr->t_head_ns = runner_rel(R, stream_time_at(cc, m->head_end - 1));
     mr->t_end_ns = runner_rel(R, stream_time_at(cc, m->end ? m->end - 1 : m->head_end - 1));
-    mr->head = xstrndup(cc->c.rx.data + m->start, m->head_end - m->start);
+    mr->head = result_bytes(R->r, cc->c.rx.data + m->start, m->head_end - m->start);
     mr->head_len = m->head_end - m->start;
     mr->body_len = m->body_len;
 }
@@ -196,7 +210,7 @@ static void record_msg(runner *R, cconn *cc, const wire_msg *m)
  * every protocol it names must be in the offer, and a request with no Upgrade gets no 101. */
 static void offered_check(runner *R, cconn *cc, const wire_msg *m)
 {
-    const char *stream = cc->c.rx.data, *offer = cc->noffers ? cc->offers[0] : NULL;
+    const char *stream = cc->c.rx.data, *offer = cc->noffers && cc->offers ? cc->offers[0] : NULL;
     if (!offer) {
         runner_finding(R, cc->id, 0, "101-not-offered", "UPG-2", m->start,
                        "a 101 answered a request that offered no Upgrade (connection %d, byte %zu)",
@@ -255,7 +269,8 @@ static void note_persistence(cconn *cc, const wire_msg *m)
     if (!why)
         return;
     cc->said_close = true;
-    snprintf(cc->close_reason, sizeof cc->close_reason, "%s in its %d", why, m->status);
+    cc->close_why = why;
+    cc->close_status = m->status;
 }
 
 /* One final response per request, no 1xx without a request waiting, no 1xx to HTTP/1.0. */
@@ -313,6 +328,22 @@ next_status stream_read(runner *R, cconn *cc, int64_t deadline_ns)
     return NEXT_TIMEOUT;
 }
 
+/* One event from the reader, its findings reported. A function of its own, so that the
+ * findings array is not on the stack while the case waits (a waiting case's stack is kept). */
+static __attribute__((noinline)) int next_event(runner *R, cconn *cc, wire_msg *m)
+{
+    wire_finding f[16];
+    size_t nf = 0;
+    int rc = wire_next(&cc->rd, cc->c.rx.data ? cc->c.rx.data : "", cc->c.rx.len, cc->eof, m,
+                       f, 16, &nf);
+    report_findings(R, cc, f, nf);
+    if (rc == WIRE_MSG) {
+        record_msg(R, cc, m);
+        generic_checks(R, cc, m);
+    }
+    return rc;
+}
+
 /* Returns the next message on cc, reading until the deadline. NEXT_MSG fills *m. */
 next_status stream_next(runner *R, cconn *cc, int64_t deadline_ns, wire_msg *m)
 {
@@ -322,16 +353,9 @@ next_status stream_next(runner *R, cconn *cc, int64_t deadline_ns, wire_msg *m)
         return NEXT_MSG;
     }
     for (;;) {
-        wire_finding f[16];
-        size_t nf = 0;
-        int rc = wire_next(&cc->rd, cc->c.rx.data ? cc->c.rx.data : "", cc->c.rx.len, cc->eof,
-                           m, f, 16, &nf);
-        report_findings(R, cc, f, nf);
-        if (rc == WIRE_MSG) {
-            record_msg(R, cc, m);
-            generic_checks(R, cc, m);
+        int rc = next_event(R, cc, m);
+        if (rc == WIRE_MSG)
             return NEXT_MSG;
-        }
         if (rc == WIRE_DONE)
             return NEXT_CLOSED;
         if (rc == WIRE_ERROR)
@@ -348,6 +372,19 @@ next_status stream_next(runner *R, cconn *cc, int64_t deadline_ns, wire_msg *m)
     }
 }
 
+next_status stream_next_kept(runner *R, cconn *cc, int64_t deadline_ns, wire_msg **m)
+{
+    /* the worker thread's one whole message: the reader parses into it, and nothing in it
+     * outlives this call (other cases on the thread use it while this one waits) */
+    static _Thread_local wire_msg scratch;
+    free(*m); /* not kept through the wait */
+    *m = NULL;
+    next_status s = stream_next(R, cc, deadline_ns, &scratch);
+    if (s == NEXT_MSG)
+        *m = wire_msg_keep(&scratch);
+    return s;
+}
+
 /* After the last step: reads what is still arriving until `until`, so late bytes (a 1xx after
  * the final response, an extra response) are seen and checked. The bound also holds for bytes
  * already buffered: a flood of small responses is checked only until `until`. */
@@ -355,10 +392,10 @@ void stream_linger(runner *R, int64_t until_ns)
 {
     for (int i = 0; i < R->nconns; i++) {
         cconn *cc = R->conns[i];
-        wire_msg *m = xmalloc(sizeof *m);
+        wire_msg *m = NULL;
         while ((conn_is_open(&cc->c) || stream_pending(cc)) && clock_ns() < until_ns &&
                !conn_interrupted()) {
-            next_status s = stream_next(R, cc, until_ns, m);
+            next_status s = stream_next_kept(R, cc, until_ns, &m);
             if (s != NEXT_MSG)
                 break;
         }

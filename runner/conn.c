@@ -20,6 +20,28 @@
 
 /* ---- targets ------------------------------------------------------------------------------- */
 
+/* Room for an error message: allocated at a connection's first error, since 10,000
+ * connections at once mostly have none. */
+#define ERRMSG_MAX 512
+static char no_error[1];
+
+static char *err_buf(conn *c)
+{
+    if (!c->errmsg || c->errmsg == no_error)
+        c->errmsg = xcalloc(1, ERRMSG_MAX);
+    return c->errmsg;
+}
+
+#define PEER_MAX 128
+static char no_peer[1];
+
+static void set_peer(conn *c, const char *text)
+{
+    if (c->peer != no_peer)
+        free(c->peer);
+    c->peer = xstrdup(text);
+}
+
 static int bad_target(char *err, size_t errsz, const char *url, const char *why)
 {
     snprintf(err, errsz, "bad target URL '%s': %s", url, why);
@@ -196,11 +218,12 @@ static void describe_socket(conn *c)
     socklen_t pl = sizeof peer, sl = sizeof self;
     if (getpeername(c->fd, (struct sockaddr *)&peer, &pl) != 0)
         return;
-    char a[80], b[80] = "";
+    char a[80], b[80] = "", text[PEER_MAX];
     fmt_addr((struct sockaddr *)&peer, a, sizeof a);
     if (getsockname(c->fd, (struct sockaddr *)&self, &sl) == 0)
         fmt_addr((struct sockaddr *)&self, b, sizeof b);
-    snprintf(c->peer, sizeof c->peer, b[0] ? "%s from %s" : "%s", a, b);
+    snprintf(text, sizeof text, b[0] ? "%s from %s" : "%s", a, b);
+    set_peer(c, text);
 }
 
 /* Name resolution may block (DNS): it runs on a helper thread (loop_blocking), its arguments
@@ -286,24 +309,27 @@ static conn_status open_unix(conn *c, const target *t, int64_t deadline_ns)
 {
     struct sockaddr_un sun = {.sun_family = AF_UNIX};
     if (strlen(t->unix_path) >= sizeof sun.sun_path) {
-        snprintf(c->errmsg, sizeof c->errmsg, "unix socket path too long: %.200s", t->unix_path);
+        snprintf(err_buf(c), ERRMSG_MAX, "unix socket path too long: %.200s", t->unix_path);
         return CONN_ERROR;
     }
     memcpy(sun.sun_path, t->unix_path, strlen(t->unix_path) + 1);
     int err;
     conn_status s = connect_one(c, AF_UNIX, (struct sockaddr *)&sun, sizeof sun, deadline_ns, &err);
     if (s == CONN_ERROR && err == ENOENT)
-        snprintf(c->errmsg, sizeof c->errmsg, "no unix socket at %.200s", t->unix_path);
+        snprintf(err_buf(c), ERRMSG_MAX, "no unix socket at %.200s", t->unix_path);
     else if (s == CONN_ERROR)
-        snprintf(c->errmsg, sizeof c->errmsg, "cannot connect to unix socket %.200s: %s",
+        snprintf(err_buf(c), ERRMSG_MAX, "cannot connect to unix socket %.200s: %s",
                  t->unix_path, strerror(err));
     else if (s == CONN_TIMEOUT)
-        snprintf(c->errmsg, sizeof c->errmsg, "Timeout was reached: connecting to unix socket "
+        snprintf(err_buf(c), ERRMSG_MAX, "Timeout was reached: connecting to unix socket "
                  "%.200s", t->unix_path);
     if (s != CONN_OK)
         drop_fd(c);
-    else
-        snprintf(c->peer, sizeof c->peer, "unix:%s", t->unix_path);
+    else {
+        char text[PEER_MAX];
+        snprintf(text, sizeof text, "unix:%s", t->unix_path);
+        set_peer(c, text);
+    }
     return s;
 }
 
@@ -313,7 +339,7 @@ static conn_status open_tcp(conn *c, const target *t, int64_t deadline_ns)
     struct addrinfo *ai = NULL;
     int rc = resolve(t, &ai);
     if (rc != 0) {
-        snprintf(c->errmsg, sizeof c->errmsg, "Couldn't resolve host name: %.200s (%s)", t->host,
+        snprintf(err_buf(c), ERRMSG_MAX, "Couldn't resolve host name: %.200s (%s)", t->host,
                  gai_strerror(rc));
         return loop_interrupted() ? CONN_INTR : CONN_ERROR;
     }
@@ -332,13 +358,13 @@ static conn_status open_tcp(conn *c, const target *t, int64_t deadline_ns)
     }
     freeaddrinfo(ai);
     if (s == CONN_ERROR)
-        snprintf(c->errmsg, sizeof c->errmsg, "Couldn't connect to server: Failed to connect to "
+        snprintf(err_buf(c), ERRMSG_MAX, "Couldn't connect to server: Failed to connect to "
                  "%.100s port %d: %s", t->host, t->port, strerror(err));
     else if (s == CONN_TIMEOUT)
-        snprintf(c->errmsg, sizeof c->errmsg, "Timeout was reached: Connection timed out after "
+        snprintf(err_buf(c), ERRMSG_MAX, "Timeout was reached: Connection timed out after "
                  "%lld milliseconds", (long long)((clock_ns() - t0) / 1000000));
     else if (s == CONN_INTR)
-        snprintf(c->errmsg, sizeof c->errmsg, "interrupted");
+        snprintf(err_buf(c), ERRMSG_MAX, "interrupted");
     if (s != CONN_OK)
         return s;
     int on = 1;
@@ -365,14 +391,16 @@ static void describe_peer(conn *c)
     curl_easy_getinfo(h, CURLINFO_PRIMARY_PORT, &port);
     if (!ip || !*ip)
         return;
-    int n = snprintf(c->peer, sizeof c->peer, strchr(ip, ':') ? "[%s]:%ld" : "%s:%ld", ip, port);
+    char text[PEER_MAX];
+    int n = snprintf(text, sizeof text, strchr(ip, ':') ? "[%s]:%ld" : "%s:%ld", ip, port);
     char *lip = NULL;
     long lport = 0;
     curl_easy_getinfo(h, CURLINFO_LOCAL_IP, &lip);
     curl_easy_getinfo(h, CURLINFO_LOCAL_PORT, &lport);
-    if (lip && *lip && n > 0 && (size_t)n < sizeof c->peer)
-        snprintf(c->peer + n, sizeof c->peer - (size_t)n,
+    if (lip && *lip && n > 0 && (size_t)n < sizeof text)
+        snprintf(text + n, sizeof text - (size_t)n,
                  strchr(lip, ':') ? " from [%s]:%ld" : " from %s:%ld", lip, lport);
+    set_peer(c, text);
 }
 
 /* libcurl calls this while it connects (and shakes hands); non-zero aborts the connect, so an
@@ -411,12 +439,12 @@ static void open_error(conn *c, CURLcode rc, const char *detail)
     /* curl's detail names the cause (e.g. "wrong version number" for TLS to a plain port) */
     const char *what = curl_easy_strerror(rc);
     if (!detail[0] || strstr(detail, what))
-        snprintf(c->errmsg, sizeof c->errmsg, "%.250s", detail[0] ? detail : what);
+        snprintf(err_buf(c), ERRMSG_MAX, "%.250s", detail[0] ? detail : what);
     else
-        snprintf(c->errmsg, sizeof c->errmsg, "%s: %.200s", what, detail);
+        snprintf(err_buf(c), ERRMSG_MAX, "%s: %.200s", what, detail);
     if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE) {
         size_t n = strlen(c->errmsg);
-        snprintf(c->errmsg + n, sizeof c->errmsg - n,
+        snprintf(c->errmsg + n, ERRMSG_MAX - n,
                  " (the server's certificate is not trusted: give its CA with --cacert FILE, "
                  "or skip verification with --insecure)");
     }
@@ -441,7 +469,7 @@ static conn_status open_tls(conn *c, const target *t, const conn_opts *o, int64_
 {
     CURL *h = curl_easy_init();
     if (!h) {
-        snprintf(c->errmsg, sizeof c->errmsg, "libcurl could not make a handle");
+        snprintf(err_buf(c), ERRMSG_MAX, "libcurl could not make a handle");
         return CONN_ERROR;
     }
     c->curl = h;
@@ -452,7 +480,7 @@ static conn_status open_tls(conn *c, const target *t, const conn_opts *o, int64_
     CURLcode rc = j->rc;
     conn_status s = CONN_OK;
     if (rc == CURLE_ABORTED_BY_CALLBACK || (rc != CURLE_OK && conn_interrupted())) {
-        snprintf(c->errmsg, sizeof c->errmsg, "interrupted");
+        snprintf(err_buf(c), ERRMSG_MAX, "interrupted");
         s = CONN_INTR;
     } else if (rc != CURLE_OK) {
         open_error(c, rc, j->detail);
@@ -464,7 +492,7 @@ static conn_status open_tls(conn *c, const target *t, const conn_opts *o, int64_
     curl_socket_t sock = CURL_SOCKET_BAD;
     curl_easy_getinfo(h, CURLINFO_ACTIVESOCKET, &sock);
     if (sock == CURL_SOCKET_BAD) {
-        snprintf(c->errmsg, sizeof c->errmsg, "libcurl gave no socket");
+        snprintf(err_buf(c), ERRMSG_MAX, "libcurl gave no socket");
         return CONN_ERROR;
     }
     c->fd = (int)sock;
@@ -479,6 +507,8 @@ conn_status conn_open(conn *c, const target *t, const conn_opts *o, int64_t dead
 {
     memset(c, 0, sizeof *c);
     c->fd = -1;
+    c->errmsg = no_error;
+    c->peer = no_peer;
     buf_init(&c->rx, o->max_rx);
     if (conn_interrupted())
         return CONN_INTR;
@@ -507,7 +537,7 @@ static CURLcode send_once(conn *c, const char *p, size_t n, size_t *k)
     }
     if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
         return CURLE_AGAIN;
-    snprintf(c->errmsg, sizeof c->errmsg, "send: %s", strerror(errno));
+    snprintf(err_buf(c), ERRMSG_MAX, "send: %s", strerror(errno));
     return CURLE_SEND_ERROR;
 }
 
@@ -515,7 +545,7 @@ conn_status conn_send(conn *c, const void *p, size_t n, int64_t deadline_ns, siz
 {
     *sent = 0;
     if (!c->connected) {
-        snprintf(c->errmsg, sizeof c->errmsg, "send: not connected");
+        snprintf(err_buf(c), ERRMSG_MAX, "send: not connected");
         return CONN_ERROR;
     }
     loop_share();
@@ -528,7 +558,7 @@ conn_status conn_send(conn *c, const void *p, size_t n, int64_t deadline_ns, siz
         }
         if (rc != CURLE_AGAIN) {
             if (c->curl)
-                snprintf(c->errmsg, sizeof c->errmsg, "send: %s", curl_easy_strerror(rc));
+                snprintf(err_buf(c), ERRMSG_MAX, "send: %s", curl_easy_strerror(rc));
             return CONN_ERROR;
         }
         conn_status w = wait_fd(c->fd, true, deadline_ns);
@@ -580,8 +610,9 @@ static CURLcode recv_stamped(conn *c, char *p, size_t len, size_t *k, int64_t *t
 }
 
 /* One recv: through libcurl under TLS (it may hold decrypted bytes the socket does not show),
- * or straight from the socket. */
-static conn_status read_once(conn *c, int64_t *t_ns, size_t *n)
+ * or straight from the socket. Never inlined: its 16 KiB buffer would sit in conn_read's frame,
+ * which a case waiting for bytes keeps (coro.h copies a parked stack). */
+static __attribute__((noinline)) conn_status read_once(conn *c, int64_t *t_ns, size_t *n)
 {
     char tmp[16384];
     size_t room = c->rx.max - c->rx.len;
@@ -599,9 +630,9 @@ static conn_status read_once(conn *c, int64_t *t_ns, size_t *n)
         return CONN_TIMEOUT; /* nothing yet; caller waits */
     if (rc != CURLE_OK) {
         if (!c->curl)
-            snprintf(c->errmsg, sizeof c->errmsg, "recv: %s", strerror(errno));
+            snprintf(err_buf(c), ERRMSG_MAX, "recv: %s", strerror(errno));
         else
-            snprintf(c->errmsg, sizeof c->errmsg, "recv: %s", curl_easy_strerror(rc));
+            snprintf(err_buf(c), ERRMSG_MAX, "recv: %s", curl_easy_strerror(rc));
         return CONN_ERROR;
     }
     c->last_t_ns = *t_ns;
@@ -620,7 +651,7 @@ conn_status conn_read(conn *c, int64_t deadline_ns, int64_t *t_ns, size_t *n)
     if (c->eof)
         return CONN_EOF;
     if (!c->connected) {
-        snprintf(c->errmsg, sizeof c->errmsg, "recv: not connected");
+        snprintf(err_buf(c), ERRMSG_MAX, "recv: not connected");
         return CONN_ERROR;
     }
     loop_share();
@@ -655,6 +686,12 @@ void conn_close(conn *c)
 {
     conn_disconnect(c);
     buf_free(&c->rx);
+    if (c->errmsg != no_error)
+        free(c->errmsg);
+    c->errmsg = no_error;
+    if (c->peer != no_peer)
+        free(c->peer);
+    c->peer = no_peer;
 }
 
 conn_status conn_sleep_until(int64_t deadline_ns)

@@ -57,8 +57,8 @@ typedef struct conn {
     bool kstamp;       /* plain TCP: reads are stamped with the kernel's receive time */
     int64_t last_t_ns; /* time of the last read (stamps never go back) */
     buf_t rx;
-    char errmsg[512];
-    char peer[128]; /* "address:port from local-address:port", as text */
+    char *errmsg;   /* "" until an error says what (allocated then, freed by conn_close) */
+    char *peer;     /* "address:port from local-address:port" ("" till known; conn_close frees) */
 } conn;
 
 /* Process-wide: the read end of a pipe that becomes readable when the run is interrupted. */

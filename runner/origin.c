@@ -75,8 +75,9 @@ int64_t origin_time_at(const origin_conn *c, size_t offset)
     return c->nchunks ? c->chunks[c->nchunks - 1].t : 0;
 }
 
-/* One non-blocking read: 1 bytes, 0 nothing now, -1 EOF or error. */
-static int read_now(origin_conn *c, int64_t *t_ns, size_t *n)
+/* One non-blocking read: 1 bytes, 0 nothing now, -1 EOF or error. Never inlined: its buffer
+ * would sit in origin_read's frame, which a parked case keeps (coro.h). */
+static __attribute__((noinline)) int read_now(origin_conn *c, int64_t *t_ns, size_t *n)
 {
     char tmp[16384];
     size_t room = c->rx.max - c->rx.len;

@@ -73,37 +73,127 @@ void result_count(run_result *r)
         r->counts[r->cases[i].verdict]++;
 }
 
+/* ---- the case's strings --------------------------------------------------------------------- */
+
+/* A block of strings. The first is small: a case in flight holds little more than the start
+ * of its transcript (its description is the case's own), and 10,000 may be in flight at once.
+ * Later ones double up to 64 KiB, so a big transcript needs few blocks and the walk in
+ * free_str() stays short. */
+typedef struct result_block {
+    struct result_block *next;
+    size_t used, cap;
+    char data[];
+} result_block;
+
+#define BLOCK_FIRST 256
+#define BLOCK_MAX (64 * 1024)
+
+char *result_bytes(case_result *c, const void *data, size_t len)
+{
+    const tx_entry *e = c->ntx ? &c->tx[c->ntx - 1] : NULL;
+    if (e && e->len >= len && len && c->blocks &&
+        memcmp(e->data + e->len - len, data, len) == 0) {
+        for (const result_block *b = c->blocks; b; b = b->next)
+            if (e->data >= b->data && e->data < b->data + b->used)
+                return e->data + e->len - len; /* NUL-terminated too: it ends the entry */
+    }
+    result_block *b = c->blocks;
+    if (!b || b->cap - b->used < len + 1) {
+        size_t cap = b ? (b->cap < BLOCK_MAX / 2 ? 2 * b->cap : BLOCK_MAX) : BLOCK_FIRST;
+        if (cap < len + 1)
+            cap = len + 1;
+        result_block *nb = xmalloc(sizeof *nb + cap);
+        nb->next = b;
+        nb->used = 0;
+        nb->cap = cap;
+        c->blocks = b = nb;
+    }
+    char *p = b->data + b->used;
+    if (len)
+        memcpy(p, data, len);
+    p[len] = '\0';
+    b->used += len + 1;
+    return p;
+}
+
+/* Frees p unless it lives in one of c's blocks. */
+static void free_str(const case_result *c, void *p)
+{
+    if (!p)
+        return;
+    for (const result_block *b = c->blocks; b; b = b->next)
+        if ((char *)p >= b->data && (char *)p < b->data + b->cap)
+            return;
+    free(p);
+}
+
+/* Room for one more in arr: by half again (at least 4), not double, so that 10,000 results
+ * in flight carry a third of the slack. */
+static void grow(void **arr, size_t *cap, size_t n, size_t size)
+{
+    if (n < *cap)
+        return;
+    size_t more = *cap / 2 > 4 ? *cap / 2 : 4;
+    *arr = xrealloc(*arr, (*cap + more) * size);
+    *cap += more;
+}
+
+static void trim(void **arr, size_t *cap, size_t n, size_t size)
+{
+    if (*arr && n < *cap) {
+        *arr = n ? xrealloc(*arr, n * size) : (free(*arr), NULL);
+        *cap = n;
+    }
+}
+
+void result_trim(case_result *c)
+{
+    trim((void **)&c->tx, &c->tx_cap, c->ntx, sizeof *c->tx);
+    trim((void **)&c->msgs, &c->msgs_cap, c->nmsgs, sizeof *c->msgs);
+    trim((void **)&c->notes, &c->notes_cap, c->nnotes, sizeof *c->notes);
+    trim((void **)&c->findings, &c->findings_cap, c->nfindings, sizeof *c->findings);
+    trim((void **)&c->metrics, &c->metrics_cap, c->nmetrics, sizeof *c->metrics);
+    trim((void **)&c->fwd, &c->fwd_cap, c->nfwd, sizeof *c->fwd);
+}
+
 void case_result_free(case_result *c)
 {
-    free(c->id);
-    free(c->area);
-    free(c->title);
-    free(c->file);
-    free(c->require);
-    free(c->rfc);
-    free(c->level);
+    if (!c->borrowed) {
+        free_str(c, c->id);
+        free_str(c, c->area);
+        free_str(c, c->title);
+        free_str(c, c->file);
+        free_str(c, c->rfc);
+        free_str(c, c->level);
+    }
+    free_str(c, c->require);
     free(c->message);
     free(c->failed_require);
     free(c->missing_var);
     for (size_t i = 0; i < c->ntx; i++)
-        free(c->tx[i].data);
+        free_str(c, c->tx[i].data);
     free(c->tx);
     for (size_t i = 0; i < c->nmsgs; i++)
-        free(c->msgs[i].head);
+        free_str(c, c->msgs[i].head);
     free(c->msgs);
     for (size_t i = 0; i < c->nnotes; i++)
-        free(c->notes[i]);
+        free_str(c, c->notes[i]);
     free(c->notes);
     for (size_t i = 0; i < c->nfindings; i++)
-        free(c->findings[i].text);
+        free_str(c, c->findings[i].text);
     free(c->findings);
     for (size_t i = 0; i < c->nmetrics; i++)
-        free(c->metrics[i].name);
+        free_str(c, c->metrics[i].name);
     free(c->metrics);
     for (size_t i = 0; i < c->nowned; i++)
         free(c->owned[i]);
     free(c->owned);
     free(c->fwd);
+    while (c->blocks) {
+        result_block *b = c->blocks;
+        c->blocks = b->next;
+        free(b);
+    }
     memset(c, 0, sizeof *c);
 }
 
@@ -131,13 +221,15 @@ void result_tx(case_result *c, tx_kind k, int conn, int64_t t_ns, const void *da
         c->tx_truncated = true;
         len = 0;
     }
-    grow_array((void **)&c->tx, &c->tx_cap, c->ntx, sizeof *c->tx);
+    size_t n = data ? len : 0;
+    char *copy = result_bytes(c, data ? data : "", n);
+    grow((void **)&c->tx, &c->tx_cap, c->ntx, sizeof *c->tx);
     tx_entry *e = &c->tx[c->ntx++];
     e->kind = k;
     e->conn = conn;
     e->t_ns = t_ns;
-    e->data = xstrndup(data ? data : "", data ? len : 0);
-    e->len = data ? len : 0;
+    e->data = copy;
+    e->len = n;
     c->tx_bytes += e->len;
 }
 
@@ -154,8 +246,9 @@ void result_note(case_result *c, const char *fmt, ...)
     va_start(ap, fmt);
     char *s = xvasprintf(fmt, ap);
     va_end(ap);
-    grow_array((void **)&c->notes, &c->notes_cap, c->nnotes, sizeof *c->notes);
-    c->notes[c->nnotes++] = s;
+    grow((void **)&c->notes, &c->notes_cap, c->nnotes, sizeof *c->notes);
+    c->notes[c->nnotes++] = result_bytes(c, s, strlen(s));
+    free(s);
 }
 
 msg_record *result_msg(case_result *c)
@@ -164,7 +257,7 @@ msg_record *result_msg(case_result *c)
         c->msgs_dropped++;
         return NULL;
     }
-    grow_array((void **)&c->msgs, &c->msgs_cap, c->nmsgs, sizeof *c->msgs);
+    grow((void **)&c->msgs, &c->msgs_cap, c->nmsgs, sizeof *c->msgs);
     msg_record *m = &c->msgs[c->nmsgs++];
     memset(m, 0, sizeof *m);
     return m;
@@ -176,7 +269,7 @@ finding_record *result_finding(case_result *c)
         c->findings_dropped++;
         return NULL;
     }
-    grow_array((void **)&c->findings, &c->findings_cap, c->nfindings, sizeof *c->findings);
+    grow((void **)&c->findings, &c->findings_cap, c->nfindings, sizeof *c->findings);
     finding_record *f = &c->findings[c->nfindings++];
     memset(f, 0, sizeof *f);
     return f;
@@ -190,8 +283,9 @@ void result_metric(case_result *c, const char *name, int64_t value, bool is_time
             c->metrics[i].is_time = is_time;
             return;
         }
-    grow_array((void **)&c->metrics, &c->metrics_cap, c->nmetrics, sizeof *c->metrics);
-    c->metrics[c->nmetrics++] = (metric_record){xstrdup(name), value, is_time};
+    grow((void **)&c->metrics, &c->metrics_cap, c->nmetrics, sizeof *c->metrics);
+    c->metrics[c->nmetrics++] = (metric_record){result_bytes(c, name, strlen(name)), value,
+                                                is_time};
 }
 
 const metric_record *result_get_metric(const case_result *c, const char *name)

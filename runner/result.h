@@ -136,6 +136,12 @@ typedef struct case_result {
     size_t tx_bytes;
     fwd_sample *fwd; /* forwarding samples, in the order the origin wrote (result_fwd) */
     size_t nfwd, fwd_cap;
+    /* private: blocks holding the strings the builders copied (result_bytes); a case's strings
+     * live together instead of in a malloc each, and case_result_free frees them as a whole */
+    struct result_block *blocks;
+    /* private: id, area, title, file, rfc and level point into the case definition, which
+     * outlives the result (case_describe); case_result_free leaves them alone */
+    bool borrowed;
 } case_result;
 
 typedef struct run_result {
@@ -207,6 +213,12 @@ void result_fwd(case_result *c, int status, int64_t delay_ns);
 /* Sets (or replaces) a metric. */
 void result_metric(case_result *c, const char *name, int64_t value, bool is_time);
 const metric_record *result_get_metric(const case_result *c, const char *name);
+/* A copy of data[0, len), NUL-terminated, that c owns (freed with it; never free() it). When
+ * the last transcript entry ends with the same bytes (a message head read in one piece), that
+ * entry's copy is shared. */
+char *result_bytes(case_result *c, const void *data, size_t len);
+/* At the end of a case: its arrays shrink to what they hold (10,000 results kept at once). */
+void result_trim(case_result *c);
 /* Hands s (malloc'd) to c, which frees it with the case; returns s. For fields documented as
  * static storage when the result is rebuilt from a file. */
 const char *result_own(case_result *c, char *s);

@@ -318,6 +318,11 @@ wire_msg *wire_msg_keep(const wire_msg *m)
     return k;
 }
 
+void wire_msg_copy(wire_msg *to, const wire_msg *m)
+{
+    memcpy(to, m, offsetof(wire_msg, fields) + m->nfields * sizeof *m->fields);
+}
+
 const wire_field *wire_find(const wire_msg *m, const char *stream, const char *name,
                             const wire_field *after)
 {
@@ -401,7 +406,7 @@ enum { ST_HEAD, ST_SKIP, ST_LENGTH, ST_CHUNK_SIZE, ST_CHUNK_DATA, ST_CHUNK_CRLF,
 
 #define AGAIN 3              /* internal: the state changed, keep going in this call */
 #define CHUNK_LINE_MAX 4096  /* chunk-size line with extensions */
-#define NPENDING (sizeof((wire_reader *)0)->pending / sizeof(wire_finding))
+#define NPENDING 16 /* findings returned by one wire_next() call, at most */
 
 void wire_init(wire_reader *r, const wire_limits *lim)
 {
@@ -442,7 +447,7 @@ size_t wire_raw_offset(const wire_reader *r)
 
 static void add(wire_reader *r, wire_code code, size_t off)
 {
-    if (r->npending < NPENDING)
+    if (r->npending < r->pcap)
         r->pending[r->npending++] = (wire_finding){code, off};
 }
 
@@ -453,9 +458,17 @@ static int fatal(wire_reader *r, wire_code code, size_t off)
     return WIRE_ERROR;
 }
 
-static int finish(wire_reader *r)
+static int finish(wire_reader *r, const char *s)
 {
-    r->cur.end = r->pos;
+    if (r->reparse) { /* the head came in an earlier call: its fields again, findings once */
+        size_t nf = 0;
+        memcpy(r->held, r->cur, sizeof r->held); /* framing and body as read since */
+        parse_head(s + r->cur->start, r->cur->head_end - r->cur->start, r->cur->start,
+                   r->lim.max_fields, r->cur, NULL, 0, &nf);
+        memcpy(r->cur, r->held, sizeof r->held);
+        r->reparse = false;
+    }
+    r->cur->end = r->pos;
     r->state = ST_HEAD;
     return WIRE_MSG;
 }
@@ -483,24 +496,24 @@ static int on_interim(wire_reader *r, const char *s)
 {
     const wire_field *fl;
     if (++r->ninterim > r->lim.max_interim)
-        return fatal(r, WIRE_F_TOO_MANY_INTERIM, r->cur.start);
-    if ((fl = wire_find(&r->cur, s, "content-length", NULL)) != NULL)
+        return fatal(r, WIRE_F_TOO_MANY_INTERIM, r->cur->start);
+    if ((fl = wire_find(r->cur, s, "content-length", NULL)) != NULL)
         add(r, WIRE_F_CL_IN_1XX, fl->name_off);
-    if ((fl = wire_find(&r->cur, s, "transfer-encoding", NULL)) != NULL)
+    if ((fl = wire_find(r->cur, s, "transfer-encoding", NULL)) != NULL)
         add(r, WIRE_F_TE_IN_1XX, fl->name_off);
-    if (r->cur.status == 101) {
+    if (r->cur->status == 101) {
         r->switched = true;
         r->raw_off = r->pos;
     } else {
         r->after_interim = true;
     }
-    return finish(r);
+    return finish(r, s);
 }
 
 /* Body framing of a final response, RFC 9112 §6.3 in order. */
 static int on_final(wire_reader *r, const char *s)
 {
-    wire_msg *m = &r->cur;
+    wire_msg *m = r->cur;
     const wire_field *te = wire_find(m, s, "transfer-encoding", NULL);
     bool has_cl = wire_find(m, s, "content-length", NULL) != NULL, is_head = pop_request(r);
     uint64_t n = 0;
@@ -510,7 +523,7 @@ static int on_final(wire_reader *r, const char *s)
     if (te != NULL && has_cl)
         add(r, WIRE_F_CL_AND_TE, te->name_off);
     if (is_head || m->status == 204 || m->status == 304)
-        return finish(r);
+        return finish(r, s);
     if (te != NULL && te_chunked(m, s)) {
         m->framing = WIRE_BODY_CHUNKED;
         r->state = ST_CHUNK_SIZE;
@@ -519,7 +532,7 @@ static int on_final(wire_reader *r, const char *s)
         if (content_length(m, s, &n, &bad) != 0)
             return fatal(r, WIRE_F_BAD_CONTENT_LENGTH, bad);
         if (n == 0)
-            return finish(r);
+            return finish(r, s);
         m->framing = WIRE_BODY_LENGTH;
         r->state = ST_LENGTH;
         r->remaining = n;
@@ -582,8 +595,8 @@ static int on_head(wire_reader *r, const char *s, size_t len, bool eof)
     bool may_end = head_may_end(r, s, r->pos + view);
     if (r->hs_ok && !may_end && !eof && view < cap)
         return WIRE_NEED_MORE;
-    long n = parse_head(s + r->pos, view, r->pos, r->lim.max_fields, &r->cur, r->pending,
-                        NPENDING, &r->npending);
+    long n = parse_head(s + r->pos, view, r->pos, r->lim.max_fields, r->cur, r->pending,
+                        r->pcap, &r->npending);
     if (n == -2 && memchr(s + r->pos, '\n', view) != NULL)
         r->hs_ok = true; /* the status line is whole and good: only -2 or a head from now on */
     if (n == -1) {
@@ -597,7 +610,7 @@ static int on_head(wire_reader *r, const char *s, size_t len, bool eof)
     if (n == -2)
         return need(r, len, eof);
     r->pos += (size_t)n;
-    return r->cur.interim ? on_interim(r, s) : on_final(r, s);
+    return r->cur->interim ? on_interim(r, s) : on_final(r, s);
 }
 
 /* After content following a 1xx: skips to the next "HTTP/1." at the start of a line. */
@@ -635,23 +648,23 @@ static bool take(wire_reader *r, size_t len)
     size_t n = (r->remaining < avail) ? (size_t)r->remaining : avail;
     r->pos += n;
     r->remaining -= n;
-    r->cur.body_len += n;
+    r->cur->body_len += n;
     return r->remaining == 0;
 }
 
-static int on_length(wire_reader *r, size_t len, bool eof)
+static int on_length(wire_reader *r, const char *s, size_t len, bool eof)
 {
-    return take(r, len) ? finish(r) : need(r, len, eof);
+    return take(r, len) ? finish(r, s) : need(r, len, eof);
 }
 
-static int on_close(wire_reader *r, size_t len, bool eof)
+static int on_close(wire_reader *r, const char *s, size_t len, bool eof)
 {
-    r->cur.body_len += len - r->pos;
+    r->cur->body_len += len - r->pos;
     r->pos = len;
     if (!eof)
         return WIRE_NEED_MORE;
-    r->cur.eof_ended = true;
-    return finish(r);
+    r->cur->eof_ended = true;
+    return finish(r, s);
 }
 
 /* chunk-size [ BWS ";" chunk-ext ] CRLF, the line being s[i, end) without its CRLF. Extensions
@@ -734,7 +747,7 @@ static int on_trailer(wire_reader *r, const char *s, size_t len, bool eof)
         r->remaining -= lf + 1 - r->pos;
         r->pos = r->scan = lf + 1;
         if (empty)
-            return finish(r);
+            return finish(r, s);
     }
 }
 
@@ -743,12 +756,12 @@ static int step(wire_reader *r, const char *s, size_t len, bool eof)
     switch (r->state) {
     case ST_HEAD: return on_head(r, s, len, eof);
     case ST_SKIP: return on_skip(r, s, len, eof);
-    case ST_LENGTH: return on_length(r, len, eof);
+    case ST_LENGTH: return on_length(r, s, len, eof);
     case ST_CHUNK_SIZE: return on_chunk_size(r, s, len, eof);
     case ST_CHUNK_DATA: return on_chunk_data(r, len, eof);
     case ST_CHUNK_CRLF: return on_chunk_crlf(r, s, len, eof);
     case ST_TRAILER: return on_trailer(r, s, len, eof);
-    case ST_CLOSE: return on_close(r, len, eof);
+    case ST_CLOSE: return on_close(r, s, len, eof);
     default: return fatal(r, WIRE_F_TRUNCATED, r->pos);
     }
 }
@@ -757,7 +770,12 @@ int wire_next(wire_reader *r, const char *stream, size_t len, bool eof, wire_msg
               wire_finding *f, size_t fcap, size_t *nf)
 {
     int rc;
+    r->pending = f;
+    r->pcap = fcap < NPENDING ? fcap : NPENDING;
     r->npending = 0;
+    r->cur = out;
+    if (r->reparse)
+        memcpy(out, r->held, sizeof r->held);
     if (r->failed)
         rc = WIRE_ERROR;
     else if (r->switched)
@@ -768,14 +786,15 @@ int wire_next(wire_reader *r, const char *stream, size_t len, bool eof, wire_msg
         do
             rc = step(r, stream, len, eof);
         while (rc == AGAIN);
-    if (rc == WIRE_MSG) {
-        *out = r->cur;
+    if (rc == WIRE_MSG)
         r->nmsgs++;
+    else if (r->state != ST_HEAD && r->state != ST_SKIP) {
+        memcpy(r->held, out, sizeof r->held); /* a body goes on in a later call */
+        r->reparse = true;
     }
-    size_t n = r->npending < fcap ? r->npending : fcap;
-    if (n > 0)
-        memcpy(f, r->pending, n * sizeof *f);
+    r->cur = NULL;
     if (nf != NULL)
-        *nf = n;
+        *nf = r->npending;
+    r->pending = NULL;
     return rc;
 }

@@ -109,14 +109,19 @@ typedef struct wire_reader {
      * status line is already known good, so that it is not re-parsed before it can end */
     size_t hs_pos, hs_scan;
     bool hs_ok;
-    /* in-progress body state (private) */
+    /* in-progress body state (private). The message is parsed into the caller's *out, which
+     * serves as scratch during a call; a body that spans calls keeps only the message without
+     * its field table (held), and the fields are parsed again from the head when it ends, so
+     * a reader costs a few hundred bytes, not a 100-slot table (10,000 streams at once). */
     int state;
-    wire_msg cur;
+    wire_msg *cur;
+    bool reparse;
+    unsigned char held[offsetof(wire_msg, fields)];
     uint64_t remaining;
     size_t scan;
-    /* findings gathered since the last wire_next() call (private; copied out by wire_next) */
-    wire_finding pending[16];
-    size_t npending;
+    /* findings of the current wire_next() call (private): the caller's array, at most 16 */
+    wire_finding *pending;
+    size_t npending, pcap;
 } wire_reader;
 
 enum { WIRE_ERROR = -1, WIRE_NEED_MORE = -2, WIRE_DONE = 0, WIRE_MSG = 1, WIRE_RAW = 2 };
@@ -130,7 +135,9 @@ void wire_note_request(wire_reader *r, bool is_head);
 
 /* Looks for the next event in stream[0, len). eof: the peer closed (no more bytes will come).
  * Findings met on the way are appended to f (at most fcap; *nf is set to the count written).
- * *out is written only when WIRE_MSG is returned. */
+ * *out (a whole wire_msg, not a wire_msg_keep copy) is the reader's scratch during the call:
+ * it describes a message only when WIRE_MSG is returned, and need not be the same one from
+ * call to call. */
 int wire_next(wire_reader *r, const char *stream, size_t len, bool eof, wire_msg *out,
               wire_finding *f, size_t fcap, size_t *nf);
 
@@ -148,6 +155,8 @@ long wire_parse_head(const char *buf, size_t len, size_t base, size_t max_fields
 /* A copy of m sized to its fields (malloc'd; free() it). Read it, never copy it by value: its
  * field table ends after the fields it has. */
 wire_msg *wire_msg_keep(const wire_msg *m);
+/* Copies m (a whole message or a wire_msg_keep copy) into the whole message *to. */
+void wire_msg_copy(wire_msg *to, const wire_msg *m);
 const wire_field *wire_find(const wire_msg *m, const char *stream, const char *name,
                             const wire_field *after);
 bool wire_has_token(const wire_msg *m, const char *stream, const char *name, const char *token);

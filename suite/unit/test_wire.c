@@ -7,6 +7,7 @@
 #include <CUnit/CUnit.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -692,6 +693,36 @@ static void test_next_fcap(void)
     CU_ASSERT_EQUAL(nf, 0);
 }
 
+/* A body that ends in a later call: the message comes back whole, fields included, in
+ * whatever message the caller passes then, and the head's findings are reported once. */
+static void test_body_across_calls(void)
+{
+    static const char s[] = "HTTP/1.1 200 OK\r\nX-A : 1\r\nContent-Length: 10\r\n\r\n12345"
+                            "67890";
+    size_t part = sizeof s - 1 - 5;
+    wire_reader r;
+    wire_init(&r, NULL);
+    wire_msg *a = calloc(1, sizeof *a), *b = calloc(1, sizeof *b);
+    wire_finding f[16];
+    size_t nf = 0;
+    CU_ASSERT_EQUAL(wire_next(&r, s, part, false, a, f, 16, &nf), WIRE_NEED_MORE);
+    CU_ASSERT_EQUAL(nf, 1);
+    memset(a, 0xa5, sizeof *a); /* the first message may be reused by anyone meanwhile */
+    CU_ASSERT_EQUAL(wire_next(&r, s, sizeof s - 1, false, b, f, 16, &nf), WIRE_MSG);
+    CU_ASSERT_EQUAL(nf, 0);
+    CU_ASSERT_EQUAL(b->status, 200);
+    CU_ASSERT_EQUAL(b->framing, WIRE_BODY_LENGTH);
+    CU_ASSERT_EQUAL(b->body_len, 10);
+    CU_ASSERT_EQUAL(b->end, sizeof s - 1);
+    CU_ASSERT_EQUAL(b->nfields, 2);
+    const wire_field *cl = wire_find(b, s, "content-length", NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(cl);
+    CU_ASSERT_EQUAL(cl->value_len, 2);
+    CU_ASSERT(wire_find(b, s, "x-a", NULL) == &b->fields[0]);
+    free(a);
+    free(b);
+}
+
 static void test_fatal_is_sticky(void)
 {
     static const char bad[] = "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n";
@@ -908,6 +939,7 @@ void register_wire_tests(void)
         {"too many fields", test_too_many_fields},
         {"wire_next findings stop at fcap", test_next_fcap},
         {"fatal errors stay fatal", test_fatal_is_sticky},
+        {"a body across calls keeps its fields", test_body_across_calls},
         {"code names and limits", test_names},
         {"wire_find and wire_has_token", test_find_and_tokens},
         {"request queue of 64", test_request_queue},
