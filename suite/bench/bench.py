@@ -42,7 +42,7 @@ import harness  # noqa: E402
 import interop  # noqa: E402  (Server: a real proxy started in the foreground, stopped by pid)
 import timing   # noqa: E402
 
-GOALS = {"efficiency": 1.25, "timing_p99_ms": 1.0, "cpu_ms_per_case": 1.0, "rss_mib": 16.0,
+GOALS = {"efficiency": 1.25, "timing_p99_ms": 1.0, "cpu_ms_per_case": 0.65, "rss_mib": 16.0,
          "load_p99_ms": 5.0, "load_rss_mib": 24.0, "big_load_rss_mib": 64.0}
 
 
@@ -337,7 +337,11 @@ def coarse(t):
 def table(r):
     p, t, ld, px, cg, b = (r["parallel"], r["timing"], r["load"], r["proxy"], r["callgrind"],
                            r["baseline"])
-    big = r["big_load"]
+    big, bal = r["big_load"], r["big_load_all"]
+    big_rss = max(big["peak_rss_mib"], bal["peak_rss_mib"])
+    big_ok = (big["passed"] == big["streams"] and bal["passed"] == bal["streams"] and
+              big_rss < GOALS["big_load_rss_mib"] and
+              big["gap_error_bound_ms"]["p99"] < GOALS["timing_p99_ms"])
     ta, tg = t["arrival_error_bound_ms"], t["gap_error_bound_ms"]
     la, lg = ld["arrival_error_bound_ms"], ld["gap_error_bound_ms"]
     fd = px["forwarding_delay_ms"]
@@ -384,8 +388,8 @@ def table(r):
          f"(-j 1: {p['j1_cpu_ms_per_case']:.2f} ms); a one-case run costs "
          f"{p['one_case_cpu_ms']:.1f} ms, so each further case "
          f"{p['marginal_cpu_ms_per_case']:.2f} ms",
-         f"< {GOALS['cpu_ms_per_case']:g} ms: "
-         f"{ok(p['cpu_ms_per_case'] < GOALS['cpu_ms_per_case'])}"),
+         f"<= {GOALS['cpu_ms_per_case']:g} ms: "
+         f"{ok(p['cpu_ms_per_case'] <= GOALS['cpu_ms_per_case'])}"),
         ("3", "peak RSS, full run",
          f"**{p['peak_rss_mib']:.1f} MiB** (-j 1: {p['j1_peak_rss_mib']:.1f} MiB; one case "
          f"{p['one_case_peak_rss_mib']:.1f} MiB; `--help`, the shared libraries alone, "
@@ -422,10 +426,16 @@ def table(r):
               f"{big['interval_ms']} ms), -j {big['streams']}",
          f"{big['passed']} pass; **{big['peak_rss_mib']:.1f} MiB** peak RSS; {big['cpu_s']:.3f} s "
          f"CPU; wall {big['h1xx_duration_s']:.2f} s; gap error bound p99 "
-         f"{big['gap_error_bound_ms']['p99']:.3f} ms; the fixture's own lateness p99 "
-         f"{big['gap_error_vs_schedule_abs_ms']['p99']:.3f} ms",
-         f"all pass, RSS < {GOALS['big_load_rss_mib']:g} MiB: "
-         f"{ok(big['passed'] == big['streams'] and big['peak_rss_mib'] < GOALS['big_load_rss_mib'])}"),
+         f"**{big['gap_error_bound_ms']['p99']:.3f} ms**; at the peak {big['peak_cases_in_flight']} "
+         f"cases in flight, {big['peak_streams_served']} streams served at once (the fixture "
+         f"starts connections while its loop has time); the fixture's own lateness p99 "
+         f"{big['gap_error_vs_schedule_abs_ms']['p99']:.3f} ms. With the fixture starting every "
+         f"connection at once: {bal['passed']} pass, **{bal['peak_rss_mib']:.1f} MiB**, "
+         f"{bal['peak_streams_served']} streams served at once, gap error bound p99 "
+         f"{bal['gap_error_bound_ms']['p99']:.3f} ms, the fixture's lateness p99 "
+         f"{bal['gap_error_vs_schedule_abs_ms']['p99']:.3f} ms",
+         f"all pass, RSS < {GOALS['big_load_rss_mib']:g} MiB, gap p99 < "
+         f"{GOALS['timing_p99_ms']:g} ms: {ok(big_ok)}"),
         ("5", "baseline: continue + http10, sequential Python sockets "
               "(suite/bench/baseline.py)",
          f"h1xx {b['h1xx_wall_s']:.3f} s ({b['h1xx_cases']} cases) vs script "
@@ -437,12 +447,11 @@ def table(r):
     lines += [f"| {a} | {m} | {f} | {g} |" for a, m, f, g in rows]
     return "\n".join(lines), {"efficiency": p["efficiency"] <= GOALS["efficiency"],
                               "timing_p99": timing_p99 < GOALS["timing_p99_ms"],
-                              "cpu_per_case": p["cpu_ms_per_case"] < GOALS["cpu_ms_per_case"],
+                              "cpu_per_case": p["cpu_ms_per_case"] <= GOALS["cpu_ms_per_case"],
                               "peak_rss": p["peak_rss_mib"] < GOALS["rss_mib"],
                               "load_p99": load_p99 < GOALS["load_p99_ms"],
                               "load_rss": ld["peak_rss_mib"] < GOALS["load_rss_mib"],
-                              "big_load": big["passed"] == big["streams"] and
-                              big["peak_rss_mib"] < GOALS["big_load_rss_mib"]}
+                              "big_load": big_ok}
 
 
 def proxies_only(h1xx, a):
@@ -495,6 +504,9 @@ def main():
         log(f"4: big load, {a.big_streams} concurrent 102 streams")
         r["big_load"] = with_steal(timing.measure, h1xx, a.big_streams, 10, 100, wd,
                                    jobs=a.big_streams)
+        log(f"4: big load, {a.big_streams} streams, the fixture starting every one at once")
+        r["big_load_all"] = with_steal(timing.measure, h1xx, a.big_streams, 10, 100, wd,
+                                       jobs=a.big_streams, admit_all=True)
         log("5: baseline script and h1xx, continue + http10")
         r["baseline"] = baseline(h1xx, wd)
         log(f"6: load through proxies, {a.streams} streams")

@@ -24,7 +24,7 @@ delays (origin write -> client read, both in h1xx) through fixtures/proxy.py or 
 and reads the samples and h1xx's own per-code figures from results.json.
 
 Usage: timing.py ./h1xx [--streams N] [--jobs J] [--count C] [--interval MS] [--proxy]
-                        [--json OUT]
+                        [--admit-all] [--json OUT]
 Prints a table; with --json writes the figures. suite/bench/bench.py imports this module.
 """
 import argparse
@@ -175,16 +175,43 @@ def errors(pairs, interval_ms):
     return e
 
 
-def measure(h1xx, streams, count, interval_ms, workdir, jobs=None):
+def peak_overlap(spans):
+    """The most [start, end] spans that hold at one moment."""
+    edges = sorted([(a, 1) for a, _ in spans] + [(b, -1) for _, b in spans])
+    most = now = 0
+    for _, step in edges:
+        now += step
+        most = max(most, now)
+    return most
+
+
+def overlaps(run):
+    """How many cases h1xx had in flight at once (start to verdict), and how many streams were
+    being served at once (first 102 to the last message), at the peak."""
+    cases, served = [], []
+    for c in run["cases"]:
+        cases.append((c["start_s"], c["start_s"] + c["duration_s"]))
+        t = [m["t_head_s"] for m in c["messages"]]
+        if any(m["status"] == 102 for m in c["messages"]):
+            first = min(m["t_head_s"] for m in c["messages"] if m["status"] == 102)
+            served.append((first, max(t)))
+    return peak_overlap(cases), peak_overlap(served)
+
+
+def measure(h1xx, streams, count, interval_ms, workdir, jobs=None, admit_all=False):
     """Runs processing/prc2-final-follows `streams` times concurrently against the reference
     origin's /slow?count=C&interval=MS and compares every 102 with the fixture's log.
-    Returns a dict of figures (ms) with h1xx's wall, CPU and peak RSS."""
+    Returns a dict of figures (ms) with h1xx's wall, CPU and peak RSS, and how many streams
+    overlapped. The fixture starts connections a slice at a time while its loop is busy (so
+    the streams it serves keep their schedule: fixtures/pacing.py); admit_all starts them all
+    at once, so that every stream is served together, late or not (the memory figure)."""
     log = os.path.join(workdir, f"schedule-{streams}.jsonl")
     out = os.path.join(workdir, f"timing-{streams}.json")
     if os.path.exists(log):
         os.unlink(log)
     path = f"/slow?count={count}&interval={interval_ms}"
-    with harness.start("origin.py", ["--schedule-log", log]) as fx:
+    fx_args = ["--schedule-log", log] + (["--admit-all"] if admit_all else [])
+    with harness.start("origin.py", fx_args) as fx:
         cmd = [h1xx, "--no-reports", "--json", out, "-k", "processing/prc2-final-follows",
                "--set", f"slow_path={path}", "--long-timeout", "30s",
                "-j", str(jobs or max(16, streams)), fx.url]
@@ -198,9 +225,11 @@ def measure(h1xx, streams, count, interval_ms, workdir, jobs=None):
     pairs, by_port = pair_streams(run, sent)
     e = errors(pairs, interval_ms)
     passed = sum(1 for c in run["cases"] if c["verdict"] == "pass")
+    in_flight, served = overlaps(run)
     return {
         "streams": streams, "count": count, "interval_ms": interval_ms, "exit": rc,
-        "passed": passed, "paired_by_port": by_port,
+        "passed": passed, "paired_by_port": by_port, "admit_all": admit_all,
+        "peak_cases_in_flight": in_flight, "peak_streams_served": served,
         "wall_s": wall, "h1xx_duration_s": run["duration_s"], "cpu_s": cpu,
         "peak_rss_mib": rss / 1024.0,
         "arrival_error_ms": dist(e["arr"]),
@@ -277,16 +306,20 @@ def main():
     ap.add_argument("--count", type=int, default=20)
     ap.add_argument("--interval", type=int, default=50)
     ap.add_argument("--proxy", action="store_true", help="also the reverse-proxy delays")
+    ap.add_argument("--admit-all", action="store_true",
+                    help="the fixture starts every connection at once (all streams together)")
     ap.add_argument("--json")
     a = ap.parse_args()
     h1xx = os.path.abspath(a.h1xx)
     with tempfile.TemporaryDirectory() as d:
-        fig = measure(h1xx, a.streams, a.count, a.interval, d, a.jobs)
+        fig = measure(h1xx, a.streams, a.count, a.interval, d, a.jobs, a.admit_all)
         if a.proxy:
             fig["proxy"] = proxy_delays(h1xx, d)
     print(f"102 timing: {a.streams} stream(s) x {a.count} x {a.interval} ms; "
           f"{fig['passed']} passed; h1xx CPU {fig['cpu_s']:.3f} s, "
           f"peak RSS {fig['peak_rss_mib']:.1f} MiB")
+    print(f"  at the peak: {fig['peak_cases_in_flight']} cases in flight in h1xx, "
+          f"{fig['peak_streams_served']} streams being served (first 102 to final)")
     print("  arrival error (h1xx arrival - fixture write), ms:  " + fmt(fig["arrival_error_ms"]))
     print("  arrival outside the fixture's write window, ms:    " +
           fmt(fig["arrival_outside_write_window_ms"]))
