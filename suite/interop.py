@@ -30,6 +30,9 @@ import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "fixtures"))
+import harness  # noqa: E402  (free_port)
+
 CONF = os.path.join(ROOT, "suite", "interop")
 NODE_DIR = os.path.join(CONF, "node")
 # As suite/selftest.py's FAST: tight waits, and a short idle interval for the proxy cases.
@@ -41,14 +44,6 @@ NODE_SETS = ["upload_path=/upload", "reject_path=/reject", "slow_path=/slow",
              "hints_path=/hints", "interims_path=/interims", "ws_path=/ws", "ws_echo_path=/ws",
              "max_gap=500ms", "first_102_max=1s"]
 NGINX_SETS = ["upload_path=/upload", "reject_path=/reject"]
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def first_version(cmd, pattern=r"(\d+\.\d+(?:\.\d+)?(?:[-+~][\w.+~-]*)?)"):
@@ -307,7 +302,7 @@ class Server:
     def __init__(self, argv_of, template, origin_port, workdir, name):
         self.dir = tempfile.mkdtemp(prefix=name + "-", dir=workdir)
         os.chmod(self.dir, 0o777)  # servers that drop to nobody/proxy write logs here
-        self.port = free_port()
+        self.port = harness.free_port()
         docroot = os.path.join(self.dir, "www")
         os.mkdir(docroot)
         os.chmod(docroot, 0o755)
@@ -397,7 +392,7 @@ def run_one(h1xx, name, role, version, out, workdir):
     rdir = os.path.join(out, "interop", slug)
     shutil.rmtree(rdir, ignore_errors=True)
     os.makedirs(rdir)
-    origin_port = free_port()
+    origin_port = harness.free_port()
     label = f"{name} {version} {ROLE_WORDS[rname]}"
     common = list(FAST)
     for s in sets:

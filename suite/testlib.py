@@ -1,14 +1,17 @@
 """What the suite's test scripts share: the h1xx under test (argv[1]) and the `-k WORD` filter
 (argv[2:4]), the tally of checks that ends each script with its "N passed, N failed" line,
-running h1xx with a bound, and a free loopback port.
+running h1xx with a bound, and a free loopback port (fixtures/harness.py's).
 
 Each script runs as `python3 suite/NAME.py ./h1xx [-k WORD]`, so this folder is on sys.path."""
 import os
-import socket
 import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "fixtures"))
+import harness  # noqa: E402
+
+free_port = harness.free_port  # a port for a listener named before it starts
 H1XX = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "h1xx"))
 ONLY = sys.argv[3] if len(sys.argv) > 3 and sys.argv[2] == "-k" else ""
 DETAIL_MAX = 3000  # characters of a failed check's detail printed (its end: where it went wrong)
@@ -49,9 +52,3 @@ def run_h1xx(args, timeout=120, **kw):
         return -1, "", f"h1xx did not finish within {timeout}s"
     return p.returncode, p.stdout, p.stderr
 
-
-def free_port(host="127.0.0.1"):
-    """A port nothing listens on now (the kernel's pick; free until someone takes it)."""
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]

@@ -31,7 +31,6 @@ import argparse
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import tempfile
@@ -244,14 +243,6 @@ def measure(h1xx, streams, count, interval_ms, workdir, jobs=None, admit_all=Fal
     }
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def reference_proxy(origin_port):
     """fixtures/proxy.py as a reverse proxy to origin_port (a context manager with .port)."""
     return harness.start("proxy.py", ["--mode", "reverse", "--upstream",
@@ -265,7 +256,7 @@ def proxy_delays(h1xx, workdir, repeat=20, jobs=None, start=reference_proxy, nam
     interim response (ms), from the cases' samples in results.json, h1xx's own figures per
     interim code (its "forwarding" section: nearest-rank p50, p99, max, dropped), the pass
     count, and h1xx's CPU and peak RSS."""
-    origin = free_port()
+    origin = harness.free_port()
     out = os.path.join(workdir, name + ".json")
     with start(origin) as px:
         cmd = [h1xx, "-m", "reverse-proxy", "--origin-listen", f"127.0.0.1:{origin}",
