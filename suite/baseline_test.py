@@ -23,13 +23,12 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "fixtures"))
 import harness  # noqa: E402
 import demo  # noqa: E402
-from testlib import H1XX, ONLY, record, run_h1xx, summary  # noqa: E402
+from testlib import H1XX, record, run_h1xx, run_groups  # noqa: E402
 
 FAST = ["--timeout", "1500ms", "--long-timeout", "4s", "--quiet-time", "400ms"]
 SETS = demo.reference_sets()
@@ -271,24 +270,10 @@ def file_root(workdir):
 
 
 def main():
-    if not os.access(H1XX, os.X_OK):
-        raise SystemExit(f"usage: baseline_test.py ./h1xx [-k SUBSTRING] ({H1XX} not found)")
-    workdir = tempfile.mkdtemp(prefix="h1xx-baseline-")
-    try:
-        for name, fn in (("baselines", lambda: baselines(workdir)),
-                         ("deadline", lambda: deadline(workdir)),
-                         ("exclude", exclude),
-                         ("messages", lambda: messages(workdir))):
-            if ONLY and ONLY not in name:
-                continue
-            try:
-                fn()
-            except (OSError, ValueError, KeyError, TypeError, AttributeError,
-                    subprocess.TimeoutExpired, harness.FixtureError) as e:
-                record(f"{name}: ran to the end", False, repr(e))
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-    sys.exit(summary("baseline"))
+    run_groups("baseline", (("baselines", baselines),
+                            ("deadline", deadline),
+                            ("exclude", lambda workdir: exclude()),
+                            ("messages", messages)))
 
 
 if __name__ == "__main__":

@@ -26,17 +26,15 @@ Loopback only; every fixture is started here and stopped by its own pid.
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
-import tempfile
 import xml.etree.ElementTree as ET
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "fixtures"))
 import harness  # noqa: E402
 import proxy  # noqa: E402  (only for SLOW_DELAY: the delay slow-1xx adds)
-from testlib import H1XX, ONLY, free_port, record, run_h1xx, summary  # noqa: E402
+from testlib import free_port, record, run_h1xx, run_groups  # noqa: E402
 
 CASES = ["-k", "processing/pxy-prc4-forwarded-promptly", "-k", "interim/pxy1-every-1xx-forwarded"]
 SLOW_NS = int(proxy.SLOW_DELAY * 1e9)
@@ -346,24 +344,10 @@ def origin_mode(workdir):
 
 
 def main():
-    if not os.access(H1XX, os.X_OK):
-        raise SystemExit(f"usage: fwd_test.py ./h1xx [-k SUBSTRING] ({H1XX} not found)")
-    workdir = tempfile.mkdtemp(prefix="h1xx-fwd-")
-    try:
-        for name, fn in (("reference-and-slow", reference_and_slow),
-                         ("stopped-early", stopped_early),
-                         ("repeat-one", repeat_one),
-                         ("origin-mode", origin_mode)):
-            if ONLY and ONLY not in name:
-                continue
-            try:
-                fn(workdir)
-            except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError,
-                    ET.ParseError, subprocess.TimeoutExpired, harness.FixtureError) as e:
-                record(f"{name}: ran to the end", False, repr(e))
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-    sys.exit(summary("fwd"))
+    run_groups("fwd", (("reference-and-slow", reference_and_slow),
+                       ("stopped-early", stopped_early),
+                       ("repeat-one", repeat_one),
+                       ("origin-mode", origin_mode)), (ET.ParseError,))
 
 
 if __name__ == "__main__":

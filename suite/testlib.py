@@ -4,8 +4,10 @@ running h1xx with a bound, and a free loopback port (fixtures/harness.py's).
 
 Each script runs as `python3 suite/NAME.py ./h1xx [-k WORD]`, so this folder is on sys.path."""
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "fixtures"))
@@ -52,3 +54,27 @@ def run_h1xx(args, timeout=120, **kw):
         return -1, "", f"h1xx did not finish within {timeout}s"
     return p.returncode, p.stdout, p.stderr
 
+
+
+def run_groups(script, groups, errors=()):
+    """The main of a script made of groups of checks: each (name, fn) of `groups` not left out
+    by -k runs as fn(workdir), all in one temporary folder removed at the end. An exception
+    of the kinds in `errors` (and OSError, ValueError, KeyError, TypeError, AttributeError,
+    IndexError, a fixture that would not start) is that group's failure, and the rest still
+    run. Exits with the summary line."""
+    if not os.access(H1XX, os.X_OK):
+        raise SystemExit(f"usage: {script}.py ./h1xx [-k SUBSTRING] ({H1XX} not found)")
+    caught = (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError,
+              harness.FixtureError) + tuple(errors)
+    workdir = tempfile.mkdtemp(prefix=f"h1xx-{script}-")
+    try:
+        for name, fn in groups:
+            if ONLY and ONLY not in name:
+                continue
+            try:
+                fn(workdir)
+            except caught as e:
+                record(f"{name}: ran to the end", False, repr(e))
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    sys.exit(summary(script))
