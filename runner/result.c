@@ -127,17 +127,6 @@ static void free_str(const case_result *c, void *p)
     free(p);
 }
 
-/* Room for one more in arr: by half again (at least 4), not double, so that 10,000 results
- * in flight carry a third of the slack. */
-static void grow(void **arr, size_t *cap, size_t n, size_t size)
-{
-    if (n < *cap)
-        return;
-    size_t more = *cap / 2 > 4 ? *cap / 2 : 4;
-    *arr = xrealloc(*arr, (*cap + more) * size);
-    *cap += more;
-}
-
 static void trim(void **arr, size_t *cap, size_t n, size_t size)
 {
     if (*arr && n < *cap) {
@@ -223,7 +212,7 @@ void result_tx(case_result *c, tx_kind k, int conn, int64_t t_ns, const void *da
     }
     size_t n = data ? len : 0;
     char *copy = result_bytes(c, data ? data : "", n);
-    grow((void **)&c->tx, &c->tx_cap, c->ntx, sizeof *c->tx);
+    grow_array((void **)&c->tx, &c->tx_cap, c->ntx, sizeof *c->tx);
     tx_entry *e = &c->tx[c->ntx++];
     e->kind = k;
     e->conn = conn;
@@ -246,7 +235,7 @@ void result_note(case_result *c, const char *fmt, ...)
     va_start(ap, fmt);
     char *s = xvasprintf(fmt, ap);
     va_end(ap);
-    grow((void **)&c->notes, &c->notes_cap, c->nnotes, sizeof *c->notes);
+    grow_array((void **)&c->notes, &c->notes_cap, c->nnotes, sizeof *c->notes);
     c->notes[c->nnotes++] = result_bytes(c, s, strlen(s));
     free(s);
 }
@@ -257,7 +246,7 @@ msg_record *result_msg(case_result *c)
         c->msgs_dropped++;
         return NULL;
     }
-    grow((void **)&c->msgs, &c->msgs_cap, c->nmsgs, sizeof *c->msgs);
+    grow_array((void **)&c->msgs, &c->msgs_cap, c->nmsgs, sizeof *c->msgs);
     msg_record *m = &c->msgs[c->nmsgs++];
     memset(m, 0, sizeof *m);
     return m;
@@ -269,7 +258,7 @@ finding_record *result_finding(case_result *c)
         c->findings_dropped++;
         return NULL;
     }
-    grow((void **)&c->findings, &c->findings_cap, c->nfindings, sizeof *c->findings);
+    grow_array((void **)&c->findings, &c->findings_cap, c->nfindings, sizeof *c->findings);
     finding_record *f = &c->findings[c->nfindings++];
     memset(f, 0, sizeof *f);
     return f;
@@ -283,7 +272,7 @@ void result_metric(case_result *c, const char *name, int64_t value, bool is_time
             c->metrics[i].is_time = is_time;
             return;
         }
-    grow((void **)&c->metrics, &c->metrics_cap, c->nmetrics, sizeof *c->metrics);
+    grow_array((void **)&c->metrics, &c->metrics_cap, c->nmetrics, sizeof *c->metrics);
     c->metrics[c->nmetrics++] = (metric_record){result_bytes(c, name, strlen(name)), value,
                                                 is_time};
 }

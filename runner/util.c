@@ -73,9 +73,9 @@ void grow_array(void **arr, size_t *cap, size_t need, size_t size)
 {
     if (need < *cap)
         return;
-    size_t n = *cap ? *cap : 8;
+    size_t n = *cap ? *cap : 4;
     while (n <= need)
-        n *= 2;
+        n += n / 2; /* by half, not double: 10,000 results in flight carry a third of the slack */
     *arr = xrealloc(*arr, n * size);
     *cap = n;
 }

@@ -41,7 +41,7 @@ char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *xvasprintf(const char *fmt, va_list ap);
 
-/* Grows *arr (of *cap elements of size `size`) so that index `need` fits. */
+/* Grows *arr (of *cap elements of size `size`) by half again until index `need` fits. */
 void grow_array(void **arr, size_t *cap, size_t need, size_t size);
 
 /* Parses a whole decimal integer in [min, max]. Returns 0 on success, -1 otherwise. */
