@@ -86,6 +86,8 @@ typedef struct check {
     char *require;  /* NULL: the case's first requirement */
     bool on_origin; /* "origin check": the request the embedded origin received */
     char *else_skip; /* "else skip TEXT": end the case as skip instead of failing, or NULL */
+    bool else_done;  /* "else done TEXT" instead: the case ends there as it stands (a pass unless
+                      * something failed), for a condition under which the rule cannot be broken */
 } check;
 
 typedef enum action_kind { ACT_DONE, ACT_SKIP, ACT_FAIL, ACT_NOTE, ACT_CHECK } action_kind;
@@ -115,6 +117,8 @@ typedef enum step_kind {
     STEP_CLIENT_EXPECT, /* client expect-body | expect-error: judge what the driver did */
     STEP_ORIGIN_CONTENT, /* origin content-starts | content-withheld: the client's content */
     STEP_CLIENT_REQUEST, /* client request: the client's request reaches the embedded origin */
+    STEP_ORIGIN_QUIET,   /* origin quiet for DUR: no further request for the case reaches the
+                          * embedded origin (proxy modes) */
 } step_kind;
 
 typedef enum bound_op { BOUND_LE, BOUND_LT, BOUND_GE, BOUND_GT } bound_op;

@@ -215,8 +215,10 @@ bool runner_outcome(runner *R, const step *st, cconn *cc, next_status s, const w
         int64_t t_read = stream_time_at(cc, m->head_end - 1);
         if (i >= 0 && st->forwarded && proxy_predates_origin(R, t_read)) {
             result_note(R->r, "%s %d read at +%.3fms came before the origin wrote it: the proxy's "
-                        "own, not the forwarded one", m->interim ? "interim" : "final",
-                        m->status, (double)(runner_rel(R, t_read) - R->r->start_ns) / 1e6);
+                        "own, not the forwarded one%s", m->interim ? "interim" : "final",
+                        m->status, (double)(runner_rel(R, t_read) - R->r->start_ns) / 1e6,
+                        m->status == 100 ? " (EXP-7: a proxy may send its own 100; the "
+                                           "origin's must still be forwarded, PXY-1)" : "");
             return false;
         }
         if (i >= 0) {
@@ -369,7 +371,11 @@ void runner_check(runner *R, const check *ck)
                                        : tokens_within(m, stream, ck->field, value);
     if (!ok && ck->else_skip) {
         char *why = runner_expand(R, ck->else_skip, NULL);
-        runner_end(R, VERDICT_SKIP, "inconclusive: %s", why);
+        if (ck->else_done) { /* as "on ... done": noted, and the case ends as it stands */
+            result_note(R->r, "%s", why);
+            R->stop = true;
+        } else
+            runner_end(R, VERDICT_SKIP, "inconclusive: %s", why);
         free(why);
     } else if (!ok) {
         char *got = field_values(m, stream, ck->field);

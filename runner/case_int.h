@@ -216,6 +216,7 @@ void step_origin_send(runner *R, const step *st);
 void step_origin_accept(runner *R, const step *st);
 void step_origin_read(runner *R, const step *st);
 void step_origin_close(runner *R);
+void step_origin_quiet(runner *R, const step *st); /* case_steps.c */
 void origin_ws_send(runner *R, const step *st);
 void origin_ws_expect(runner *R, const step *st);
 /* Forwarding metrics (fwd-count, fwd-dropped, fwd-median, fwd-max) and per-message notes. */

@@ -258,9 +258,10 @@ static int parse_check_body(parser *p, const char *s, check *ck)
             rc = ck->require ? check_require_id(p, ck->require) : perr(p, "require needs an id");
         } else if (strcmp(w, "else") == 0 && !ck->else_skip) {
             char *k = next_token(&s, &bad);
-            ck->else_skip = k && !strcmp(k, "skip") ? next_token(&s, &bad) : NULL;
+            ck->else_done = k && !strcmp(k, "done");
+            ck->else_skip = k && (ck->else_done || !strcmp(k, "skip")) ? next_token(&s, &bad) : NULL;
             rc = ck->else_skip ? check_template(p, ck->else_skip)
-                               : perr(p, "'else' needs: skip \"reason\"");
+                               : perr(p, "'else' needs: skip \"reason\" or done \"text\"");
             free(k);
         } else {
             rc = perr(p, "unexpected '%s' in check", w);
@@ -658,11 +659,12 @@ static int parse_origin(parser *p, const char *s)
     int rc = 0;
     p->c->uses_origin = true;
     if (!w)
-        rc = perr(p, "origin needs accept, read, close, check, ws-send or ws-expect");
+        rc = perr(p, "origin needs accept, read, quiet, close, check, ws-send or ws-expect");
     else if (strcmp(w, "accept") == 0)
         rc = parse_origin_accept(p, s);
-    else if (strcmp(w, "read") == 0 || strcmp(w, "close") == 0) {
-        step *st = new_step(p, w[0] == 'r' ? STEP_ORIGIN_READ : STEP_ORIGIN_CLOSE);
+    else if (!strcmp(w, "read") || !strcmp(w, "close") || !strcmp(w, "quiet")) {
+        step *st = new_step(p, w[0] == 'r'   ? STEP_ORIGIN_READ
+                               : w[0] == 'q' ? STEP_ORIGIN_QUIET : STEP_ORIGIN_CLOSE);
         p->last_expect = NULL;
         char *o;
         while (rc == 0 && (o = next_token(&s, &bad))) {
@@ -682,7 +684,7 @@ static int parse_origin(parser *p, const char *s)
     } else if (strcmp(w, "content-starts") == 0 || strcmp(w, "content-withheld") == 0) {
         rc = parse_origin_content(p, s, w[8] == 'w');
     } else
-        rc = perr(p, "unknown origin step '%s' (accept, read, close, check, ws-send, ws-expect, "
+        rc = perr(p, "unknown origin step '%s' (accept, read, quiet, close, check, ws-send, ws-expect, "
                      "content-starts, content-withheld)", w);
     free(w);
     return rc;

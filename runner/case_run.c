@@ -111,6 +111,9 @@ static void run_step(runner *R, const step *st)
     case STEP_ORIGIN_CLOSE:
         step_origin_close(R);
         break;
+    case STEP_ORIGIN_QUIET:
+        step_origin_quiet(R, st);
+        break;
     case STEP_CLIENT_RUN: case STEP_CLIENT_EXPECT: case STEP_ORIGIN_CONTENT: /* case_client.c */
     case STEP_CLIENT_REQUEST:
         client_step(R, st);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "case_int.h"
+#include "origin.h"
 #include "util.h"
 #include "ws.h"
 
@@ -323,4 +324,41 @@ void step_bound(runner *R, const step *st)
         result_note(R->r, "%s = %s (bound %s %s)", st->metric, got, ops[st->bop], limit_s);
     free(got);
     free(limit_s);
+}
+
+/* ---- the embedded origin: no further request ----------------------------------------------- */
+
+/* origin quiet for DUR [require ID]: no further request for the case reaches the embedded origin
+ * within DUR (a proxy must not retry a non-idempotent request on its own, RFC 9110 §9.2.2). A
+ * request that comes fails the step, named with its arrival; its connection is closed unanswered
+ * (the connection the case holds, if any, is left as it is). */
+void step_origin_quiet(runner *R, const step *st)
+{
+    int64_t ns = runner_duration(R, st->within, "${timeout}");
+    if (R->stop)
+        return;
+    if (R->cl || !R->ctx->org) {
+        runner_end(R, VERDICT_ERROR, "origin quiet: a step of the proxy modes only");
+        return;
+    }
+    int64_t want = clock_ns() + ns;
+    origin_conn *oc = NULL;
+    int rc = origin_wait(R->ctx->org, R->token, runner_bounded(R, want), &oc, NULL, NULL);
+    if (rc == 1) {
+        int64_t t = runner_rel(R, oc->t_head);
+        result_tx(R->r, TX_RECV, oc->id, t, oc->rx.data, oc->req.head_end);
+        runner_fail_at(R, oc->t_head, true, runner_require(R, st->require),
+                       "expected no further request at the origin for %lldms, got %s %s %s on "
+                       "connection %d at +%.3fms: the proxy sent the request again",
+                       (long long)(ns / 1000000), oc->method, oc->target, oc->version, oc->id,
+                       (double)(t - R->r->start_ns) / 1e6);
+        result_tx(R->r, TX_CLOSE, oc->id, runner_rel(R, clock_ns()), NULL, 0);
+        origin_release(R->ctx->org, oc, false);
+        R->stop = true;
+    } else if (rc == -1) {
+        runner_end(R, VERDICT_NOTRUN, "interrupted");
+    } else if (!runner_cut(R, want)) {
+        result_note(R->r, "no further request reached the origin within %lldms",
+                    (long long)(ns / 1000000));
+    }
 }
