@@ -72,6 +72,36 @@ static void test_new_steps(void)
     case_free(&c);
 }
 
+/* Issue 18: "origin quiet for DUR" (no further request reaches the origin) and "else done"
+ * (a check whose condition fails ends the case as it stands). */
+static void test_origin_quiet_else_done(void)
+{
+    const char *text = HEAD "modes reverse-proxy\n> POST / HTTP/1.1\norigin accept\n"
+                            "origin check header Upgrade has websocket else done \"no upgrade\"\n"
+                            "origin close\norigin quiet for 400ms require RTY-1\n";
+    case_def c;
+    char err[256] = "";
+    CU_ASSERT_EQUAL_FATAL(load(text, &c, err, sizeof err), 0);
+    CU_ASSERT_EQUAL_FATAL(c.nsteps, 5);
+    CU_ASSERT_TRUE(c.steps[2].chk.on_origin);
+    CU_ASSERT_TRUE(c.steps[2].chk.else_done);
+    CU_ASSERT_STRING_EQUAL(c.steps[2].chk.else_skip, "no upgrade");
+    CU_ASSERT_EQUAL(c.steps[4].kind, STEP_ORIGIN_QUIET);
+    CU_ASSERT_STRING_EQUAL(c.steps[4].within, "400ms");
+    CU_ASSERT_STRING_EQUAL(c.steps[4].require, "RTY-1");
+    case_free(&c);
+    const char *bad = HEAD "modes reverse-proxy\n> GET / HTTP/1.1\norigin accept\n"
+                           "origin check header X present else later \"x\"\n";
+    CU_ASSERT_EQUAL(load(bad, &c, err, sizeof err), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "t.case:8:"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "done"));
+    case_free(&c);
+    bad = HEAD "modes reverse-proxy\n> GET / HTTP/1.1\norigin quiet soon\n";
+    CU_ASSERT_EQUAL(load(bad, &c, err, sizeof err), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "t.case:7:"));
+    case_free(&c);
+}
+
 static void test_crlf_file_and_comments(void)
 {
     const char *text = "# comment\r\nid a/b\r\ntitle t\r\nrequire EXP-1\r\nlevel MUST\r\n"
@@ -222,6 +252,7 @@ void register_case_tests(void)
     CU_add_test(s, "a good case parses into its steps", test_good_case);
     CU_add_test(s, "CRLF files and comments", test_crlf_file_and_comments);
     CU_add_test(s, "libcurl, code-filtered actions, collect, bound and ws steps", test_new_steps);
+    CU_add_test(s, "origin quiet and else done (issue 18)", test_origin_quiet_else_done);
     CU_add_test(s, "every bad file is refused with file:line: message", test_bad_corpus);
     CU_add_test(s, "a NUL byte in a case file is refused", test_nul_byte_refused);
     CU_add_test(s, "escapes and variables expand", test_expand);
