@@ -483,6 +483,18 @@ REAL_PROXIES = {
             "interim/pxy-hop1-request": "HOP-1",
             "interim/pxy-hop2-known-fields": "HOP-2",
             "upgrade/pxy-upg6-http10-ignored": "UPG-6",
+            # Issue 18's cases (docs/proxy-cases.md). Taking the first 1xx as the final, it relays
+            # a 100's Content-Length (GEN-2) and reads a chunked 102's "content", losing the 200
+            # (INB-2); a 10 KB 103 overflows its response-head buffer: 502 (INB-3, practice);
+            # after the origin closes behind a 102 it leaves the client waiting (INB-4,
+            # practice); it relays the origin's 101 to the HTTP/1.0 client whose Upgrade it
+            # passed on (V10-1); it forwards the fields a final's Connection lists (HOP-1).
+            "interim/pxy-1xx-content-length": "GEN-2",
+            "interim/pxy-1xx-transfer-encoding": "INB-2",
+            "hints/pxy-large-103": "INB-3",
+            "processing/pxy-close-after-102": "INB-4",
+            "upgrade/pxy-upg6-101-to-http10": "V10-1",
+            "interim/pxy-hop1-final": "HOP-1",
         },
         "skips": ["http10/pxy-v10-4-no-keep-alive", "continue/pxy-exp3-early-final-chunked"],
     },
@@ -502,10 +514,13 @@ REAL_PROXIES = {
             "interim/pxy-hop1-request": "HOP-1",
             "interim/pxy-hop2-known-fields": "HOP-2",
             "upgrade/pxy-upg6-http10-ignored": "UPG-6",
+            # issue 18: it forwards the fields a final's Connection lists, as a 103's (HOP-1)
+            "interim/pxy-hop1-final": "HOP-1",
         },
         # forwarded as HTTP/1.0, so the origin may answer it with no 1xx and no chunked coding
+        # (nor switch with a 101: upgrade/pxy-upg6-101-to-http10)
         "skips": ["http10/pxy-v10-no-1xx", "http10/pxy-v10-3-no-chunked",
-                  "http10/pxy-v10-4-no-keep-alive"],
+                  "http10/pxy-v10-4-no-keep-alive", "upgrade/pxy-upg6-101-to-http10"],
     },
 }
 
