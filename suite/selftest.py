@@ -488,13 +488,15 @@ REAL_PROXIES = {
             # (INB-2); a 10 KB 103 overflows its response-head buffer: 502 (INB-3, practice);
             # after the origin closes behind a 102 it leaves the client waiting (INB-4,
             # practice); it relays the origin's 101 to the HTTP/1.0 client whose Upgrade it
-            # passed on (V10-1); it forwards the fields a final's Connection lists (HOP-1).
+            # passed on (V10-1); it forwards the fields a final's Connection lists (HOP-1); it
+            # relays a 101 to a plain GET that offered no upgrade, and tunnels (UPG-2).
             "interim/pxy-1xx-content-length": "GEN-2",
             "interim/pxy-1xx-transfer-encoding": "INB-2",
             "hints/pxy-large-103": "INB-3",
             "processing/pxy-close-after-102": "INB-4",
             "upgrade/pxy-upg6-101-to-http10": "V10-1",
             "interim/pxy-hop1-final": "HOP-1",
+            "upgrade/pxy-unsolicited-101": "UPG-2",
         },
         "skips": ["http10/pxy-v10-4-no-keep-alive", "continue/pxy-exp3-early-final-chunked"],
     },
