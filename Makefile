@@ -17,7 +17,7 @@
 CC      ?= gcc
 CFLAGS  ?= -O2 -g
 override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -MMD -MP
-LDLIBS  += -lcurl -lpthread -lm
+LDLIBS  += -lcurl -lnghttp2 -lpthread -lm
 BUILD   ?= build
 PY      ?= /usr/bin/python3
 
