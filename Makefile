@@ -58,6 +58,10 @@ $(BUILD)/unit-tests: $(RUNNER_OBJ) $(UNIT_OBJ)
 $(BUILD)/libcurl-driver: drivers/libcurl_get.c | $(BUILD) $(DEPS_BUILD)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -lcurl
 
+# One HTTP/2 request through runner/h2*.c, each frame printed with its time (docs/http2.md).
+$(BUILD)/h2get: suite/h2get.c $(RUNNER_OBJ) | $(BUILD) $(DEPS_BUILD)
+	$(CC) $(CFLAGS) -Irunner $(LDFLAGS) -o $@ $< $(RUNNER_OBJ) $(LDLIBS)
+
 $(BUILD) $(BUILD)/unit $(BUILD)/fuzz:
 	mkdir -p $@
 
@@ -124,6 +128,7 @@ test: deps h1xx $(BUILD)/unit-tests $(REPLAY)
 	$(PY) suite/layers.py $(BUILD)
 	$(MAKE) --no-print-directory replay
 	$(PY) -m unittest -q fixtures/test_origin.py fixtures/test_proxy.py fixtures/test_client.py
+	$(PY) -m unittest -q fixtures/test_h2front.py
 	$(PY) suite/html_test.py ./h1xx
 	$(PY) suite/packaging_test.py ./h1xx
 	$(PY) suite/interop_test.py ./h1xx

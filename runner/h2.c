@@ -29,6 +29,7 @@ struct h2 {
     char first[FIRST_MAX + 1];
     size_t nfirst;
     char err[ERR_MAX];
+    char note[ERR_MAX]; /* nghttp2's last word on a frame it refused */
 };
 
 /* ---- names --------------------------------------------------------------------------------- */
@@ -215,6 +216,8 @@ static int on_data_chunk(nghttp2_session *ng, uint8_t flags, int32_t id, const u
 /* Own checks on a received frame; a malformed response is reset when asked (§8.1.1). */
 static void judge(h2 *s, h2_stream *st, h2_event *e)
 {
+    if (e->lib_error)
+        return; /* nghttp2 refused it and withheld fields: nothing sound to judge */
     if (e->kind == H2_HEADERS)
         e->findings = h2_check_headers(st, e);
     else if (e->kind == H2_DATA)
@@ -310,11 +313,13 @@ static int on_error(nghttp2_session *ng, int lib_error, const char *msg, size_t 
 {
     (void)ng;
     h2 *s = ud;
-    snprintf(s->err, sizeof s->err, "%.*s", (int)len, msg);
+    snprintf(s->note, sizeof s->note, "%.*s", (int)len, msg);
     /* the server's first frame is not SETTINGS: it does not speak HTTP/2 (other connection
      * errors show as the GOAWAY h1xx sends, on_frame_send) */
-    if (lib_error == NGHTTP2_ERR_SETTINGS_EXPECTED)
+    if (lib_error == NGHTTP2_ERR_SETTINGS_EXPECTED) {
         s->broken = true;
+        snprintf(s->err, sizeof s->err, "%s", s->note);
+    }
     return 0;
 }
 
@@ -350,8 +355,8 @@ static int on_frame_send(nghttp2_session *ng, const nghttp2_frame *frame, void *
         if (e->error_code != NGHTTP2_NO_ERROR && !s->broken) {
             s->broken = true;
             if (!s->err[0])
-                snprintf(s->err, sizeof s->err, "h1xx ended the connection with %s",
-                         h2_error_name(e->error_code));
+                snprintf(s->err, sizeof s->err, "h1xx ended the connection with %s%s%.150s",
+                         h2_error_name(e->error_code), s->note[0] ? ": " : "", s->note);
         }
         keep(s, NULL, e);
         return 0;
@@ -625,6 +630,11 @@ bool h2_stream_done(const h2 *s, const h2_stream *st)
 const char *h2_error(const h2 *s)
 {
     return s->err;
+}
+
+const char *h2_note(const h2 *s)
+{
+    return s->note;
 }
 
 size_t h2_events_dropped(const h2 *s)

@@ -16,8 +16,9 @@
  *    malformed response with RST_STREAM(PROTOCOL_ERROR), as RFC 9113 §8.1.1 asks of a client.
  *  - true: nghttp2 enforces its own rules, as in curl and most clients built on it; it resets
  *    what it rejects (that RST_STREAM is recorded as sent) and withholds the fields it refused;
- *    the received event says which library error it met (lib_error). This shows what a common
- *    HTTP/2 client experiences; the findings are still computed on what was delivered.
+ *    the received event says which library error it met (lib_error) and h2_note nghttp2's
+ *    words. This shows what a common HTTP/2 client experiences; h1xx's own findings are left
+ *    out for a frame nghttp2 refused (its fields were withheld).
  *
  * Every list a server can grow has a cap (h2_opts); what went beyond is counted, not kept. */
 #ifndef H1XX_H2_H
@@ -165,6 +166,8 @@ const h2_event *h2_final(const h2_stream *st);
 bool h2_stream_done(const h2 *s, const h2_stream *st);
 /* "" or what broke the connection ("the server answered 'HTTP/1.1 400 ...'", ...). */
 const char *h2_error(const h2 *s);
+/* "" or nghttp2's last message about a frame it refused (library_checks). */
+const char *h2_note(const h2 *s);
 /* Events not kept because of max_events. */
 size_t h2_events_dropped(const h2 *s);
 /* Up to 64 first bytes the server sent (to tell an HTTP/1.x answer from HTTP/2). */
