@@ -428,13 +428,8 @@ static void set_options(CURL *h, const target *t, const conn_opts *o, int64_t de
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, o->insecure ? 0L : 2L);
     if (o->cacert)
         curl_easy_setopt(h, CURLOPT_CAINFO, o->cacert);
-    /* HTTP/1.1 is what we speak on the raw stream: offer nothing else in ALPN. An HTTP/2
-     * target gets "h2" (libcurl adds "http/1.1" after it; a server that picks that answers
-     * the preface as HTTP/1.x, which h2.c names). CONNECT_ONLY stops before libcurl's own
-     * HTTP/2 layer would start, so the stream stays ours. */
-    curl_easy_setopt(h, CURLOPT_SSL_ENABLE_ALPN, o->alpn_h2 ? 1L : 0L);
-    if (o->alpn_h2)
-        curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+    /* HTTP/1.1 is what we speak on the raw stream: offer nothing else in ALPN. */
+    curl_easy_setopt(h, CURLOPT_SSL_ENABLE_ALPN, 0L);
 }
 
 /* Says why the connection could not be made; an untrusted certificate needs the options that

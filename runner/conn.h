@@ -37,7 +37,6 @@ typedef struct conn_opts {
     bool insecure;      /* do not verify the server certificate */
     const char *cacert; /* CA bundle file, or NULL for the system's */
     size_t max_rx;      /* cap on bytes kept per connection */
-    bool alpn_h2;       /* TLS: offer "h2" in ALPN (HTTP/2 targets, h2_io.h); off: none */
 } conn_opts;
 
 typedef enum conn_status {

@@ -2,10 +2,12 @@
  * call that waits takes an absolute deadline on the monotonic clock and parks the calling task
  * on its loop (loop.h) through conn_read/conn_send, as HTTP/1.1 cases do.
  *
- * Starting: on a plain connection (http://) HTTP/2 starts with prior knowledge ("h2c": the
- * client preface and SETTINGS are the first bytes sent). Under TLS (https://) the connection
- * must have been opened with conn_opts.alpn_h2, so that the handshake offered only "h2"; a
- * server that did not take it answers the preface as HTTP/1.x, which h2_error names.
+ * Starting: on a plain connection (http://) or a unix socket HTTP/2 starts with prior knowledge
+ * ("h2c": the client preface and SETTINGS are the first bytes sent). TLS (https://) is not
+ * there yet: conn.c's TLS is libcurl's connect-only mode, and libcurl 7.88 puts its own HTTP/2
+ * layer on a connection whose ALPN chose "h2", after which curl_easy_send refuses raw bytes
+ * (CURLE_SEND_ERROR; tried against nghttpx, docs/http2.md). ALPN h2 needs a TLS layer of
+ * h1xx's own (OpenSSL) under conn.c.
  *
  * Each read is fed to the session at once with its receive time (conn_read's stamp, taken when
  * the bytes arrived, before nghttp2 parses them); the connection's rx buffer is emptied after

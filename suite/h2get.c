@@ -3,7 +3,7 @@
  *
  *   h2get [--library] [--insecure] [--post TEXT [--expect]] URL
  *
- * http:// speaks HTTP/2 with prior knowledge, https:// offers "h2" in ALPN. --library keeps
+ * http:// speaks HTTP/2 with prior knowledge (https:// is not there yet, h2_io.h). --library keeps
  * nghttp2's own HTTP rules (h2.h). --post sends TEXT as content; with --expect the request
  * carries expect: 100-continue and the content waits for a 100 (or 1 s). Exit status: 0 a
  * final response came, 1 none came, 2 usage, 3 no connection. */
@@ -47,7 +47,7 @@ static bool got_interim(const h2 *s, void *arg)
 static int run(const target *t, h2_opts *ho, bool insecure, const char *post, bool expect)
 {
     conn c;
-    conn_opts co = {.insecure = insecure, .max_rx = 1 << 20, .alpn_h2 = true};
+    conn_opts co = {.insecure = insecure, .max_rx = 1 << 20};
     int64_t t0 = clock_ns();
     if (conn_open(&c, t, &co, t0 + WAIT_NS) != CONN_OK) {
         fprintf(stderr, "h2get: %s\n", c.errmsg);
@@ -66,14 +66,17 @@ static int run(const target *t, h2_opts *ho, bool insecure, const char *post, bo
             h2_io_wait(s, &c, clock_ns() + 1000000000LL, got_interim, &id);
         h2_send_data(s, id, post, strlen(post), true);
     }
-    size_t seen = 0;
     conn_status st = CONN_OK;
     while (st == CONN_OK) {
         const h2_stream *hs = h2_stream_get(s, id);
         if (hs && h2_stream_done(s, hs))
             break;
-        st = h2_io_wait_stream(s, &c, id, hs ? hs->nevents : seen, clock_ns() + WAIT_NS);
+        st = h2_io_wait_stream(s, &c, id, hs ? hs->nevents : 0, clock_ns() + WAIT_NS);
     }
+    if (st == CONN_ERROR && c.errmsg[0])
+        printf("connection: %s\n", c.errmsg);
+    else if (st == CONN_TIMEOUT)
+        printf("connection: nothing more for %lld s\n", WAIT_NS / 1000000000);
     const h2_stream *hs = h2_stream_get(s, id);
     for (const h2_event *e = hs ? hs->head : NULL; e; e = e->next)
         print_event(e, t0);
@@ -112,13 +115,18 @@ int main(int argc, char **argv)
             return 2;
         }
     }
+    if (!url) {
+        fprintf(stderr, "h2get: no URL\n");
+        return 2;
+    }
     target t;
     char err[256];
-    if (!url || target_parse(url, &t, err, sizeof err) != 0 || t.scheme == TARGET_UNIX) {
-        fprintf(stderr, "h2get: %s\n", url ? (t.scheme == TARGET_UNIX ? "http:// or https:// only" : err)
-                                           : "no URL");
-        if (url)
-            target_free(&t);
+    int bad = target_parse(url, &t, err, sizeof err);
+    if (!bad && t.scheme != TARGET_HTTP)
+        snprintf(err, sizeof err, "http:// only (h2c; TLS is not there yet)");
+    if (bad || t.scheme != TARGET_HTTP) {
+        fprintf(stderr, "h2get: %s\n", err);
+        target_free(&t);
         return 2;
     }
     int rc = run(&t, &ho, insecure, post, expect);
