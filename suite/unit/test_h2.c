@@ -5,6 +5,7 @@
  * through a socketpair for the I/O binding. */
 #include <CUnit/CUnit.h>
 #include <nghttp2/nghttp2.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -190,6 +191,8 @@ static const char *const S100[] = {":status", "100", NULL};
 static const char *const S103[] = {":status", "103", "link", "</s.css>; rel=preload", NULL};
 static const char *const S150[] = {":status", "150", "x-seq", "3", NULL};
 static const char *const S200[] = {":status", "200", "content-type", "text/plain", NULL};
+static const char *const S103_CONN_SHORT[] = {":status", "103", "connection", "x-hop", "x-hop",
+                                              "1", NULL};
 
 /* ---- interim responses in order --------------------------------------------------------------- */
 
@@ -264,6 +267,64 @@ static void test_byte_at_a_time(void)
     CU_ASSERT_EQUAL(d->length, 2);
     CU_ASSERT_EQUAL(h2_field_find(e103, "link")->value_len, strlen("</s.css>; rel=preload"));
     buf_free(&in);
+    h2_free(c);
+    srv_free(v);
+}
+
+/* A summary of a stream's received events: kinds, statuses, END_STREAM, field counts. */
+static void summary(const h2_stream *st, char *out, size_t n)
+{
+    size_t k = 0;
+    out[0] = 0;
+    for (const h2_event *e = st ? st->head : NULL; e && k + 40 < n; e = e->next)
+        if (!e->sent)
+            k += (size_t)snprintf(out + k, n - k, "%d/%d/%d/%zu/%u ", (int)e->kind, e->status,
+                                  e->end_stream, e->nfields + e->length, e->findings);
+}
+
+/* Every split of the stream into two reads gives the events of one read (and never crashes);
+ * garbage after it breaks the connection with a word, never more. */
+static void test_every_split(void)
+{
+    srv *v;
+    int32_t id;
+    h2 *c = start(NULL, &v, &id);
+    srv_headers(v, id, false, S100);
+    srv_headers(v, id, false, S103_CONN_SHORT);
+    srv_headers(v, id, false, S200);
+    srv_body(v, id, "split", true);
+    buf_t in;
+    buf_init(&in, 0);
+    srv_out(v, &in);
+    CU_ASSERT_EQUAL(h2_feed(c, in.data, in.len, 10), 0);
+    char want[512], got[512];
+    summary(h2_stream_get(c, id), want, sizeof want);
+    h2_free(c);
+    srv_free(v);
+    for (size_t cut = 1; cut < in.len; cut++) {
+        h2 *c2 = start(NULL, &v, &id);
+        CU_ASSERT_EQUAL(h2_feed(c2, in.data, cut, 10), 0);
+        CU_ASSERT_EQUAL(h2_feed(c2, in.data + cut, in.len - cut, 11), 0);
+        summary(h2_stream_get(c2, id), got, sizeof got);
+        CU_ASSERT_STRING_EQUAL(got, want);
+        h2_free(c2);
+        srv_free(v);
+    }
+    buf_free(&in);
+    c = start(NULL, &v, &id);
+    unsigned char junk[4096];
+    unsigned x = 12345;
+    for (size_t i = 0; i < sizeof junk; i++)
+        junk[i] = (unsigned char)((x = x * 1103515245u + 12345u) >> 16);
+    int rc = 0;
+    for (size_t i = 0; i < sizeof junk && rc == 0; i += 512)
+        rc = h2_feed(c, junk + i, 512, 20);
+    buf_t out;
+    buf_init(&out, 0);
+    h2_take_output(c, &out, 21); /* the GOAWAY saying why */
+    CU_ASSERT_TRUE(h2_broken(c));
+    CU_ASSERT_NOT_EQUAL(h2_error(c)[0], 0);
+    buf_free(&out);
     h2_free(c);
     srv_free(v);
 }
@@ -640,6 +701,8 @@ void register_h2_tests(void)
                 test_1xx_in_order);
     CU_add_test(s, "byte at a time: frame times from the bytes completing them",
                 test_byte_at_a_time);
+    CU_add_test(s, "every split into two reads; garbage breaks the connection with a word",
+                test_every_split);
     CU_add_test(s, "1xx with END_STREAM: finding, stream reset", test_1xx_end_stream);
     CU_add_test(s, "1xx with END_STREAM under nghttp2's rules", test_1xx_end_stream_library);
     CU_add_test(s, "1xx after the final: own checks, observe on, nghttp2's rules",
