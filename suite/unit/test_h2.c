@@ -14,6 +14,7 @@
 #include "conn.h"
 #include "h2.h"
 #include "h2_io.h"
+#include "loop.h"
 #include "util.h"
 
 /* ---- a scripted server ----------------------------------------------------------------------- */
@@ -694,6 +695,82 @@ static void test_io_socketpair(void)
     close(sv[0]);
 }
 
+/* Inside the event loop: the client task parks in h2_io_wait_stream while a server task, on
+ * the same thread, sleeps and then writes the response; the client sees it before its
+ * deadline (a wait that blocked the thread would starve the server task). Shared state lives
+ * on the heap (coro.h). */
+typedef struct loop_pair {
+    int fd[2];
+    srv *v;
+    h2 *c;
+    conn *cn;
+    int32_t id;
+    int64_t deadline, wrote_ns;
+    conn_status st;
+    bool server_ran;
+} loop_pair;
+
+static void client_task(void *arg)
+{
+    loop_pair *p = arg;
+    p->st = h2_io_flush(p->c, p->cn, p->deadline);
+    const h2_stream *hs = h2_stream_get(p->c, p->id);
+    while (p->st == CONN_OK && !h2_stream_done(p->c, hs))
+        p->st = h2_io_wait_stream(p->c, p->cn, p->id, hs->nevents, p->deadline);
+}
+
+static void server_task(void *arg)
+{
+    loop_pair *p = arg;
+    loop_sleep_until(clock_ns() + 20000000); /* 20 ms: the client is parked by then */
+    char tmp[4096];
+    ssize_t n = read(p->fd[1], tmp, sizeof tmp);
+    if (n > 0)
+        nghttp2_session_mem_recv(p->v->ng, (uint8_t *)tmp, (size_t)n);
+    srv_headers(p->v, p->id, false, S103);
+    srv_headers(p->v, p->id, true, S200);
+    buf_t out;
+    buf_init(&out, 0);
+    srv_out(p->v, &out);
+    p->wrote_ns = clock_ns();
+    p->server_ran = write(p->fd[1], out.data, out.len) == (ssize_t)out.len;
+    buf_free(&out);
+}
+
+static void test_io_in_loop(void)
+{
+    loop_pair *p = xcalloc(1, sizeof *p);
+    CU_ASSERT_FATAL(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, p->fd) == 0);
+    p->cn = xcalloc(1, sizeof *p->cn);
+    p->cn->fd = p->fd[0];
+    p->cn->connected = true;
+    buf_init(&p->cn->rx, 1 << 16);
+    p->c = h2_new(NULL);
+    p->v = srv_new();
+    p->id = h2_request(p->c, GET, 4, true);
+    p->deadline = clock_ns() + 3000000000LL;
+    loop *l = loop_new();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(l);
+    loop_spawn(l, client_task, p);
+    loop_spawn(l, server_task, p);
+    loop_run(l);
+    loop_free(l);
+    CU_ASSERT_TRUE(p->server_ran);
+    CU_ASSERT_EQUAL(p->st, CONN_OK);
+    const h2_stream *st = h2_stream_get(p->c, p->id);
+    CU_ASSERT_EQUAL(st->final_status, 200);
+    const h2_event *e = nth_in(st, 0);
+    CU_ASSERT(e && e->status == 103 && e->t_ns >= p->wrote_ns);
+    h2_free(p->c);
+    srv_free(p->v);
+    buf_free(&p->cn->rx);
+    free(p->cn->errmsg);
+    free(p->cn);
+    close(p->fd[0]);
+    close(p->fd[1]);
+    free(p);
+}
+
 void register_h2_tests(void)
 {
     CU_pSuite s = CU_add_suite("h2", NULL, NULL);
@@ -716,4 +793,5 @@ void register_h2_tests(void)
     CU_add_test(s, "an HTTP/1.1 answer to the preface is named", test_not_http2);
     CU_add_test(s, "caps on events and fields", test_caps);
     CU_add_test(s, "h2_io over a socketpair", test_io_socketpair);
+    CU_add_test(s, "h2_io parks its task in the event loop", test_io_in_loop);
 }
