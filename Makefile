@@ -122,7 +122,7 @@ test-packaging: deps h1xx
 # A script that skips a whole check (html_test without chromium) leaves a note in $(BUILD)/skipped
 # (suite/skips.py); selftest names them just above its last line, which then ends ", N skipped".
 test: export H1XX_SKIPPED = $(CURDIR)/$(BUILD)/skipped
-test: deps h1xx $(BUILD)/unit-tests $(REPLAY)
+test: deps h1xx $(BUILD)/unit-tests $(REPLAY) $(BUILD)/h2get
 	rm -rf $(BUILD)/skipped
 	$(BUILD)/unit-tests
 	$(PY) suite/layers.py $(BUILD)
