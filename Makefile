@@ -17,7 +17,7 @@
 CC      ?= gcc
 CFLAGS  ?= -O2 -g
 override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -MMD -MP
-LDLIBS  += -lcurl -lpthread -lm
+LDLIBS  += -lcurl -lnghttp2 -lpthread -lm
 BUILD   ?= build
 PY      ?= /usr/bin/python3
 
@@ -57,6 +57,10 @@ $(BUILD)/unit-tests: $(RUNNER_OBJ) $(UNIT_OBJ)
 # The client-mode driver for libcurl (drivers/libcurl_get.c; README "Testing a client").
 $(BUILD)/libcurl-driver: drivers/libcurl_get.c | $(BUILD) $(DEPS_BUILD)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -lcurl
+
+# One HTTP/2 request through runner/h2*.c, each frame printed with its time (docs/http2.md).
+$(BUILD)/h2get: suite/h2get.c $(RUNNER_OBJ) | $(BUILD) $(DEPS_BUILD)
+	$(CC) $(CFLAGS) -Irunner $(LDFLAGS) -o $@ $< $(RUNNER_OBJ) $(LDLIBS)
 
 $(BUILD) $(BUILD)/unit $(BUILD)/fuzz:
 	mkdir -p $@
@@ -118,12 +122,13 @@ test-packaging: deps h1xx
 # A script that skips a whole check (html_test without chromium) leaves a note in $(BUILD)/skipped
 # (suite/skips.py); selftest names them just above its last line, which then ends ", N skipped".
 test: export H1XX_SKIPPED = $(CURDIR)/$(BUILD)/skipped
-test: deps h1xx $(BUILD)/unit-tests $(REPLAY)
+test: deps h1xx $(BUILD)/unit-tests $(REPLAY) $(BUILD)/h2get
 	rm -rf $(BUILD)/skipped
 	$(BUILD)/unit-tests
 	$(PY) suite/layers.py $(BUILD)
 	$(MAKE) --no-print-directory replay
 	$(PY) -m unittest -q fixtures/test_origin.py fixtures/test_proxy.py fixtures/test_client.py
+	$(PY) -m unittest -q fixtures/test_h2front.py
 	$(PY) suite/html_test.py ./h1xx
 	$(PY) suite/packaging_test.py ./h1xx
 	$(PY) suite/interop_test.py ./h1xx

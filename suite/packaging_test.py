@@ -10,7 +10,8 @@
    its cases with no flag from any directory, runs a case against the reference origin, and
    `make uninstall` removes what install put there.
 3. `make deb` from a copy of the tree builds a lintian-clean Debian package, versioned as
-   `h1xx --version`, that depends on the libcurl runtime (and libc) only and holds
+   `h1xx --version`, that depends on the libcurl and libnghttp2 runtimes (and libc) only (libcurl
+   needs libnghttp2 itself) and holds
    /usr/bin/h1xx, the cases and the man page; extracted with `dpkg-deb -x` (never installed
    here), its h1xx --list finds the cases it carries. Skipped, with a line saying so (and in
    make test's last lines), when dpkg-buildpackage, debhelper or lintian is missing.
@@ -199,8 +200,8 @@ def check_deb(workdir):
            ours[-1:] == [version], f"package {version!r}, h1xx --version {ours}")
     depends = run(["dpkg-deb", "-f", deb, "Depends"]).stdout.strip()
     names = {d.strip().split(" ")[0] for d in depends.split(",") if d.strip()}
-    record("the package depends on the libcurl runtime and libc only",
-           "libcurl4" in names and names <= {"libcurl4", "libc6"}, depends)
+    record("the package depends on the libcurl and libnghttp2 runtimes and libc only",
+           "libcurl4" in names and names <= {"libcurl4", "libnghttp2-14", "libc6"}, depends)
     listing = run(["dpkg-deb", "--contents", deb]).stdout
     paths = {line.split()[-1] for line in listing.splitlines() if line.strip()}
     gone = [w for w in DEB_WANT if w not in paths]
