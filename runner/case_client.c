@@ -539,7 +539,12 @@ static const char *driver_no_reuse(runner *R)
 static void judge_reuse(runner *R, const step *st, const origin_conn *oc)
 {
     const client_state *cl = R->cl;
-    if (oc->id != cl->last_conn)
+    if (cl->last_req_close)
+        runner_end(R, VERDICT_SKIP, "inconclusive: the client's first request ended its "
+                   "connection (Connection: close, or HTTP/1.0 without keep-alive: a client "
+                   "without persistent connections, RFC 9112 §9.3), so h1xx closed it after the "
+                   "final response and reuse cannot be tested");
+    else if (oc->id != cl->last_conn)
         runner_fail(R, true, runner_require(R, st->require), "expected the next request on "
                     "connection %d, kept open after the final response, got it on connection %d",
                     cl->last_conn, oc->id);
@@ -583,6 +588,7 @@ static void client_request(runner *R, const step *st)
         if (R->cl) {
             R->cl->last_conn = R->oc->id;
             R->cl->t_released = clock_ns();
+            R->cl->last_req_close = R->oc->srv.req_close;
         }
         origin_release(R->ctx->org, R->oc, R->oc_final_sent);
         R->oc = NULL;

@@ -26,6 +26,7 @@ typedef struct client_state {
     bool second;          /* the case has a second request ({url2}) */
     int last_conn;        /* the connection of the request before, and when the case let it go */
     int64_t t_released;
+    bool last_req_close;  /* that request ended its connection (Connection: close, or 1.0) */
     char ws_accept[29];   /* ${client_ws_accept}: for the key of the client's last request */
 } client_state;
 

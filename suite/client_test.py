@@ -128,6 +128,15 @@ def conformance(workdir, ids):
                            capture_output=True, text=True)
     record("reference run: JUnit valid and agreeing with the JSON", check.returncode == 0,
            check.stdout + check.stderr)
+    # RFC 9112 §9.6: h1xx's server closes after a request with Connection: close, so a client
+    # without persistent connections (reading every body to the close) is neither failed nor
+    # warned: a server that kept the connection open would leave it hanging to its bound
+    rc, out, err, closer, _, _ = client_run(workdir, "reference-close", CLIENT + ["--close"])
+    bad = [f"{c['id']}={c['verdict']}: {c.get('message')}" for c in closer["cases"]
+           if c["verdict"] not in ("pass", "skip")]
+    record("reference client with Connection: close, reading to the close: no failure, no "
+           "warning", rc == 0 and not bad and len(closer["cases"]) == len(ids),
+           f"exit {rc}; {len(closer['cases'])} of {len(ids)} cases; {bad}\n{err[-1500:]}")
     covered = set()
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
         futs = {pool.submit(client_run, workdir, v, CLIENT + ["--violate", v]): v
