@@ -196,6 +196,18 @@ def contract(workdir):
     record("a driver printing the wrong body fails, citing CLI-1, saying what it printed",
            c.get("verdict") == "fail" and c.get("failed_require") == "CLI-1" and
            "not-the-token" in (c.get("message") or ""), f"{c.get('message')}")
+    # exit 77: "this client cannot do this case", in every case, before or after its request
+    for name, drv in (("decline", 'echo "cannot do $H1XX_CASE" >&2; exit 77'),
+                      ("decline-late", 'curl -sS -o /dev/null --max-time 4 "$1"; '
+                                       'echo "cannot do $H1XX_CASE" >&2; exit 77')):
+        rc, out, err, data, _, _ = client_run(workdir, name, ["sh", "-c", drv, "drv", "{url}"])
+        bad = [f"{c['id']}={c['verdict']}: {c.get('message')}" for c in data.get("cases", [])
+               if c["verdict"] != "skip" or (name == "decline" and (
+                   "exit status 77" not in (c.get("message") or "")
+                   or "cannot do client/" not in (c.get("message") or "")))]
+        record(f"a driver exiting 77 ({name}): every case skips" +
+               (", quoting its stderr line" if name == "decline" else ""),
+               rc == 0 and data.get("cases") and not bad, f"exit {rc}: {bad[:6]}")
     script = ('test "$H1XX_URL" = "$1" && test "$H1XX_METHOD" = "$2" && test -f "$3" && '
               'test "$H1XX_BODY" = "$3" && test "$H1XX_CASE" = client/cli1-103-link && '
               'exec curl -sS "$1"')
