@@ -233,6 +233,10 @@ void step_curl(runner *R, const step *st);
 
 /* case_client.c: client mode (the driver, what it printed, the content it sent). */
 void client_step(runner *R, const step *st);
+/* Before each scripted write ('<') in client mode: when the client has given up (its driver
+ * exited, or it closed the connection), records how many interim responses had been written
+ * on its connection by then (the tolerance a failure states). */
+void client_before_send(runner *R);
 void client_case_end(runner *R);
 /* origin read in client mode (R->cl set): the whole content, with the driver's state on failure */
 void client_origin_read(runner *R, const step *st);

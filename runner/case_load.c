@@ -572,6 +572,9 @@ static int parse_client(parser *p, const char *s)
         while (rc == 0 && (o = next_token(&s, &bad))) {
             if (w[0] == 'r' && strcmp(o, "reused") == 0) /* 1: on the connection of the last */
                 st->opcode = 1;
+            else if (w[0] == 'e' && strcmp(o, "control") == 0 && !st->arg) /* strict: control */
+                rc = (st->strict = (st->arg = next_token(&s, &bad)) != NULL) ? 0
+                     : perr(p, "'control' needs a text: what the control run shows");
             else
                 rc = wait_option(p, st, o, &s);
             free(o);

@@ -100,6 +100,8 @@ static void run_step(runner *R, const step *st)
         step_curl(R, st);
         break;
     case STEP_ORIGIN_SEND:
+        if (R->cl) /* client mode: notes when the client gave up, and after how many 1xx */
+            client_before_send(R);
         step_origin_send(R, st);
         break;
     case STEP_ORIGIN_ACCEPT:
