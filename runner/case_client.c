@@ -166,6 +166,7 @@ static void client_run(runner *R, const step *st)
     cl->err_fd = client_output_file();
     make_reply(cl, st->second != NULL);
     cl->second = st->second != NULL;
+    cl->upgrade = st->upgrade != NULL;
     if (first) {
         R->locals[R->nlocals++] = (var){"reply", cl->reply};
         R->locals[R->nlocals++] = (var){"reply2", cl->reply2};
@@ -209,9 +210,16 @@ static bool peer_closed(int fd)
 void client_before_send(runner *R)
 {
     client_state *cl = R->cl;
-    if (!cl || !R->oc || cl->gave_up >= 0 || cl->external)
+    if (!cl || !R->oc)
         return;
-    if (!client_driver_done(cl) && !peer_closed(R->oc->fd))
+    size_t from = R->oc->rx.len, got; /* what the client sent so far, timed before the write */
+    int64_t t;
+    while (!R->oc->eof && origin_read(R->oc, clock_ns(), &t, &got) == 1)
+        ;
+    client_record_reads(R, R->oc, from);
+    if (cl->gave_up >= 0 || cl->external)
+        return;
+    if (!client_driver_done(cl) && !R->oc->eof && !peer_closed(R->oc->fd))
         return;
     int n = 0;
     for (size_t i = 0; i < R->nosent; i++) /* on this run's connection */
@@ -261,8 +269,7 @@ static bool is_reply(const client_state *cl, const char *out, size_t n)
 static void judge_control(runner *R, const step *st, const char *msg)
 {
     char *what = runner_expand(R, st->arg, NULL);
-    runner_end(R, VERDICT_SKIP, "inconclusive: the control failed (%s): %s; a failure with the "
-               "1xx would not be the 1xx's doing", what, msg);
+    runner_end(R, VERDICT_SKIP, "inconclusive: %s: %s", what, msg);
     free(what);
 }
 
@@ -299,11 +306,32 @@ static void judge_body(runner *R, const step *st, client_state *cl, const char *
     free(got);
 }
 
+/* After a 101 the client did not ask for (the run offered no upgrade), what a driver reports
+ * depends on whether it checks the status code; what does not is whether the client read the
+ * bytes after the 101 as HTTP/1.1 (printed ${reply}) or waited on them (killed at its bound):
+ * those are failures, an error or a 101 handed over as the answer are not. */
+static void judge_unsolicited(runner *R, const char *req, client_state *cl, const char *out,
+                              size_t n, const char *ex, const char *err)
+{
+    bool ok_exit = !cl->killed && WIFEXITED(cl->status) && WEXITSTATUS(cl->status) == 0;
+    if (cl->killed || (n && is_reply(cl, out, n)))
+        runner_fail(R, true, req, "expected the client not to go on after the 101 it did not "
+                    "ask for, got %s%s", cl->killed ? ex : "the bytes after the 101 read as "
+                    "HTTP/1.1 (it printed the 200's body)", err);
+    else if (ok_exit)
+        result_note(R->r, "the client handed the 101 over as its answer (exit status 0, %zu "
+                    "bytes printed): it did not read on", n);
+    else
+        result_note(R->r, "the client reported an error: %s%s", ex, err);
+}
+
 static void judge_error(runner *R, const step *st, client_state *cl, const char *out, size_t n)
 {
     const char *req = runner_require(R, st->require);
     char *ex = client_exit_text(cl), *err = client_stderr_text(cl), *got = client_printable(out, n, 200);
-    if (!cl->killed && !(WIFEXITED(cl->status) && WEXITSTATUS(cl->status) == 0))
+    if (!cl->upgrade)
+        judge_unsolicited(R, req, cl, out, n, ex, err);
+    else if (!cl->killed && !(WIFEXITED(cl->status) && WEXITSTATUS(cl->status) == 0))
         result_note(R->r, "the client reported an error: %s%s", ex, err);
     else if (cl->killed)
         runner_fail(R, true, req, "expected the client to report an error, got %s%s%s%s", ex,

@@ -24,6 +24,7 @@ typedef struct client_state {
     char reply2[40];      /* ${reply2}: the second request's final body */
     char want[80];        /* what the driver must print: reply, or reply then reply2 */
     bool second;          /* the case has a second request ({url2}) */
+    bool upgrade;         /* the run asks the client to offer an upgrade ({upgrade}) */
     int last_conn;        /* the connection of the request before, and when the case let it go */
     int64_t t_released;
     bool last_req_close;  /* that request ended its connection (Connection: close, or 1.0) */

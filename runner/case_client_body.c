@@ -121,7 +121,14 @@ static void content_starts(runner *R, const step *st, origin_conn *oc, int64_t n
 static void content_withheld(runner *R, const step *st, origin_conn *oc, int64_t ns)
 {
     int64_t t0 = clock_ns(), want = t0 + ns;
-    size_t before = oc->rx.len - oc->body_start;
+    size_t before = oc->rx.len - oc->body_start; /* read before the final was written */
+    if (before) { /* it did not have the final before writing: nothing to judge */
+        runner_end(R, VERDICT_SKIP, "inconclusive: the client had sent %zu bytes of its content "
+                   "before the final response was written (its head and content went out "
+                   "before the refusal came), so whether it stops sending after an early "
+                   "final cannot be told", before);
+        return;
+    }
     int rc = read_until(R, oc, content_complete, want);
     size_t got = oc->rx.len - oc->body_start;
     if (rc == 1 && got > before) {
