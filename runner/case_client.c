@@ -339,8 +339,8 @@ static void judge_error(runner *R, const step *st, client_state *cl, const char 
     else
         runner_fail(R, true, req, "expected the client to report an error, got exit status 0 "
                     "(success) with %s%s%s%s", n ? "the body '" : "an empty body", n ? got : "",
-                    n ? "'" : "", is_reply(cl, out, n) ? " (the bytes after the 101, read as "
-                    "HTTP/1.1)" : "");
+                    n ? "'" : "", is_reply(cl, out, n) ? " (the message sent after the answer: "
+                    "it took the connection as switched)" : "");
     free(ex);
     free(err);
     free(got);
@@ -397,13 +397,25 @@ static const char *driver_no_reuse(runner *R)
     return NULL;
 }
 
-/* client request reused: the request came on the connection of the one before. (Whether it
+/* client request reused (announced): the request came on the connection of the one before
+ * (or, announced, the one before said Connection: close). (Whether it
  * came too early, before that one's final response, is `client quiet`'s question: the origin
  * does not read a connection the case holds, so arrival times here are after the release.) */
 static void judge_reuse(runner *R, const step *st, const origin_conn *oc)
 {
     const client_state *cl = R->cl;
-    if (cl->last_req_close)
+    bool announced = st->opcode == 3; /* client request announced: a new connection is fine
+                                       * after a request that said close (RFC 9112 §9.3) */
+    if (cl->last_req_close && announced)
+        result_note(R->r, "the client's first request said it would not keep the connection "
+                    "(Connection: close, or HTTP/1.0 without keep-alive); its next request "
+                    "came on connection %d", oc->id);
+    else if (oc->id != cl->last_conn && announced)
+        runner_fail(R, true, runner_require(R, st->require), "expected the next request on "
+                    "connection %d, kept open after the final response, or Connection: close "
+                    "on the first request, got a first request without close and the next on "
+                    "connection %d", cl->last_conn, oc->id);
+    else if (cl->last_req_close)
         runner_end(R, VERDICT_SKIP, "inconclusive: the client's first request ended its "
                    "connection (Connection: close, or HTTP/1.0 without keep-alive: a client "
                    "without persistent connections, RFC 9112 §9.3), so h1xx closed it after the "
