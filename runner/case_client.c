@@ -153,7 +153,7 @@ static void client_run(runner *R, const step *st)
     if (R->stop)
         return;
     if ((!R->ctx->ndriver && !R->ctx->serve) || !R->ctx->org ||
-        (!R->cl && R->nlocals + 3 > 10)) {
+        (!R->cl && R->nlocals + 4 > 14)) {
         runner_end(R, VERDICT_ERROR, "client run: %s", !R->ctx->ndriver
                    ? "no driver command (h1xx client [options] -- COMMAND ARGS...)"
                    : "client runs are for client mode");

@@ -73,7 +73,8 @@ typedef struct runner {
     bool stop;          /* no more steps */
     bool step_failed;   /* the verdict came from a step, not a generic check */
     char status_text[8]; /* ${status} of the last matched message */
-    var locals[12];      /* variables the case run sets: status, ws_key, ws_accept, ... */
+    char after_text[40]; /* ${status_after}: "+5.0 ms" from the last write to that message */
+    var locals[14];      /* variables the case run sets: status, ws_key, ws_accept, ... */
     size_t nlocals;
     char ws_key[25], ws_accept_s[29], ws_sample_accept[29];
     /* proxy modes: the case's token, its request base, and the embedded origin's side */
