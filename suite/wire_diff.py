@@ -244,7 +244,8 @@ def main():
         return 0
     passed = failed = 0
     # the comparison can fail: one field value changed in the wire reader's reading is caught
-    probe = b"HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+    probe = (b"HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n"
+             b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
     r = runner_read(dump, probe)
     r[0][0]["fields"][0] = (b"Link", b"</b>")
     ok = bool(compare("probe", probe, r, h11_read(probe), {})[0])
