@@ -141,7 +141,9 @@ static client_state *rerun(runner *R)
         origin_release(R->ctx->org, R->oc, R->oc_final_sent);
         R->oc = NULL;
     }
+    int judged = cl->judged;
     memset(cl, 0, sizeof *cl);
+    cl->judged = judged;
     return cl;
 }
 
@@ -269,7 +271,12 @@ static bool is_reply(const client_state *cl, const char *out, size_t n)
 static void judge_control(runner *R, const step *st, const char *msg)
 {
     char *what = runner_expand(R, st->arg, NULL);
-    runner_end(R, VERDICT_SKIP, "inconclusive: %s: %s", what, msg);
+    if (R->cl->judged) { /* what the runs before tested stands; the rest is untested */
+        result_note(R->r, "the rest of the case is untested: %s: %s", what, msg);
+        R->stop = true;
+    } else {
+        runner_end(R, VERDICT_SKIP, "inconclusive: %s: %s", what, msg);
+    }
     free(what);
 }
 
@@ -280,9 +287,11 @@ static void judge_body(runner *R, const step *st, client_state *cl, const char *
     char *got = client_printable(out, n, 200), *msg = NULL, *tol = tolerance_text(cl);
     const char *both = cl->second ? " (of both requests, in order)" : "";
     bool ok_exit = !cl->killed && WIFEXITED(cl->status) && WEXITSTATUS(cl->status) == 0;
-    if (ok_exit && is_reply(cl, out, n))
+    if (ok_exit && is_reply(cl, out, n)) {
         result_note(R->r, "the driver printed the final body after %.3fs%s",
                     (double)(cl->t_exit - cl->t_start) / 1e9, st->strict ? " (control)" : "");
+        cl->judged += !st->strict;
+    }
     else if (!ok_exit)
         msg = xasprintf("expected the client to deliver the final response's body%s '%s', got "
                         "%s%s%s%s%s%s", both, cl->want, ex, n ? " after printing '" : "",

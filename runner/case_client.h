@@ -28,6 +28,8 @@ typedef struct client_state {
     int last_conn;        /* the connection of the request before, and when the case let it go */
     int64_t t_released;
     bool last_req_close;  /* that request ended its connection (Connection: close, or 1.0) */
+    int judged;           /* runs of the case whose final body was judged and delivered (kept
+                           * across runs) */
     int gave_up;          /* interim responses written on the case's connection when h1xx first
                            * saw the client give up (driver exited, connection closed); -1 */
     char ws_accept[29];   /* ${client_ws_accept}: for the key of the client's last request */
