@@ -299,6 +299,9 @@ def serve(workdir, ids):
                     lines.append(line)
                     futs.append(pool.submit(serve_one, line))
             statuses = [f.result() for f in futs]
+        # a case that skips on its premise ends before its client posts: 404 for that result
+        statuses = [st for st, ln in zip(statuses, lines)
+                    if not (st == 404 and json.loads(ln)["case"] in NO_EXPECT)]
         out, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
