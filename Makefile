@@ -76,6 +76,10 @@ $(BUILD)/replay-%: $(BUILD)/fuzz/fuzz_%.o $(BUILD)/fuzz/replay.o $(RUNNER_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 $(BUILD)/fuzz-%: $(BUILD)/fuzz/fuzz_%.o $(RUNNER_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+# The wire reader on one stream as JSON, for the differential check (suite/wire_diff.py).
+$(BUILD)/wire-dump: suite/wire/wire_dump.c $(RUNNER_OBJ) | $(BUILD) $(DEPS_BUILD)
+	$(CC) $(CFLAGS) -Irunner $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 replay: $(REPLAY)
 	$(BUILD)/replay-wire suite/fuzz/corpus/wire suite/fuzz/regressions/wire
 	$(BUILD)/replay-case suite/fuzz/corpus/case suite/fuzz/regressions/case
@@ -122,11 +126,12 @@ test-packaging: deps h1xx
 # A script that skips a whole check (html_test without chromium) leaves a note in $(BUILD)/skipped
 # (suite/skips.py); selftest names them just above its last line, which then ends ", N skipped".
 test: export H1XX_SKIPPED = $(CURDIR)/$(BUILD)/skipped
-test: deps h1xx $(BUILD)/unit-tests $(REPLAY) $(BUILD)/h2get
+test: deps h1xx $(BUILD)/unit-tests $(REPLAY) $(BUILD)/h2get $(BUILD)/wire-dump
 	rm -rf $(BUILD)/skipped
 	$(BUILD)/unit-tests
 	$(PY) suite/layers.py $(BUILD)
 	$(MAKE) --no-print-directory replay
+	$(PY) suite/wire_diff.py $(BUILD)
 	$(PY) -m unittest -q fixtures/test_origin.py fixtures/test_proxy.py fixtures/test_client.py
 	$(PY) -m unittest -q fixtures/test_h2front.py
 	$(PY) suite/html_test.py ./h1xx

@@ -3,7 +3,13 @@
 //   h1xx client -k 'client/cli6*' -- node drivers/ws_client.js {url}
 // Opens a WebSocket to {url} (as ws://), prints the first message and exits 0 without a closing
 // handshake; a failed handshake goes to stderr with exit 1. Exit 3 when ws is not installed.
+// A case that asks for no WebSocket (H1XX_UPGRADE is not "websocket") is declined with exit 77,
+// which h1xx reports as a skip.
 'use strict';
+if ((process.env.H1XX_UPGRADE || 'websocket').toLowerCase() !== 'websocket') {
+  process.stderr.write('ws_client.js: a WebSocket client; this case asks for no WebSocket\n');
+  process.exit(77);
+}
 const path = require('path');
 
 let WebSocket;

@@ -33,7 +33,7 @@ static const char *default_var(const case_def *c, const char *name, size_t len)
 
 static int expand_into(const case_def *c, const run_ctx *ctx, const runner *R, const char *t,
                        buf_t *out, char **missing, int depth, size_t *refs);
-static const char *const local_names[] = {"status", "ws_key", "ws_accept", "ws_sample_key",
+static const char *const local_names[] = {"status", "status_after", "ws_key", "ws_accept", "ws_sample_key",
                                           "ws_sample_accept", "base", "token",
                                           "reply", "reply_length", "client_ws_accept",
                                           "reply2"}; /* client */

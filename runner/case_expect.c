@@ -115,6 +115,13 @@ void runner_remember(runner *R, const step *st, const wire_msg *m, int conn_id)
     R->have_last = true;
     snprintf(R->status_text, sizeof R->status_text, "%d", m->status);
     R->locals[0] = (var){"status", R->status_text};
+    snprintf(R->after_text, sizeof R->after_text, "(time unknown)");
+    for (int i = 0; i < R->nconns; i++) {
+        const cconn *cc = R->conns[i];
+        if (cc && cc->id == conn_id && cc->last_send_ns)
+            snprintf(R->after_text, sizeof R->after_text, "+%.1f ms",
+                     (double)(stream_time_at(cc, m->start) - cc->last_send_ns) / 1e6);
+    }
     if (st->as && !R->named)
         R->named = xcalloc(MAX_NAMED, sizeof *R->named);
     if (st->as && R->nnamed < MAX_NAMED) {
@@ -333,6 +340,19 @@ static bool tokens_within(const wire_msg *m, const char *stream, const char *fie
     return true;
 }
 
+/* "Connection has close" on an HTTP/1.0 response without keep-alive: the version announces
+ * the close as the field would (RFC 9112 §9.3); noted. */
+static bool closes_by_version(runner *R, const wire_msg *m, const char *stream, const check *ck,
+                              const char *value)
+{
+    if (m->minor != 0 || ascii_casecmp(ck->field, "Connection") || ascii_casecmp(value, "close") ||
+        wire_has_token(m, stream, "Connection", "keep-alive") || ck->on_origin)
+        return false;
+    result_note(R->r, "the %d response is HTTP/1.0 without keep-alive: its version announces the "
+                "close (RFC 9112 §9.3)", m->status);
+    return true;
+}
+
 void runner_check(runner *R, const check *ck)
 {
     const wire_msg *m = R->have_last ? R->last : NULL;
@@ -365,7 +385,8 @@ void runner_check(runner *R, const check *ck)
     bool present = wire_find(m, stream, ck->field, NULL) != NULL;
     bool ok = ck->op == CHECK_PRESENT ? present
               : ck->op == CHECK_ABSENT ? !present
-              : ck->op == CHECK_HAS    ? wire_has_token(m, stream, ck->field, value)
+              : ck->op == CHECK_HAS    ? wire_has_token(m, stream, ck->field, value) ||
+                                         closes_by_version(R, m, stream, ck, value)
               : ck->op == CHECK_IS     ? field_is(m, stream, ck->field, value)
               : ck->op == CHECK_COUNT  ? field_count(m, stream, ck->field) == strtol(value, NULL, 10)
                                        : tokens_within(m, stream, ck->field, value);

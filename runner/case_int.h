@@ -73,7 +73,8 @@ typedef struct runner {
     bool stop;          /* no more steps */
     bool step_failed;   /* the verdict came from a step, not a generic check */
     char status_text[8]; /* ${status} of the last matched message */
-    var locals[12];      /* variables the case run sets: status, ws_key, ws_accept, ... */
+    char after_text[40]; /* ${status_after}: "+5.0 ms" from the last write to that message */
+    var locals[14];      /* variables the case run sets: status, ws_key, ws_accept, ... */
     size_t nlocals;
     char ws_key[25], ws_accept_s[29], ws_sample_accept[29];
     /* proxy modes: the case's token, its request base, and the embedded origin's side */
@@ -234,6 +235,10 @@ void step_curl(runner *R, const step *st);
 
 /* case_client.c: client mode (the driver, what it printed, the content it sent). */
 void client_step(runner *R, const step *st);
+/* Before each scripted write ('<') in client mode: when the client has given up (its driver
+ * exited, or it closed the connection), records how many interim responses had been written
+ * on its connection by then (the tolerance a failure states). */
+void client_before_send(runner *R);
 void client_case_end(runner *R);
 /* origin read in client mode (R->cl set): the whole content, with the driver's state on failure */
 void client_origin_read(runner *R, const step *st);

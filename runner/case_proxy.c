@@ -67,17 +67,6 @@ static void keep_request(runner *R, const origin_conn *oc)
 
 static long body_end(const origin_conn *oc);
 
-/* Whether the proxy's request ends its connection after the response (RFC 9112 §9.3, §9.6):
- * Connection: close, or HTTP/1.0 without keep-alive. A conforming origin then closes. */
-static bool request_asks_close(const origin_conn *oc)
-{
-    const char *s = oc->rx.data;
-    if (wire_has_token(&oc->req, s, "Connection", "close"))
-        return true;
-    return strcmp(oc->version, "HTTP/1.0") == 0 &&
-           !wire_has_token(&oc->req, s, "Connection", "keep-alive");
-}
-
 /* The exchange on R->oc is over (request read whole, final written): the proxy may send any
  * case's next request on this connection, so the dispatcher takes it back at once, unless the
  * request asked for the connection to close, which the origin then does. */
@@ -88,10 +77,10 @@ static void release_if_done(runner *R)
     if (!R->oc_final_sent || end < 0 || oc->pos < (size_t)end || R->ctx->mode == MODE_CLIENT)
         return; /* (client mode: one driver, one exchange; the case keeps the connection) */
     keep_request(R, oc);
-    bool closing = request_asks_close(oc);
+    bool closing = oc->srv.closing; /* srv_conn.h: the request or the final ends it */
     result_tx_note(R->r, oc->id, runner_rel(R, clock_ns()),
-                   closing ? "exchange complete: the request asked to close the connection, "
-                             "so the origin closes it (RFC 9112 §9.6)"
+                   closing ? "exchange complete: the request or the final response ends the "
+                             "connection, so the origin closes it (RFC 9112 §9.6)"
                            : "exchange complete: the connection goes back to the embedded "
                              "origin for the proxy's next request");
     if (closing)
@@ -145,22 +134,6 @@ static void note_statuses(runner *R, const char *p, size_t n, int64_t t0, int64_
     }
 }
 
-/* What the embedded origin may not send in answer to an HTTP/1.0 request, or NULL: a 1xx
- * response (RFC 9110 §15.2) or a response head with Transfer-Encoding (RFC 9112 §6.1). A case
- * that would make it break either cannot test the proxy. */
-static const char *forbidden_to_http10(const char *p, size_t n)
-{
-    for (size_t i = 0; i + 10 <= n; i++) {
-        bool at_line = i == 0 || p[i - 1] == '\n';
-        bool at_msg = i == 0 || (i >= 4 && memcmp(p + i - 4, "\r\n\r\n", 4) == 0);
-        if (at_msg && memcmp(p + i, "HTTP/1.", 7) == 0 && p[i + 8] == ' ' && p[i + 9] == '1')
-            return "a 1xx response (RFC 9110 §15.2)";
-        if (at_line && n - i >= 18 && ascii_memeq_nocase(p + i, 18, "Transfer-Encoding:", 18))
-            return "Transfer-Encoding (RFC 9112 §6.1)";
-    }
-    return NULL;
-}
-
 void step_origin_send(runner *R, const step *st)
 {
     origin_conn *oc = need_oc(R, "'<'");
@@ -169,8 +142,14 @@ void step_origin_send(runner *R, const step *st)
     buf_t out;
     buf_init(&out, 0);
     runner_build(R, st, &out, NULL);
-    const char *forbidden = strcmp(oc->version, "HTTP/1.0") == 0
-                                ? forbidden_to_http10(out.data, out.len) : NULL;
+    const char *forbidden = srv_conn_forbidden(&oc->srv, out.data, out.len);
+    if (forbidden && R->ctx->mode == MODE_CLIENT) { /* h1xx would break the rule itself */
+        runner_end(R, VERDICT_SKIP, "inconclusive: the client sent %s %s %s, and a server must "
+                   "not answer an HTTP/1.0 request with %s: this case needs an HTTP/1.1 request",
+                   oc->method, oc->target, oc->version, forbidden);
+        buf_free(&out);
+        return;
+    }
     if (forbidden) { /* the origin may not play the case: it would break the rule itself */
         runner_end(R, VERDICT_SKIP, "inconclusive: the proxy forwarded the request as HTTP/1.0 "
                    "(%s %s %s), and an origin must not answer an HTTP/1.0 request with %s: how "
@@ -182,15 +161,22 @@ void step_origin_send(runner *R, const step *st)
     }
     int64_t want = clock_ns() + runner_duration(R, NULL, "${timeout}");
     int64_t t0 = clock_ns();
-    int rc = origin_write(oc, out.data, out.len, runner_bounded(R, want));
+    buf_t sent; /* the script's bytes under the connection policy (srv_conn.h) */
+    buf_init(&sent, 0);
+    int rc = origin_send(oc, out.data, out.len, runner_bounded(R, want), &sent);
     int64_t t = clock_ns();
-    result_tx(R->r, TX_SENT, oc->id, runner_rel(R, t0), out.data, rc ? 0 : out.len);
+    result_tx(R->r, TX_SENT, oc->id, runner_rel(R, t0), sent.data, rc ? 0 : sent.len);
     if (rc == 0) {
-        note_statuses(R, out.data, out.len, t0, t, oc->id);
+        note_statuses(R, sent.data, sent.len, t0, t, oc->id);
+        if (oc->closed_write)
+            result_tx_note(R->r, oc->id, runner_rel(R, t), "the final response ends the "
+                           "connection: the server shuts its side (RFC 9112 §9.6)");
         release_if_done(R);
     } else
-        result_tx_note(R->r, oc->id, runner_rel(R, t),
-                       "origin write failed: the proxy closed its upstream connection");
+        result_tx_note(R->r, oc->id, runner_rel(R, t), R->ctx->mode == MODE_CLIENT
+                       ? "write failed: the client closed the connection"
+                       : "origin write failed: the proxy closed its upstream connection");
+    buf_free(&sent);
     buf_free(&out);
 }
 
@@ -300,7 +286,7 @@ void step_origin_accept(runner *R, const step *st)
         return;
     if (R->oc) { /* the previous exchange is over: the proxy may reuse the connection */
         origin_release(R->ctx->org, R->oc, R->oc_final_sent && R->oc->pos <= R->oc->rx.len &&
-                                               !request_asks_close(R->oc));
+                                               !R->oc->srv.closing);
         R->oc = NULL;
     }
     R->oc_final_sent = false;

@@ -100,6 +100,8 @@ static void run_step(runner *R, const step *st)
         step_curl(R, st);
         break;
     case STEP_ORIGIN_SEND:
+        if (R->cl) /* client mode: notes when the client gave up, and after how many 1xx */
+            client_before_send(R);
         step_origin_send(R, st);
         break;
     case STEP_ORIGIN_ACCEPT:
@@ -188,7 +190,8 @@ static void init_locals(runner *R)
     R->locals[2] = (var){"ws_accept", R->ws_accept_s};
     R->locals[3] = (var){"ws_sample_key", (char *)sample};
     R->locals[4] = (var){"ws_sample_accept", R->ws_sample_accept};
-    R->nlocals = 5;
+    R->locals[5] = (var){"status_after", R->after_text};
+    R->nlocals = 6;
     R->locals[0] = (var){"status", R->status_text};
 }
 

@@ -42,7 +42,8 @@ static const char *level_label(const runner *R, const char *require, char *buf, 
     if (!q)
         return buf;
     req_level l = req_level_for(q, R->ctx->mode);
-    const char *role = req_role_name(req_role_of_mode(R->ctx->mode));
+    const char *role = R->ctx->mode == MODE_CLIENT ? "client"
+                       : req_role_name(req_role_of_mode(R->ctx->mode));
     if (l == LEVEL_PRACTICE)
         snprintf(buf, n, " (%s: interoperability practice, not an RFC requirement)", role);
     else if (l != q->level)

@@ -132,6 +132,19 @@ int origin_write(origin_conn *c, const void *p, size_t n, int64_t deadline_ns)
     return 0;
 }
 
+int origin_send(origin_conn *c, const void *p, size_t n, int64_t deadline_ns, buf_t *sent)
+{
+    size_t from = sent->len;
+    srv_conn_out(&c->srv, p, n, sent);
+    if (origin_write(c, sent->data + from, sent->len - from, deadline_ns) != 0)
+        return -1;
+    if (srv_conn_must_close(&c->srv) && !c->closed_write) {
+        shutdown(c->fd, SHUT_WR);
+        c->closed_write = true;
+    }
+    return 0;
+}
+
 /* ---- request heads ------------------------------------------------------------------------- */
 
 static const char *find_head_end(const char *buf, size_t len, size_t *hlen)
@@ -268,6 +281,9 @@ static bool dispatch_head(origin *o, origin_conn *c)
     c->target = tgt;
     c->t_head = origin_time_at(c, c->pos + (size_t)h - 1);
     c->body_start = c->pos + (size_t)h;
+    bool cclose = wire_has_token(&c->req, c->rx.data, "Connection", "close");
+    srv_conn_begin(&c->srv, c->method, c->version, cclose,
+                   wire_has_token(&c->req, c->rx.data, "Connection", "keep-alive"));
     char tok[64];
     pthread_mutex_lock(&o->mu);
     slot *s = target_token(tgt, tok, sizeof tok) ? find_slot(o, tok) : NULL;
@@ -286,8 +302,17 @@ static bool dispatch_head(origin *o, origin_conn *c)
         return true;
     /* Not a case's request (a proxy's health check, or a case already over). */
     static const char nf[] = "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n";
+    static const char nfc[] = "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n"
+                              "Connection: close\r\n\r\n";
     c->pos = c->body_start;
-    origin_write(c, nf, sizeof nf - 1, clock_ns() + 1000000000);
+    bool closes = c->srv.req_close; /* RFC 9112 §9.6: say so, then close */
+    origin_write(c, closes ? nfc : nf, closes ? sizeof nfc - 1 : sizeof nf - 1,
+                 clock_ns() + 1000000000);
+    if (closes) {
+        idle_remove(o, c);
+        conn_free(c);
+        return true;
+    }
     return false;
 }
 
@@ -549,7 +574,7 @@ void origin_release(origin *o, origin_conn *c, bool reusable)
 {
     if (!c)
         return;
-    if (!reusable || c->eof || c->fd < 0) {
+    if (!reusable || c->eof || c->fd < 0 || c->closed_write) {
         conn_free(c);
         return;
     }

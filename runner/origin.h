@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "srv_conn.h"
 #include "util.h"
 #include "wire.h"
 
@@ -36,6 +37,8 @@ typedef struct origin_conn {
     char *target;
     int64_t t_head;  /* when the head's last byte arrived */
     size_t body_start;
+    srv_conn srv;    /* the connection policy for the exchange of this request (srv_conn.h) */
+    bool closed_write; /* the server half-closed after a final that ends the connection */
     bool in_queue;
     struct origin_conn *next, *prev; /* prev: the dispatcher's idle list only */
 } origin_conn;
@@ -57,7 +60,7 @@ void origin_unregister(origin *o, const char *token);
 int origin_wait(origin *o, const char *token, int64_t deadline_ns, origin_conn **out,
                 bool (*stop_check)(void *), void *arg);
 /* Gives a connection back: reusable (the request was read whole) goes back to the dispatcher
- * for the proxy's next request; otherwise it is closed. */
+ * for the proxy's next request; otherwise, or when the policy ended it, it is closed. */
 void origin_release(origin *o, origin_conn *c, bool reusable);
 
 /* Reads more bytes into c->rx until the deadline: 1 bytes, 0 timeout, -1 EOF or error,
@@ -65,6 +68,11 @@ void origin_release(origin *o, origin_conn *c, bool reusable);
 int origin_read(origin_conn *c, int64_t deadline_ns, int64_t *t_ns, size_t *n);
 /* Writes all bytes (bounded by the deadline); returns 0, or -1. */
 int origin_write(origin_conn *c, const void *p, size_t n, int64_t deadline_ns);
+/* Writes a case's scripted response bytes under the connection policy (srv_conn.h):
+ * "Connection: close" added to a final that ends the connection, and once such a final is
+ * complete, the write side shut (RFC 9112 §9.6: the server closes; it keeps reading, so the
+ * case still sees what the peer sends). What went out is appended to sent. 0, or -1. */
+int origin_send(origin_conn *c, const void *p, size_t n, int64_t deadline_ns, buf_t *sent);
 /* When the byte at offset arrived. */
 int64_t origin_time_at(const origin_conn *c, size_t offset);
 

@@ -230,6 +230,8 @@ const var_doc vars_own[] = {
     {"long", "--long-timeout (default 10s)", VAR_BUILTIN},
     {"quiet", "--quiet-time (default 500ms)", VAR_BUILTIN},
     {"status", "the status code of the last message an expect matched", VAR_RUN},
+    {"status_after", "when that message began, after the last write on its connection "
+     "(\"+5.0 ms\")", VAR_RUN},
     {"ws_key", "a fresh random Sec-WebSocket-Key for each case", VAR_RUN},
     {"ws_accept", "the Sec-WebSocket-Accept value for ${ws_key}", VAR_RUN},
     {"ws_sample_key", "RFC 6455's example Sec-WebSocket-Key", VAR_RUN},

@@ -8,7 +8,7 @@
 set -u
 what=${1:-all}
 need_build="gcc make libcurl4-openssl-dev libcunit1-dev"
-need_test="python3 libxml2-utils python3-junitparser python3-websockets openssl python3-yaml man-db nginx haproxy time"
+need_test="python3 libxml2-utils python3-junitparser python3-websockets python3-h11 openssl python3-yaml man-db nginx haproxy time"
 pkgs=$need_build
 [ "$what" = all ] && pkgs="$pkgs $need_test"
 [ "$what" = browser ] && pkgs="chromium"
