@@ -9,7 +9,8 @@
 
 #define H1XX_VERSION "0.1.0"
 
-enum { EXIT_OK = 0, EXIT_FAILURES = 1, EXIT_USAGE = 2, EXIT_UNREACHABLE = 3, EXIT_INTERRUPTED = 130 };
+enum { EXIT_OK = 0, EXIT_FAILURES = 1, EXIT_USAGE = 2, EXIT_UNREACHABLE = 3, EXIT_INTERRUPTED = 130,
+       EXIT_TERMINATED = 143 };
 
 typedef struct options {
     const char *url;
@@ -25,6 +26,7 @@ typedef struct options {
     bool list;
     int jobs;
     bool strict;
+    bool fail_untested; /* exit 1 when an area has no conclusive case (report_areas.h) */
     const char **sets; /* NAME=VALUE */
     size_t nsets;
     const char **var_files; /* --vars FILE, in order (read by main.c with vars.c) */

@@ -76,6 +76,12 @@ static const cli_doc docs[] = {
      "(h1xx raises its soft limit to the hard one, and refuses a run that would not fit)."},
     {NULL, NULL, "--strict", NULL, "SHOULD violations fail", NULL,
      "A broken SHOULD (verdict\n.BR warn )\ncounts as a failure."},
+    {NULL, NULL, "--fail-untested", NULL, "exit 1 when a selected area has no conclusive case "
+     "(the summary says why, per area)", NULL,
+     "Exit with status 1 when an area the run selected has no conclusive case (none passed, "
+     "warned or failed: every one skipped, inconclusive or not run). The summary has one line "
+     "per area saying whether it was tested and, if not, which premise failed or which\n"
+     ".B \\-\\-set\nwould test it."},
     {NULL, NULL, "--baseline", "FILE", "known failures (a results.json, or 'ID VERDICT [REQ]' "
      "lines): reported, not failing; new failures fail", NULL,
      "Known failures, from a previous\n.B results.json\nor a text file of\n.I \"ID VERDICT "

@@ -23,6 +23,7 @@
 #include "matrix.h"
 #include "merge.h"
 #include "report.h"
+#include "report_areas.h"
 #include "sched.h"
 #include "util.h"
 #include "vars.h"
@@ -30,10 +31,13 @@
 /* ---- interrupts ---------------------------------------------------------------------------- */
 
 static int intr_pipe[2] = {-1, -1};
+/* The first signal that interrupted the run: SIGTERM exits 143, SIGINT 130 (128 + signal). */
+static volatile sig_atomic_t interrupt_signal;
 
 static void on_signal(int sig)
 {
-    (void)sig;
+    if (!interrupt_signal)
+        interrupt_signal = sig;
     char b = 1;
     ssize_t rc = write(intr_pipe[1], &b, 1);
     (void)rc;
@@ -305,14 +309,17 @@ static int probe(const run_ctx *ctx, const options *o)
     return s == CONN_OK ? 0 : s == CONN_INTR ? 1 : -1;
 }
 
-/* 1 exactly when the summary's last line counts a failure (result_tally). */
-static int exit_status(const run_result *rr, bool strict)
+/* 1 when the summary's last line counts a failure (result_tally), or under --fail-untested
+ * when an area has no conclusive case (report_areas.h). */
+static int exit_status(const run_result *rr, const options *o)
 {
     if (rr->interrupted)
-        return EXIT_INTERRUPTED;
+        return interrupt_signal == SIGTERM ? EXIT_TERMINATED : EXIT_INTERRUPTED;
     run_tally t;
-    result_tally(rr, strict, &t);
-    return t.failed ? EXIT_FAILURES : EXIT_OK;
+    result_tally(rr, o->strict, &t);
+    if (t.failed)
+        return EXIT_FAILURES;
+    return o->fail_untested && report_any_untested(rr) ? EXIT_FAILURES : EXIT_OK;
 }
 
 static void fill_run(run_result *rr, const options *o, const char *url)
@@ -394,6 +401,7 @@ static int run(const options *o, const case_def *const *sel, size_t nsel, const 
     console con;
     console_init(&con, stdout, o->color, o->verbosity, o->strict, nsel);
     con.baseline = base;
+    con.fail_untested = o->fail_untested;
     /* --serve: every case waits for its client at once, whatever order the clients come in */
     sched_run(sel, nsel, &ctx, o->serve ? (int)nsel : o->jobs, rr.cases, on_case_done, &con);
     rr.duration_ns = clock_ns() - ctx.run_start_ns;
@@ -406,7 +414,7 @@ static int run(const options *o, const case_def *const *sel, size_t nsel, const 
     }
     int wrc = write_reports(&rr, junit, json, html, o);
     console_summary(&con, &rr);
-    status = wrc ? EXIT_USAGE : exit_status(&rr, o->strict);
+    status = wrc ? EXIT_USAGE : exit_status(&rr, o);
     result_free(&rr);
 out:
     origin_stop(ctx.org);
