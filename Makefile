@@ -129,6 +129,7 @@ test: deps h1xx $(BUILD)/unit-tests $(REPLAY)
 	$(PY) suite/interop_test.py ./h1xx
 	$(PY) suite/robustness.py ./h1xx
 	$(PY) suite/vars_test.py ./h1xx
+	$(PY) suite/summary_test.py ./h1xx
 	$(PY) suite/pins.py ./h1xx
 	$(PY) suite/baseline_test.py ./h1xx
 	$(PY) suite/preflight_test.py ./h1xx

@@ -238,6 +238,23 @@ static void free_vars(run_ctx *ctx)
 
 /* ---- reports ------------------------------------------------------------------------------- */
 
+/* mkdir -p: dir and every missing parent (reports/1 in a fresh CI checkout). */
+static int make_dirs(char *dir)
+{
+    if (is_dir(dir))
+        return 0;
+    for (char *p = dir + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        int rc = is_dir(dir) || mkdir(dir, 0777) == 0 || errno == EEXIST ? 0 : -1;
+        *p = '/';
+        if (rc)
+            return -1;
+    }
+    return mkdir(dir, 0777) == 0 || errno == EEXIST ? 0 : -1;
+}
+
 /* Makes sure a report can be written there before spending time on the run. */
 static int check_report_path(const char *path)
 {
@@ -245,7 +262,7 @@ static int check_report_path(const char *path)
     char *dir = !slash ? xstrdup(".") : slash == path ? xstrdup("/")
                                       : xstrndup(path, (size_t)(slash - path));
     int rc = 0;
-    if (!is_dir(dir) && mkdir(dir, 0777) != 0) {
+    if (make_dirs(dir) != 0) {
         fprintf(stderr, "h1xx: cannot create report folder %s: %s\n", dir, strerror(errno));
         rc = -1;
     } else if (access(dir, W_OK) != 0) {
@@ -303,8 +320,16 @@ static int probe(const run_ctx *ctx, const options *o)
 {
     conn c;
     conn_status s = conn_open(&c, ctx->tgt, &ctx->copts, clock_ns() + o->timeout_ns);
-    if (s != CONN_OK && s != CONN_INTR)
+    if (s != CONN_OK && s != CONN_INTR) {
         fprintf(stderr, "h1xx: cannot reach %s: %s\n", ctx->tgt->url, c.errmsg);
+        /* the reverse of the pre-flight's "this port speaks TLS": a TLS library that read
+         * bytes that are not a TLS record says so in these words (OpenSSL, GnuTLS) */
+        const char *e = c.errmsg ? c.errmsg : "";
+        if (ascii_ncasecmp(ctx->tgt->url, "https://", 8) == 0 &&
+            (strstr(e, "wrong version number") || strstr(e, "packet length too long") ||
+             strstr(e, "unexpected TLS packet") || strstr(e, "record layer failure")))
+            fprintf(stderr, "h1xx: this port answered without TLS (plain HTTP?): use http://\n");
+    }
     conn_close(&c);
     return s == CONN_OK ? 0 : s == CONN_INTR ? 1 : -1;
 }

@@ -210,8 +210,8 @@ void report_warn_line(buf_t *b, const run_result *r, bool strict)
     if (strict)
         buf_printf(b, "warnings: %zu, counted as failed (--strict)", w);
     else if (!w)
-        buf_printf(b, "warnings: none of the %zu passed", t.passed);
+        buf_printf(b, "of the %zu passed, none is a warning", t.passed);
     else
-        buf_printf(b, "warnings: %zu of the %zu passed (a SHOULD or practice rule broken; "
-                      "--strict fails them)", w, t.passed);
+        buf_printf(b, "of the %zu passed, %zu %s (a SHOULD or practice rule broken; --strict "
+                      "fails them)", t.passed, w, w == 1 ? "is a warning" : "are warnings");
 }

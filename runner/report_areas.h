@@ -45,9 +45,9 @@ const char *report_var_wants(const char *var);
  * skip names a variable. */
 void report_gain_hint(buf_t *b, const run_result *r);
 
-/* Appends "warnings: W of the P passed (a SHOULD or practice rule broken; --strict fails
- * them)" or "warnings: none of the P passed" (no newline); under strict, how many failed as
- * warnings. */
+/* Appends "of the P passed, W are warnings (a SHOULD or practice rule broken; --strict fails
+ * them)" or "of the P passed, none is a warning" (no newline); under strict, how many failed
+ * as warnings. */
 void report_warn_line(buf_t *b, const run_result *r, bool strict);
 
 #endif
