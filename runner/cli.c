@@ -244,6 +244,10 @@ int cli_parse(int argc, char **argv, options *o)
         cli_man_options(stdout);
         return 1;
     }
+    if (argc > 1 && strcmp(argv[1], "--markdown-options") == 0) { /* hidden: README's table */
+        cli_markdown_options(stdout);
+        return 1;
+    }
     if (argc > 1 && strcmp(argv[1], "vars") == 0) { /* h1xx vars [options] = --list-vars */
         o->list_vars = true;
         optind = 2;

@@ -61,6 +61,8 @@ void cli_free(options *o);
  * from one table of options with their defaults. */
 void cli_usage(FILE *out);
 void cli_man_options(FILE *out);
+/* The same table as Markdown rows, for README.md's options table (a test holds them equal). */
+void cli_markdown_options(FILE *out);
 /* The default the table gives the long option lng ("--timeout" -> "3s"), or NULL; for the
  * test that keeps it equal to what cli_parse sets. */
 const char *cli_doc_default(const char *lng);

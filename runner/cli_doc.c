@@ -25,7 +25,7 @@ static const cli_doc docs[] = {
      "Run the cases whose id (for example\n.BR continue/exp1\\-chunked )\nor area (for example\n"
      ".BR continue )\nmatches the shell pattern\n.IR GLOB .\nRepeatable; a case matching any "
      "pattern runs."},
-    {NULL, "-x", "--exclude", "GLOB", "drop the cases whose id matches (repeatable; after -k)",
+    {NULL, "-x", "--exclude", "GLOB", "drop the cases whose id or area matches (repeatable; after -k)",
      NULL,
      "Drop the cases whose id or area matches\n.IR GLOB ,\nafter\n.BR \\-k .\nRepeatable."},
     {NULL, NULL, "--list", NULL, "print the cases, and the variables each needs, and exit", NULL,
@@ -145,7 +145,7 @@ static const cli_doc docs[] = {
      "Write no report files but those named by\n.BR \\-\\-junit \", \" \\-\\-json \" or \" "
      "\\-\\-html ."},
     {NULL, NULL, "--junit-file-line", NULL, "add file, line and properties to JUnit test cases "
-     "(for GitLab, GitHub annotations; not XSD-valid)", NULL,
+     "(for GitLab, GitHub annotations; no longer valid against the xunit XSD)", NULL,
      "Add\n.B file\nand\n.B line\nattributes (the case file) and\n.B properties\n(requirement "
      "ids, level, RFC section) to each JUnit test case, for the CI systems that read\nthem "
      "(GitLab, GitHub annotations). The report is then no longer valid against the xunit\n"
@@ -350,4 +350,39 @@ void cli_man_options(FILE *out)
             fprintf(out, "%s\n", d->man);
     }
     man_variables(out);
+}
+
+/* ---- --markdown-options -------------------------------------------------------------------- */
+
+/* Writes s with '|' escaped for a Markdown table cell. */
+static void md(FILE *out, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '|')
+            fputc('\\', out);
+        fputc(*s, out);
+    }
+}
+
+void cli_markdown_options(FILE *out)
+{
+    fputs("| option | meaning |\n| --- | --- |\n", out);
+    for (size_t i = 0; i < NDOCS; i++) {
+        const cli_doc *d = &docs[i];
+        if (!d->lng)
+            continue;
+        fputs("| `", out);
+        if (d->shrt)
+            fprintf(out, "%s, ", d->shrt);
+        md(out, d->lng);
+        if (d->arg) {
+            fputc(' ', out);
+            md(out, d->arg);
+        }
+        fputs("` | ", out);
+        md(out, d->help);
+        if (d->dflt)
+            fprintf(out, " (default `%s`)", d->dflt);
+        fputs(" |\n", out);
+    }
 }
