@@ -260,7 +260,7 @@ void cli_usage(FILE *out)
         col += (size_t)fprintf(out, "%s%s", col ? " " : "  ", v->name);
     }
     fputs("\nDUR: 500ms, 2s, 1.5s, 1m. Exit status: 0 no failure, 1 failures, 2 usage or case\n"
-          "file error, 3 target unreachable, 130 interrupted.\n",
+          "file error, 3 target unreachable, 130 interrupted (SIGINT), 143 (SIGTERM).\n",
           out);
 }
 
