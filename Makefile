@@ -156,6 +156,7 @@ install: all
 	done
 	install -d $(DATADIR)/drivers
 	install -m 644 drivers/* $(DATADIR)/drivers/
+	install -m 755 drivers/*.sh $(DATADIR)/drivers/
 
 uninstall:
 	rm -f $(BINDIR)/h1xx $(MANDIR)/h1xx.1
