@@ -107,6 +107,8 @@ def ms(ns):
 
 
 def text(g):
+    if not g["n"]:  # nothing arrived to measure: '-', never a figure that looks like one
+        return f"n=0 p50=- p99=- max=- dropped={g['dropped']}"
     return (f"n={g['n']} p50={ms(g['p50_ns'])}ms p99={ms(g['p99_ns'])}ms "
             f"max={ms(g['max_ns'])}ms dropped={g['dropped']}")
 
