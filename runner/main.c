@@ -347,6 +347,22 @@ static int exit_status(const run_result *rr, const options *o)
     return o->fail_untested && report_any_untested(rr) ? EXIT_FAILURES : EXIT_OK;
 }
 
+/* The upload cases could not decide at the default upload_path (the URL's path): worth a few
+ * probes for a path that sends 100 Continue (origin mode, upload_path not set, not interrupted). */
+static bool wants_upload_hint(const run_result *rr, const options *o, const run_ctx *ctx)
+{
+    if (ctx->mode != MODE_ORIGIN || rr->interrupted || rr->deadline_hit)
+        return false;
+    for (size_t i = 0; i < ctx->nvars; i++)
+        if (strcmp(ctx->vars[i].name, "upload_path") == 0)
+            return false;
+    (void)o;
+    for (size_t i = 0; i < rr->ncases; i++)
+        if (rr->cases[i].premise_var && strcmp(rr->cases[i].premise_var, "upload_path") == 0)
+            return true;
+    return false;
+}
+
 static void fill_run(run_result *rr, const options *o, const char *url)
 {
     char host[256] = "localhost";
@@ -433,6 +449,9 @@ static int run(const options *o, const case_def *const *sel, size_t nsel, const 
     rr.interrupted = conn_interrupted();
     rr.deadline_hit = ctx.run_deadline_ns && clock_ns() >= ctx.run_deadline_ns;
     result_count(&rr);
+    if (wants_upload_hint(&rr, o, &ctx))
+        rr.upload_hint = preflight_upload_hint(&ctx, o->timeout_ns < 1000000000 ? o->timeout_ns
+                                                                                : 1000000000);
     if (base) {
         rr.strict_baseline = o->strict_baseline;
         baseline_apply(base, &rr, o->strict);

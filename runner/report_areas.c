@@ -198,6 +198,14 @@ void report_gain_hint(buf_t *b, const run_result *r)
         if (ng > REPORT_SKIP_HINT_MAX)
             REPORT_PUT(b, " ...");
     }
+    if (r->upload_hint) {
+        buf_printf(b, "%shint: POST ", np || ng ? "\n" : "");
+        report_readable_str(b, r->upload_hint);
+        REPORT_PUT(b, " with Expect: 100-continue got 100 Continue (h1xx sent no content): "
+                      "--set upload_path=");
+        report_readable_str(b, r->upload_hint);
+        REPORT_PUT(b, " may test what / could not (a hint; nothing was judged from it)");
+    }
     free(p);
     report_skip_groups_free(g, ng);
 }

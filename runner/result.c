@@ -198,6 +198,7 @@ void result_free(run_result *r)
     free(r->label);
     free(r->version);
     free(r->hostname);
+    free(r->upload_hint);
     memset(r, 0, sizeof *r);
 }
 

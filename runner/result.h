@@ -166,6 +166,10 @@ typedef struct run_result {
     case_result *cases;
     size_t ncases;
     size_t counts[VERDICT_COUNT];
+    /* A path that answered "POST ... Expect: 100-continue" with 100 Continue, found when the
+     * upload cases could not decide at the default upload_path (preflight_upload_hint): a hint
+     * for the summary, never a verdict. Malloc'd or NULL. */
+    char *upload_hint;
 } run_result;
 
 /* The one summary of a run, shared by the console, JUnit, JSON, HTML and the exit status:

@@ -107,7 +107,11 @@ def check_man():
     gone = [s for s in sections if not re.search(rf"^{s}$", text, re.M)]
     record("man -l h1xx.1 renders every section", m.returncode == 0 and not gone,
            f"exit {m.returncode}, missing {gone}: {m.stderr[:300]}")
-    codes = [c for c in ("0", "1", "2", "3", "130")
+    synopsis = text[text.find("SYNOPSIS"):text.find("DESCRIPTION")]
+    subs = [c for c in ("client", "vars", "baseline", "merge", "matrix")
+            if not re.search(rf"h1xx {c}\b", synopsis)]
+    record("the man SYNOPSIS names every subcommand", not subs, f"missing {subs}:\n{synopsis}")
+    codes = [c for c in ("0", "1", "2", "3", "130", "143")
              if not re.search(rf"^\s+{c}\s+\S", text, re.M)]
     record("the man page gives every exit status", not codes, f"missing {codes}")
 

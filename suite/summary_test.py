@@ -6,6 +6,8 @@
    its last lines and in the continue area's line (the premise that failed, with its value);
    --fail-untested makes it exit 1 and says which areas; with --set upload_path=/upload the
    bug is found (EXP-1 fails).
+   When / answers at once but /upload sends 100 (--violate root-answers-early), a hint line
+   names --set upload_path=/upload (h1xx probed a few likely paths; nothing judged from it).
 2. Against the reference origin with fixtures/reference.vars, every area is tested and
    --fail-untested exits 0; the HTML summary has the same area lines.
 3. The last line keeps "N passed, N failed, N skipped"; the line before it says how many passes
@@ -65,10 +67,23 @@ def premise(workdir):
         record("... with --fail-untested: exit 1, naming the untested areas",
                rc == 1 and fail_line and "processing" in fail_line[0] and
                TALLY.fullmatch(out.splitlines()[-1]), f"exit {rc}\n{out[-1200:]}")
+        record("... no hint names a path: /upload never sent 100 (a hint is never a guess)",
+               "hint: POST" not in out, out[-800:])
         rc, out, err = run_h1xx(["--no-reports", "-k", "continue/exp1-*", "--set",
                                  "upload_path=/upload"] + FAST + [url])
         record("... with --set upload_path=/upload the bug is found (EXP-1 fails)",
                rc == 1 and "FAIL continue/exp1-content-length" in out, f"exit {rc}\n{out[-1500:]}")
+
+
+def hint(workdir):
+    with harness.start("origin.py", ["--violate", "root-answers-early"]) as fx:
+        rc, out, err = run_h1xx(["--no-reports"] + FAST + [f"http://127.0.0.1:{fx.port}/"])
+    lines = out.splitlines()
+    record("/ answers at once, /upload sends 100: a hint line names --set upload_path=/upload, "
+           "the verdicts are those of the run (exit 0), the tally last",
+           rc == 0 and any(ln.startswith("hint: POST /upload with Expect: 100-continue got 100")
+                           and "--set upload_path=/upload" in ln for ln in lines[-4:]) and
+           TALLY.fullmatch(lines[-1]), f"exit {rc}\n{out[-1000:]}")
 
 
 def reference(workdir):
@@ -155,6 +170,6 @@ def https_hint(workdir):
 
 
 if __name__ == "__main__":
-    run_groups("summary_test", [("premise", premise), ("reference", reference),
+    run_groups("summary_test", [("premise", premise), ("hint", hint), ("reference", reference),
                                 ("resets", resets), ("signals", signals), ("folders", folders),
                                 ("https", https_hint)])
