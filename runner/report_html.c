@@ -620,11 +620,15 @@ static void fwd_rows(buf_t *b, const char *scope, size_t copies, const fwd_stats
             buf_printf(b, " &times;%zu", copies);
         buf_printf(b, "</td><td>%s</td><td class=\"num\">%zu</td><td class=\"num\">", G->name,
                    G->n);
-        report_ms(b, G->p50_ns);
-        REPORT_PUT(b, "</td><td class=\"num\">");
-        report_ms(b, G->p99_ns);
-        REPORT_PUT(b, "</td><td class=\"num\">");
-        report_ms(b, G->max_ns);
+        if (!G->n) /* nothing arrived to measure: no figure that looks like one */
+            REPORT_PUT(b, "-</td><td class=\"num\">-</td><td class=\"num\">-");
+        if (G->n) {
+            report_ms(b, G->p50_ns);
+            REPORT_PUT(b, "</td><td class=\"num\">");
+            report_ms(b, G->p99_ns);
+            REPORT_PUT(b, "</td><td class=\"num\">");
+            report_ms(b, G->max_ns);
+        }
         buf_printf(b, "</td><td class=\"num\">%zu</td></tr>", G->dropped);
     }
 }
