@@ -247,12 +247,12 @@ static int make_dirs(char *dir)
         if (*p != '/')
             continue;
         *p = '\0';
-        int rc = is_dir(dir) || mkdir(dir, 0777) == 0 || errno == EEXIST ? 0 : -1;
+        int rc = is_dir(dir) || mkdir(dir, 0777) == 0 ? 0 : -1;
         *p = '/';
         if (rc)
             return -1;
     }
-    return mkdir(dir, 0777) == 0 || errno == EEXIST ? 0 : -1;
+    return mkdir(dir, 0777) == 0 || is_dir(dir) ? 0 : -1; /* a file there is no folder */
 }
 
 /* Makes sure a report can be written there before spending time on the run. */
@@ -321,14 +321,15 @@ static int probe(const run_ctx *ctx, const options *o)
     conn c;
     conn_status s = conn_open(&c, ctx->tgt, &ctx->copts, clock_ns() + o->timeout_ns);
     if (s != CONN_OK && s != CONN_INTR) {
-        fprintf(stderr, "h1xx: cannot reach %s: %s\n", ctx->tgt->url, c.errmsg);
-        /* the reverse of the pre-flight's "this port speaks TLS": a TLS library that read
-         * bytes that are not a TLS record says so in these words (OpenSSL, GnuTLS) */
+        /* the reverse of the pre-flight's "this port speaks TLS", on the same line: a TLS
+         * library that read bytes that are not a TLS record says so in these words (OpenSSL,
+         * GnuTLS) */
         const char *e = c.errmsg ? c.errmsg : "";
-        if (ascii_ncasecmp(ctx->tgt->url, "https://", 8) == 0 &&
-            (strstr(e, "wrong version number") || strstr(e, "packet length too long") ||
-             strstr(e, "unexpected TLS packet") || strstr(e, "record layer failure")))
-            fprintf(stderr, "h1xx: this port answered without TLS (plain HTTP?): use http://\n");
+        bool plain = ascii_ncasecmp(ctx->tgt->url, "https://", 8) == 0 &&
+                     (strstr(e, "wrong version number") || strstr(e, "packet length too long") ||
+                      strstr(e, "unexpected TLS packet") || strstr(e, "record layer failure"));
+        fprintf(stderr, "h1xx: cannot reach %s: %s%s\n", ctx->tgt->url, e,
+                plain ? " (this port answered without TLS, plain HTTP?: use http://)" : "");
     }
     conn_close(&c);
     return s == CONN_OK ? 0 : s == CONN_INTR ? 1 : -1;

@@ -364,15 +364,17 @@ static int starts_with_100(const char *p, size_t n)
     return rc;
 }
 
+/* Enough read: the first message is complete, or past HINT_HEAD_MAX bytes (a 100 is short). */
+#define HINT_HEAD_MAX 16384
 static bool head_read(const side *s)
 {
-    return starts_with_100(s->c.rx.data, s->c.rx.len) >= 0;
+    return s->c.rx.len > HINT_HEAD_MAX || starts_with_100(s->c.rx.data, s->c.rx.len) >= 0;
 }
 
-static bool answers_100(const run_ctx *ctx, const char *path, int64_t wait_ns)
+/* Whether POST path with Expect: 100-continue gets a 100 first, before the absolute deadline. */
+static bool answers_100(const run_ctx *ctx, const char *path, int64_t deadline)
 {
     side s = {.end = CONN_OK};
-    int64_t deadline = clock_ns() + wait_ns;
     bool yes = false;
     if (conn_open(&s.c, ctx->tgt, &ctx->copts, deadline) != CONN_OK)
         goto out;
@@ -393,8 +395,17 @@ static bool answers_100(const run_ctx *ctx, const char *path, int64_t wait_ns)
     buf_free(&b);
     if (st != CONN_OK)
         goto out;
-    read_until(&s, deadline, head_read);
-    yes = starts_with_100(s.c.rx.data, s.c.rx.len) == 1;
+    /* a server that streams without end keeps conn_read busy: the deadline is checked here */
+    while (s.end == CONN_OK && !head_read(&s) && clock_ns() < deadline) {
+        int64_t t;
+        size_t n;
+        conn_status rs = conn_read(&s.c, deadline, &t, &n);
+        if (rs == CONN_TIMEOUT)
+            break;
+        if (rs != CONN_OK)
+            s.end = rs;
+    }
+    yes = s.c.rx.len <= HINT_HEAD_MAX && starts_with_100(s.c.rx.data, s.c.rx.len) == 1;
 out:
     conn_close(&s.c);
     return yes;
@@ -403,8 +414,10 @@ out:
 char *preflight_upload_hint(const run_ctx *ctx, int64_t wait_ns)
 {
     static const char *const likely[] = {"/upload", "/uploads", "/api/upload", "/post"};
-    for (size_t i = 0; i < sizeof likely / sizeof *likely && !conn_interrupted(); i++)
-        if (strcmp(likely[i], ctx->tgt->path) != 0 && answers_100(ctx, likely[i], wait_ns))
+    int64_t deadline = clock_ns() + wait_ns; /* for all of them together */
+    for (size_t i = 0; i < sizeof likely / sizeof *likely && !conn_interrupted() &&
+                       clock_ns() < deadline; i++)
+        if (strcmp(likely[i], ctx->tgt->path) != 0 && answers_100(ctx, likely[i], deadline))
             return xstrdup(likely[i]);
     return NULL;
 }

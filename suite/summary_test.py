@@ -166,7 +166,8 @@ def https_hint(workdir):
         rc, out, err = run_h1xx(["--no-reports", "-k", "http10/get-no-interim",
                                  f"https://127.0.0.1:{fx.port}/"])
     record("https:// on a plain-HTTP port: exit 3 and a one-line hint to use http://",
-           rc == 3 and "use http://" in err, f"exit {rc} {err}")
+           rc == 3 and "use http://" in err and len(err.strip().splitlines()) == 1,
+           f"exit {rc} {err}")
 
 
 if __name__ == "__main__":
