@@ -7,7 +7,8 @@
 # make fuzz       libFuzzer (clang) on the wire reader and the case loader, FUZZ_SECONDS each
 # make valgrind   unit tests, fuzz replays and a self-test subset under valgrind
 # make man        h1xx.1 from h1xx.1.in and the options table of --help
-# make install    PREFIX=/usr/local (and DESTDIR=): bin/h1xx, share/h1xx/cases, share/man/man1/h1xx.1
+# make install    PREFIX=/usr/local (and DESTDIR=): bin/h1xx, share/h1xx/cases, share/h1xx/drivers,
+#                 share/man/man1/h1xx.1
 # make test-html  the HTML report in headless chromium (skips when chromium is missing)
 # make bench      speed, timing accuracy, cost, load and a baseline script: reports/bench.md, .json
 # make interop    h1xx against real servers and proxies (Debian packages, Node.js): installs
@@ -32,7 +33,7 @@ BINDIR   = $(DESTDIR)$(PREFIX)/bin
 DATADIR  = $(DESTDIR)$(PREFIX)/share/h1xx
 MANDIR   = $(DESTDIR)$(PREFIX)/share/man/man1
 
-.PHONY: all deps deps-build demo test unit selftest asan fuzz valgrind clean install uninstall \
+.PHONY: all deps deps-build deps-demo demo test unit selftest asan fuzz valgrind clean install uninstall \
         test-html test-packaging bench interop deb man
 
 # Every compile waits for the Debian build packages (order-only: it never forces a rebuild), so
@@ -91,7 +92,10 @@ deps-build:
 deps: deps-build
 	@sh suite/deps.sh all
 
-demo: deps h1xx
+# The demo needs only the build packages and python3 (for the reference origin), not the tests'.
+deps-demo: deps-build
+	@sh suite/deps.sh demo
+demo: deps-demo h1xx
 	@$(PY) fixtures/demo.py ./h1xx
 
 # Measures, does not judge: exits 0 whether or not the goals are met (the table says which).
@@ -139,6 +143,7 @@ test: deps h1xx $(BUILD)/unit-tests $(REPLAY) $(BUILD)/h2get $(BUILD)/wire-dump
 	$(PY) suite/interop_test.py ./h1xx
 	$(PY) suite/robustness.py ./h1xx
 	$(PY) suite/vars_test.py ./h1xx
+	$(PY) suite/summary_test.py ./h1xx
 	$(PY) suite/pins.py ./h1xx
 	$(PY) suite/baseline_test.py ./h1xx
 	$(PY) suite/preflight_test.py ./h1xx
@@ -159,6 +164,9 @@ install: all
 	for d in cases/*/; do \
 	  install -d $(DATADIR)/$$d && install -m 644 $$d*.case $(DATADIR)/$$d || exit 1; \
 	done
+	install -d $(DATADIR)/drivers
+	install -m 644 drivers/* $(DATADIR)/drivers/
+	install -m 755 drivers/*.sh $(DATADIR)/drivers/
 
 uninstall:
 	rm -f $(BINDIR)/h1xx $(MANDIR)/h1xx.1
@@ -167,7 +175,7 @@ uninstall:
 # The Debian package, built from a copy of what it needs in $(BUILD)/deb (dpkg-buildpackage writes
 # its results beside the source folder, so nothing lands outside the project); the .deb is
 # copied to dist/ and must pass lintian without an error or a warning.
-DEB_SRC := Makefile h1xx.1 runner cases debian
+DEB_SRC := Makefile h1xx.1 runner cases debian drivers README.md docs examples
 deb:
 	@sh suite/deps.sh deb
 	rm -rf $(BUILD)/deb && mkdir -p $(BUILD)/deb/h1xx dist

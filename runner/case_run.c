@@ -178,6 +178,32 @@ static bool variables_missing(runner *R)
     return false;
 }
 
+/* A case that ended inconclusive on a premise (no variable missing) names the first *_path
+ * variable it gives a default (its own default, or what the user set): "upload_path (/) left 2
+ * inconclusive: the origin answered 200 without 100 Continue" points at the --set that can make
+ * the premise hold. */
+static void note_premise(runner *R)
+{
+    case_result *r = R->r;
+    if (r->verdict != VERDICT_SKIP || r->missing_var)
+        return;
+    for (size_t i = 0; i < R->c->ndefaults; i++) {
+        const char *name = R->c->defaults[i].name;
+        size_t n = strlen(name);
+        if (n < 5 || strcmp(name + n - 5, "_path") != 0)
+            continue;
+        char *ref = xasprintf("${%s}", name), *missing = NULL;
+        char *v = case_expand(R->c, R->ctx, ref, NULL, &missing);
+        free(ref);
+        free(missing);
+        if (!v)
+            continue;
+        r->premise_var = xstrdup(name);
+        r->premise_value = v;
+        return;
+    }
+}
+
 /* The variables a run sets itself: a fresh WebSocket key (and its accept value) per case, and
  * the key from RFC 6455's example with its accept value. */
 static void init_locals(runner *R)
@@ -218,6 +244,7 @@ void case_run(const case_def *c, const run_ctx *ctx, case_result *r)
     else if (!variables_missing(R))
         for (size_t i = 0; i < c->nsteps && !R->stop; i++)
             run_step(R, &c->steps[i]);
+    note_premise(R);
     if (r->verdict != VERDICT_ERROR && r->verdict != VERDICT_NOTRUN && !conn_interrupted())
         stream_linger(R, runner_bounded(R, clock_ns() + ctx->linger_ns));
     client_case_end(R);

@@ -13,7 +13,7 @@ enum {
     O_LINGER, O_JUNIT, O_JSON, O_REPORT_DIR, O_NO_REPORTS, O_FILE_LINE, O_CASES, O_INSECURE,
     O_CACERT, O_MAX_HEAD, O_MAX_INTERIM, O_MAX_BYTES, O_COLOR, O_VERSION, O_HELP, O_ORIGIN,
     O_SHARD, O_REPEAT, O_HTML, O_LABEL, O_VARS, O_LIST_VARS, O_BASELINE, O_STRICT_BASELINE,
-    O_FILE_ROOT, O_NO_PREFLIGHT, O_SERVE,
+    O_FILE_ROOT, O_NO_PREFLIGHT, O_SERVE, O_FAIL_UNTESTED,
 };
 
 static const struct option longopts[] = {
@@ -29,6 +29,7 @@ static const struct option longopts[] = {
     {"list", no_argument, 0, O_LIST},
     {"jobs", required_argument, 0, 'j'},
     {"strict", no_argument, 0, O_STRICT},
+    {"fail-untested", no_argument, 0, O_FAIL_UNTESTED},
     {"set", required_argument, 0, O_SET},
     {"vars", required_argument, 0, O_VARS},
     {"list-vars", no_argument, 0, O_LIST_VARS},
@@ -175,6 +176,7 @@ static int one_option(int ch, const char *arg, options *o)
         o->jobs = (int)v;
         return 0;
     case O_STRICT: o->strict = true; return 0;
+    case O_FAIL_UNTESTED: o->fail_untested = true; return 0;
     case O_SET:
         if (check_set(arg))
             return -1;
@@ -240,6 +242,10 @@ int cli_parse(int argc, char **argv, options *o)
     optind = 1;
     if (argc > 1 && strcmp(argv[1], "--man-options") == 0) { /* hidden: for make man */
         cli_man_options(stdout);
+        return 1;
+    }
+    if (argc > 1 && strcmp(argv[1], "--markdown-options") == 0) { /* hidden: README's table */
+        cli_markdown_options(stdout);
         return 1;
     }
     if (argc > 1 && strcmp(argv[1], "vars") == 0) { /* h1xx vars [options] = --list-vars */

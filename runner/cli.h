@@ -9,7 +9,8 @@
 
 #define H1XX_VERSION "0.1.0"
 
-enum { EXIT_OK = 0, EXIT_FAILURES = 1, EXIT_USAGE = 2, EXIT_UNREACHABLE = 3, EXIT_INTERRUPTED = 130 };
+enum { EXIT_OK = 0, EXIT_FAILURES = 1, EXIT_USAGE = 2, EXIT_UNREACHABLE = 3, EXIT_INTERRUPTED = 130,
+       EXIT_TERMINATED = 143 };
 
 typedef struct options {
     const char *url;
@@ -25,6 +26,7 @@ typedef struct options {
     bool list;
     int jobs;
     bool strict;
+    bool fail_untested; /* exit 1 when an area has no conclusive case (report_areas.h) */
     const char **sets; /* NAME=VALUE */
     size_t nsets;
     const char **var_files; /* --vars FILE, in order (read by main.c with vars.c) */
@@ -59,6 +61,8 @@ void cli_free(options *o);
  * from one table of options with their defaults. */
 void cli_usage(FILE *out);
 void cli_man_options(FILE *out);
+/* The same table as Markdown rows, for README.md's options table (a test holds them equal). */
+void cli_markdown_options(FILE *out);
 /* The default the table gives the long option lng ("--timeout" -> "3s"), or NULL; for the
  * test that keeps it equal to what cli_parse sets. */
 const char *cli_doc_default(const char *lng);

@@ -25,7 +25,7 @@ static const cli_doc docs[] = {
      "Run the cases whose id (for example\n.BR continue/exp1\\-chunked )\nor area (for example\n"
      ".BR continue )\nmatches the shell pattern\n.IR GLOB .\nRepeatable; a case matching any "
      "pattern runs."},
-    {NULL, "-x", "--exclude", "GLOB", "drop the cases whose id matches (repeatable; after -k)",
+    {NULL, "-x", "--exclude", "GLOB", "drop the cases whose id or area matches (repeatable; after -k)",
      NULL,
      "Drop the cases whose id or area matches\n.IR GLOB ,\nafter\n.BR \\-k .\nRepeatable."},
     {NULL, NULL, "--list", NULL, "print the cases, and the variables each needs, and exit", NULL,
@@ -76,6 +76,12 @@ static const cli_doc docs[] = {
      "(h1xx raises its soft limit to the hard one, and refuses a run that would not fit)."},
     {NULL, NULL, "--strict", NULL, "SHOULD violations fail", NULL,
      "A broken SHOULD (verdict\n.BR warn )\ncounts as a failure."},
+    {NULL, NULL, "--fail-untested", NULL, "exit 1 when a selected area has no conclusive case "
+     "(the summary says why, per area)", NULL,
+     "Exit with status 1 when an area the run selected has no conclusive case (none passed, "
+     "warned or failed: every one skipped, inconclusive or not run). The summary has one line "
+     "per area saying whether it was tested and, if not, which premise failed or which\n"
+     ".B \\-\\-set\nwould test it."},
     {NULL, NULL, "--baseline", "FILE", "known failures (a results.json, or 'ID VERDICT [REQ]' "
      "lines): reported, not failing; new failures fail", NULL,
      "Known failures, from a previous\n.B results.json\nor a text file of\n.I \"ID VERDICT "
@@ -139,7 +145,7 @@ static const cli_doc docs[] = {
      "Write no report files but those named by\n.BR \\-\\-junit \", \" \\-\\-json \" or \" "
      "\\-\\-html ."},
     {NULL, NULL, "--junit-file-line", NULL, "add file, line and properties to JUnit test cases "
-     "(for GitLab, GitHub annotations; not XSD-valid)", NULL,
+     "(for GitLab, GitHub annotations; no longer valid against the xunit XSD)", NULL,
      "Add\n.B file\nand\n.B line\nattributes (the case file) and\n.B properties\n(requirement "
      "ids, level, RFC section) to each JUnit test case, for the CI systems that read\nthem "
      "(GitLab, GitHub annotations). The report is then no longer valid against the xunit\n"
@@ -254,7 +260,7 @@ void cli_usage(FILE *out)
         col += (size_t)fprintf(out, "%s%s", col ? " " : "  ", v->name);
     }
     fputs("\nDUR: 500ms, 2s, 1.5s, 1m. Exit status: 0 no failure, 1 failures, 2 usage or case\n"
-          "file error, 3 target unreachable, 130 interrupted.\n",
+          "file error, 3 target unreachable, 130 interrupted (SIGINT), 143 (SIGTERM).\n",
           out);
 }
 
@@ -344,4 +350,39 @@ void cli_man_options(FILE *out)
             fprintf(out, "%s\n", d->man);
     }
     man_variables(out);
+}
+
+/* ---- --markdown-options -------------------------------------------------------------------- */
+
+/* Writes s with '|' escaped for a Markdown table cell. */
+static void md(FILE *out, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '|')
+            fputc('\\', out);
+        fputc(*s, out);
+    }
+}
+
+void cli_markdown_options(FILE *out)
+{
+    fputs("| option | meaning |\n| --- | --- |\n", out);
+    for (size_t i = 0; i < NDOCS; i++) {
+        const cli_doc *d = &docs[i];
+        if (!d->lng)
+            continue;
+        fputs("| `", out);
+        if (d->shrt)
+            fprintf(out, "%s, ", d->shrt);
+        md(out, d->lng);
+        if (d->arg) {
+            fputc(' ', out);
+            md(out, d->arg);
+        }
+        fputs("` | ", out);
+        md(out, d->help);
+        if (d->dflt)
+            fprintf(out, " (default `%s`)", d->dflt);
+        fputs(" |\n", out);
+    }
 }

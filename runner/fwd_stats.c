@@ -120,6 +120,10 @@ size_t fwd_stats_by_id(const run_result *r, fwd_case_stats **out)
 
 void fwd_group_text(buf_t *b, const fwd_group *g)
 {
+    if (!g->n) { /* nothing arrived to measure: no figure that looks like one */
+        buf_printf(b, "n=0 p50=- p99=- max=- dropped=%zu", g->dropped);
+        return;
+    }
     buf_printf(b, "n=%zu p50=", g->n);
     report_ms(b, g->p50_ns);
     REPORT_PUT(b, "ms p99=");

@@ -23,6 +23,7 @@
 #include "matrix.h"
 #include "merge.h"
 #include "report.h"
+#include "report_areas.h"
 #include "sched.h"
 #include "util.h"
 #include "vars.h"
@@ -30,10 +31,13 @@
 /* ---- interrupts ---------------------------------------------------------------------------- */
 
 static int intr_pipe[2] = {-1, -1};
+/* The first signal that interrupted the run: SIGTERM exits 143, SIGINT 130 (128 + signal). */
+static volatile sig_atomic_t interrupt_signal;
 
 static void on_signal(int sig)
 {
-    (void)sig;
+    if (!interrupt_signal)
+        interrupt_signal = sig;
     char b = 1;
     ssize_t rc = write(intr_pipe[1], &b, 1);
     (void)rc;
@@ -234,6 +238,23 @@ static void free_vars(run_ctx *ctx)
 
 /* ---- reports ------------------------------------------------------------------------------- */
 
+/* mkdir -p: dir and every missing parent (reports/1 in a fresh CI checkout). */
+static int make_dirs(char *dir)
+{
+    if (is_dir(dir))
+        return 0;
+    for (char *p = dir + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        int rc = is_dir(dir) || mkdir(dir, 0777) == 0 ? 0 : -1;
+        *p = '/';
+        if (rc)
+            return -1;
+    }
+    return mkdir(dir, 0777) == 0 || is_dir(dir) ? 0 : -1; /* a file there is no folder */
+}
+
 /* Makes sure a report can be written there before spending time on the run. */
 static int check_report_path(const char *path)
 {
@@ -241,7 +262,7 @@ static int check_report_path(const char *path)
     char *dir = !slash ? xstrdup(".") : slash == path ? xstrdup("/")
                                       : xstrndup(path, (size_t)(slash - path));
     int rc = 0;
-    if (!is_dir(dir) && mkdir(dir, 0777) != 0) {
+    if (make_dirs(dir) != 0) {
         fprintf(stderr, "h1xx: cannot create report folder %s: %s\n", dir, strerror(errno));
         rc = -1;
     } else if (access(dir, W_OK) != 0) {
@@ -299,20 +320,48 @@ static int probe(const run_ctx *ctx, const options *o)
 {
     conn c;
     conn_status s = conn_open(&c, ctx->tgt, &ctx->copts, clock_ns() + o->timeout_ns);
-    if (s != CONN_OK && s != CONN_INTR)
-        fprintf(stderr, "h1xx: cannot reach %s: %s\n", ctx->tgt->url, c.errmsg);
+    if (s != CONN_OK && s != CONN_INTR) {
+        /* the reverse of the pre-flight's "this port speaks TLS", on the same line: a TLS
+         * library that read bytes that are not a TLS record says so in these words (OpenSSL,
+         * GnuTLS) */
+        const char *e = c.errmsg ? c.errmsg : "";
+        bool plain = ascii_ncasecmp(ctx->tgt->url, "https://", 8) == 0 &&
+                     (strstr(e, "wrong version number") || strstr(e, "packet length too long") ||
+                      strstr(e, "unexpected TLS packet") || strstr(e, "record layer failure"));
+        fprintf(stderr, "h1xx: cannot reach %s: %s%s\n", ctx->tgt->url, e,
+                plain ? " (this port answered without TLS, plain HTTP?: use http://)" : "");
+    }
     conn_close(&c);
     return s == CONN_OK ? 0 : s == CONN_INTR ? 1 : -1;
 }
 
-/* 1 exactly when the summary's last line counts a failure (result_tally). */
-static int exit_status(const run_result *rr, bool strict)
+/* 1 when the summary's last line counts a failure (result_tally), or under --fail-untested
+ * when an area has no conclusive case (report_areas.h). */
+static int exit_status(const run_result *rr, const options *o)
 {
     if (rr->interrupted)
-        return EXIT_INTERRUPTED;
+        return interrupt_signal == SIGTERM ? EXIT_TERMINATED : EXIT_INTERRUPTED;
     run_tally t;
-    result_tally(rr, strict, &t);
-    return t.failed ? EXIT_FAILURES : EXIT_OK;
+    result_tally(rr, o->strict, &t);
+    if (t.failed)
+        return EXIT_FAILURES;
+    return o->fail_untested && report_any_untested(rr) ? EXIT_FAILURES : EXIT_OK;
+}
+
+/* The upload cases could not decide at the default upload_path (the URL's path): worth a few
+ * probes for a path that sends 100 Continue (origin mode, upload_path not set, not interrupted). */
+static bool wants_upload_hint(const run_result *rr, const options *o, const run_ctx *ctx)
+{
+    if (ctx->mode != MODE_ORIGIN || rr->interrupted || rr->deadline_hit)
+        return false;
+    for (size_t i = 0; i < ctx->nvars; i++)
+        if (strcmp(ctx->vars[i].name, "upload_path") == 0)
+            return false;
+    (void)o;
+    for (size_t i = 0; i < rr->ncases; i++)
+        if (rr->cases[i].premise_var && strcmp(rr->cases[i].premise_var, "upload_path") == 0)
+            return true;
+    return false;
 }
 
 static void fill_run(run_result *rr, const options *o, const char *url)
@@ -394,19 +443,23 @@ static int run(const options *o, const case_def *const *sel, size_t nsel, const 
     console con;
     console_init(&con, stdout, o->color, o->verbosity, o->strict, nsel);
     con.baseline = base;
+    con.fail_untested = o->fail_untested;
     /* --serve: every case waits for its client at once, whatever order the clients come in */
     sched_run(sel, nsel, &ctx, o->serve ? (int)nsel : o->jobs, rr.cases, on_case_done, &con);
     rr.duration_ns = clock_ns() - ctx.run_start_ns;
     rr.interrupted = conn_interrupted();
     rr.deadline_hit = ctx.run_deadline_ns && clock_ns() >= ctx.run_deadline_ns;
     result_count(&rr);
+    if (wants_upload_hint(&rr, o, &ctx))
+        rr.upload_hint = preflight_upload_hint(&ctx, o->timeout_ns < 1000000000 ? o->timeout_ns
+                                                                                : 1000000000);
     if (base) {
         rr.strict_baseline = o->strict_baseline;
         baseline_apply(base, &rr, o->strict);
     }
     int wrc = write_reports(&rr, junit, json, html, o);
     console_summary(&con, &rr);
-    status = wrc ? EXIT_USAGE : exit_status(&rr, o->strict);
+    status = wrc ? EXIT_USAGE : exit_status(&rr, o);
     result_free(&rr);
 out:
     origin_stop(ctx.org);

@@ -381,14 +381,27 @@ static void md_write(buf_t *b, const matrix *m)
 static const char html_head[] =
     "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
     "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
-    "style-src 'unsafe-inline'\">\n<title>h1xx interop matrix</title>\n<style>\n"
+    "style-src 'unsafe-inline'\">\n"
+    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+    "<title>h1xx interop matrix</title>\n<style>\n"
     "body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}\n"
     "table{border-collapse:collapse;margin:.5em 0 1.5em}\n"
     "th,td{border:1px solid #ccc;padding:3px 6px;vertical-align:top;text-align:left}\n"
     "th{background:#f3f3f3}td.n{text-align:right}td code{white-space:nowrap}\n"
-    "td small{display:block;color:#555;max-width:22em;overflow-wrap:anywhere}\n"
-    ".pass{background:#e3f5e1}.fail,.error{background:#fbe0e0}.warn{background:#fff3cd}\n"
-    ".skip,.not-run{background:#eef}.na{color:#999}a{color:inherit}\n"
+    "table.grid td,table.grid th{padding:1px 4px;font-size:12px;line-height:16px;"
+    "white-space:nowrap;vertical-align:middle}\n"
+    "table.grid th.col{vertical-align:bottom;height:14em;width:4.6em;max-width:4.6em;"
+    "padding:2px 0}\n"
+    "table.grid th.col span{writing-mode:vertical-rl;transform:rotate(180deg);"
+    "display:inline-block;max-height:14em;overflow:hidden;text-overflow:ellipsis}\n"
+    "table.grid tr.area th{background:#e8e8e8;text-align:left;font-size:13px}\n"
+    "table.grid td.v{text-align:center;width:4.6em;max-width:4.6em;overflow:hidden}\n"
+    "table.grid td.v a{display:block;text-decoration:none;color:inherit}\n"
+    "table.grid td.id{max-width:24em;overflow:hidden;text-overflow:ellipsis}\n"
+    ".pass{background:#c9ecc4}.fail,.error{background:#f6b8b8}.warn{background:#ffe08a}\n"
+    ".skip{background:#dfe3f5;color:#556}.not-run{background:#e4e4e4;color:#666}"
+    ".na{background:#fff;color:#bbb}a{color:inherit}\n"
+    ".legend span{display:inline-block;padding:0 .6em;margin-right:.3em;border:1px solid #ccc}\n"
     "</style></head><body>\n<h1>h1xx interop matrix</h1>\n";
 
 static void html_summary(buf_t *b, const matrix *m)
@@ -400,7 +413,14 @@ static void html_summary(buf_t *b, const matrix *m)
     for (size_t i = 0; i < m->ncols; i++) {
         const column *c = &m->cols[i];
         REPORT_PUT(b, "<tr><td>");
+        if (c->report) {
+            REPORT_PUT(b, "<a href=\"");
+            report_html_str(b, c->report);
+            REPORT_PUT(b, "\">");
+        }
         report_html_str(b, c->name);
+        if (c->report)
+            REPORT_PUT(b, "</a>");
         REPORT_PUT(b, "</td><td>");
         report_html_str(b, c->run.mode);
         buf_printf(b, "</td><td class=\"n\">%zu</td>", c->n);
@@ -430,11 +450,12 @@ static void html_fwd_row(buf_t *b, const matrix *m, const char *id, int g)
     REPORT_PUT(b, "</tr>\n");
 }
 
+/* The forwarding delays of the columns of m (the proxies' grid only). */
 static void html_fwd(buf_t *b, const matrix *m)
 {
     if (!fwd_any(m))
         return;
-    buf_printf(b, "<h2>Forwarding delay</h2>\n<p>%s</p>\n<table id=\"fwd\"><tr><th>cases</th>"
+    buf_printf(b, "<h3>Forwarding delay</h3>\n<p>%s</p>\n<table id=\"fwd\"><tr><th>cases</th>"
                   "<th>code</th>", fwd_intro);
     for (size_t i = 0; i < m->ncols; i++) {
         REPORT_PUT(b, "<th>");
@@ -446,32 +467,42 @@ static void html_fwd(buf_t *b, const matrix *m)
     REPORT_PUT(b, "</table>\n");
 }
 
-static void html_area_head(buf_t *b, const matrix *m, const char *area)
+/* What a cell shows: the requirement behind a fail or warn, else the case's first. */
+static void cell_require(buf_t *b, const case_result *c)
 {
-    REPORT_PUT(b, "<h2>");
-    report_html_str(b, area);
-    REPORT_PUT(b, "</h2>\n<table class=\"area\"><tr><th>case</th><th>requirement</th>"
-                  "<th>level</th>");
-    for (size_t i = 0; i < m->ncols; i++) {
-        REPORT_PUT(b, "<th>");
-        report_html_str(b, m->cols[i].name);
-        REPORT_PUT(b, "</th>");
+    if (c->failed_require && (c->verdict == VERDICT_FAIL || c->verdict == VERDICT_WARN)) {
+        report_html_str(b, c->failed_require);
+        return;
     }
-    REPORT_PUT(b, "</tr>\n");
+    const char *r = c->require ? c->require : "";
+    size_t n = strcspn(r, " ");
+    if (!n) {
+        buf_printf(b, "%s", verdict_name(c->verdict));
+        return;
+    }
+    char *first = xstrndup(r, n);
+    report_html_str(b, first);
+    free(first);
 }
 
+/* One coloured cell: the verdict as its class and in data-verdict, the requirement id as its
+ * text, "verdict: message" on hover (title), a link to the case in the run's own report. */
 static void html_cell(buf_t *b, const column *col, const case_result *c)
 {
     if (!c) {
-        REPORT_PUT(b, "<td class=\"na\" data-verdict=\"n/a\" title=\"not in this run\">n/a</td>");
+        REPORT_PUT(b, "<td class=\"v na\" data-verdict=\"n/a\" title=\"not in this run\"></td>");
         return;
     }
     const char *v = verdict_name(c->verdict);
-    buf_printf(b, "<td class=\"%s\" data-verdict=\"%s\" title=\"", v, v);
+    buf_printf(b, "<td class=\"v %s\" data-verdict=\"%s\" title=\"%s", v, v, v);
     buf_t t;
     buf_init(&t, 0);
     report_one_line(&t, c->message, 400);
-    report_html_escape(b, t.data ? t.data : "", t.len);
+    if (t.len) {
+        REPORT_PUT(b, ": ");
+        report_html_escape(b, t.data, t.len);
+    }
+    buf_free(&t);
     REPORT_PUT(b, "\">");
     if (col->report) {
         REPORT_PUT(b, "<a href=\"");
@@ -480,56 +511,104 @@ static void html_cell(buf_t *b, const column *col, const case_result *c)
         report_html_str(b, c->id);
         REPORT_PUT(b, "\">");
     }
-    buf_printf(b, "%s", v);
-    if (c->failed_require && (c->verdict == VERDICT_FAIL || c->verdict == VERDICT_WARN)) {
-        REPORT_PUT(b, " ");
-        report_html_str(b, c->failed_require);
-    }
+    cell_require(b, c);
     if (col->report)
         REPORT_PUT(b, "</a>");
-    if (has_message(c) && c->verdict != VERDICT_SKIP) {
-        REPORT_PUT(b, "<small>");
-        report_html_escape(b, t.data ? t.data : "", t.len);
-        REPORT_PUT(b, "</small>");
-    }
-    buf_free(&t);
     REPORT_PUT(b, "</td>");
 }
 
 static void html_row(buf_t *b, const matrix *m, const case_result *r)
 {
-    REPORT_PUT(b, "<tr><td><code>");
+    REPORT_PUT(b, "<tr data-id=\"");
     report_html_str(b, r->id);
-    REPORT_PUT(b, "</code><br>");
+    REPORT_PUT(b, "\"><td class=\"id\" title=\"");
     report_html_str(b, r->title);
-    REPORT_PUT(b, "</td><td>");
+    REPORT_PUT(b, " (");
     report_html_str(b, r->require);
-    REPORT_PUT(b, "</td><td>");
+    REPORT_PUT(b, ", ");
     report_html_str(b, r->level);
-    REPORT_PUT(b, "</td>");
+    REPORT_PUT(b, ")\"><code>");
+    report_html_str(b, r->id);
+    REPORT_PUT(b, "</code></td>");
     for (size_t i = 0; i < m->ncols; i++)
         html_cell(b, &m->cols[i], find_case(&m->cols[i], r->id));
     REPORT_PUT(b, "</tr>\n");
 }
 
+/* The roles a run can play, each with a grid of its own. */
+static const char *const role_names[] = {"Origins", "Proxies", "Clients"};
+static const char *const role_ids[] = {"origins", "proxies", "clients"};
+
+static int role_of(const column *c)
+{
+    const char *mode = c->run.mode ? c->run.mode : "";
+    return !strcmp(mode, "client") ? 2 : strstr(mode, "proxy") ? 1 : 0;
+}
+
+/* The columns of role, and the cases any of them has, as a matrix of their own (shallow
+ * copies: free only sub->cols and sub->rows). */
+static void role_matrix(const matrix *m, int role, matrix *sub)
+{
+    memset(sub, 0, sizeof *sub);
+    sub->cols = xcalloc(m->ncols ? m->ncols : 1, sizeof *sub->cols);
+    for (size_t i = 0; i < m->ncols; i++)
+        if (role_of(&m->cols[i]) == role)
+            sub->cols[sub->ncols++] = m->cols[i];
+    sub->rows = xcalloc(m->nrows ? m->nrows : 1, sizeof *sub->rows);
+    for (size_t r = 0; r < m->nrows; r++)
+        for (size_t i = 0; i < sub->ncols; i++)
+            if (find_case(&sub->cols[i], m->rows[r]->id)) {
+                sub->rows[sub->nrows++] = m->rows[r];
+                break;
+            }
+}
+
+static void html_grid(buf_t *b, const matrix *m, int role)
+{
+    buf_printf(b, "<h2 id=\"%s\">%s</h2>\n<table class=\"grid\" data-role=\"%s\"><thead><tr>"
+                  "<th>case</th>", role_ids[role], role_names[role], role_ids[role]);
+    for (size_t i = 0; i < m->ncols; i++) {
+        REPORT_PUT(b, "<th class=\"col\" title=\"");
+        report_html_str(b, m->cols[i].name);
+        REPORT_PUT(b, "\"><span>");
+        report_html_str(b, m->cols[i].name);
+        REPORT_PUT(b, "</span></th>");
+    }
+    REPORT_PUT(b, "</tr></thead>\n<tbody>\n");
+    for (size_t i = 0; i < m->nrows; i++) {
+        if (!i || strcmp(m->rows[i - 1]->area, m->rows[i]->area)) {
+            buf_printf(b, "<tr class=\"area\"><th colspan=\"%zu\">", m->ncols + 1);
+            report_html_str(b, m->rows[i]->area);
+            REPORT_PUT(b, "</th></tr>\n");
+        }
+        html_row(b, m, m->rows[i]);
+    }
+    REPORT_PUT(b, "</tbody></table>\n");
+    if (role == 1)
+        html_fwd(b, m);
+}
+
 static void html_write(buf_t *b, const matrix *m)
 {
     buf_append(b, html_head, sizeof html_head - 1);
-    REPORT_PUT(b, "<p>One column per run (its <code>--label</code>, else target and mode). A "
-                  "cell is the verdict, the requirement broken for a fail or warn, and the "
-                  "message; it links to the run's own report when there is one. n/a: the run "
-                  "did not have the case (another mode).</p>\n");
+    REPORT_PUT(b, "<p>One grid per role: a column per run (its <code>--label</code>, else target "
+                  "and mode), a row per case. A cell's colour is the verdict; its text is the "
+                  "requirement (the one broken, for a fail or warn); hover for the message, "
+                  "click for the case in the run's own report. An empty cell: the run did not "
+                  "have the case.</p>\n<p class=\"legend\">");
+    for (size_t v = 0; v < NSUMMARY; v++)
+        buf_printf(b, "<span class=\"%s\">%s</span>", verdict_name(summary_order[v]),
+                   verdict_name(summary_order[v]));
+    REPORT_PUT(b, "</p>\n");
     html_summary(b, m);
-    html_fwd(b, m);
-    for (size_t i = 0; i < m->nrows; i++) {
-        if (i && strcmp(m->rows[i - 1]->area, m->rows[i]->area))
-            REPORT_PUT(b, "</table>\n");
-        if (!i || strcmp(m->rows[i - 1]->area, m->rows[i]->area))
-            html_area_head(b, m, m->rows[i]->area);
-        html_row(b, m, m->rows[i]);
+    for (int role = 0; role < 3; role++) {
+        matrix sub;
+        role_matrix(m, role, &sub);
+        if (sub.ncols)
+            html_grid(b, &sub, role);
+        free(sub.cols);
+        free(sub.rows);
     }
-    if (m->nrows)
-        REPORT_PUT(b, "</table>\n");
     REPORT_PUT(b, "</body></html>\n");
 }
 

@@ -348,3 +348,76 @@ int preflight_run(const run_ctx *ctx, int64_t wait_ns)
     return ctx->mode == MODE_ORIGIN ? origin_preflight(ctx, wait_ns)
                                     : proxy_preflight(ctx, wait_ns);
 }
+
+/* ---- a hint for upload_path ---------------------------------------------------------------- */
+
+/* 1 when the first message in p[0, n) is a 100 (interim), 0 when it is something else, -1 when
+ * it is not complete yet. */
+static int starts_with_100(const char *p, size_t n)
+{
+    wire_msg *m = xmalloc(sizeof *m);
+    wire_finding f[16];
+    size_t nf = 0;
+    long k = wire_parse_head(p, n, 0, WIRE_MAX_FIELDS, m, f, 16, &nf);
+    int rc = k == -2 ? -1 : k < 0 ? 0 : m->interim && m->status == 100;
+    free(m);
+    return rc;
+}
+
+/* Enough read: the first message is complete, or past HINT_HEAD_MAX bytes (a 100 is short). */
+#define HINT_HEAD_MAX 16384
+static bool head_read(const side *s)
+{
+    return s->c.rx.len > HINT_HEAD_MAX || starts_with_100(s->c.rx.data, s->c.rx.len) >= 0;
+}
+
+/* Whether POST path with Expect: 100-continue gets a 100 first, before the absolute deadline. */
+static bool answers_100(const run_ctx *ctx, const char *path, int64_t deadline)
+{
+    side s = {.end = CONN_OK};
+    bool yes = false;
+    if (conn_open(&s.c, ctx->tgt, &ctx->copts, deadline) != CONN_OK)
+        goto out;
+    bool user_host = false;
+    for (size_t i = 0; i < ctx->nheaders; i++)
+        user_host |= ascii_ncasecmp(ctx->headers[i], "host:", 5) == 0;
+    buf_t b;
+    buf_init(&b, 0);
+    buf_printf(&b, "POST %s HTTP/1.1\r\n", path);
+    if (!user_host)
+        buf_printf(&b, "Host: %s\r\n", ctx->tgt->authority);
+    for (size_t i = 0; i < ctx->nheaders; i++)
+        buf_printf(&b, "%s\r\n", ctx->headers[i]);
+    buf_printf(&b, "User-Agent: h1xx/upload-hint\r\nExpect: 100-continue\r\n"
+                   "Content-Type: text/plain\r\nContent-Length: 5\r\nConnection: close\r\n\r\n");
+    size_t sent;
+    conn_status st = conn_send(&s.c, b.data, b.len, deadline, &sent);
+    buf_free(&b);
+    if (st != CONN_OK)
+        goto out;
+    /* a server that streams without end keeps conn_read busy: the deadline is checked here */
+    while (s.end == CONN_OK && !head_read(&s) && clock_ns() < deadline) {
+        int64_t t;
+        size_t n;
+        conn_status rs = conn_read(&s.c, deadline, &t, &n);
+        if (rs == CONN_TIMEOUT)
+            break;
+        if (rs != CONN_OK)
+            s.end = rs;
+    }
+    yes = s.c.rx.len <= HINT_HEAD_MAX && starts_with_100(s.c.rx.data, s.c.rx.len) == 1;
+out:
+    conn_close(&s.c);
+    return yes;
+}
+
+char *preflight_upload_hint(const run_ctx *ctx, int64_t wait_ns)
+{
+    static const char *const likely[] = {"/upload", "/uploads", "/api/upload", "/post"};
+    int64_t deadline = clock_ns() + wait_ns; /* for all of them together */
+    for (size_t i = 0; i < sizeof likely / sizeof *likely && !conn_interrupted() &&
+                       clock_ns() < deadline; i++)
+        if (strcmp(likely[i], ctx->tgt->path) != 0 && answers_100(ctx, likely[i], deadline))
+            return xstrdup(likely[i]);
+    return NULL;
+}

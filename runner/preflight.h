@@ -37,4 +37,11 @@ void preflight_quote(const char *p, size_t n, char *out, size_t outsz);
  * the run, 1 when the run was interrupted. */
 int preflight_run(const run_ctx *ctx, int64_t wait_ns);
 
+/* After a run whose upload cases could not decide at the default upload_path: tries a few
+ * likely upload paths (/upload, /uploads, /api/upload, /post), each with one "POST PATH" with
+ * Expect: 100-continue and Content-Length: 5 on a fresh connection, and closes without sending
+ * the content. Returns the first path that answered 100 Continue (malloc'd), or NULL; wait_ns
+ * bounds all the probes together. A hint for the summary only: nothing is judged from it. */
+char *preflight_upload_hint(const run_ctx *ctx, int64_t wait_ns);
+
 #endif

@@ -44,6 +44,7 @@ typedef struct console {
     bool color;
     int verbosity;
     bool strict;
+    bool fail_untested; /* --fail-untested: the summary names the untested areas */
     size_t total, done, failed;
     bool progress_shown;
     int width; /* terminal columns (80 when unknown); the progress line stays shorter */

@@ -15,6 +15,7 @@
 #include "baseline.h"
 #include "fwd_stats.h"
 #include "report.h"
+#include "report_areas.h"
 #include "report_skips.h"
 #include "report_util.h"
 
@@ -242,8 +243,38 @@ static void fwd_block(buf_t *b, const run_result *r)
     free(ids);
 }
 
+/* One line per area: tested, partly tested or untested, and why (report_areas.h); under
+ * --fail-untested, which areas make the run exit 1. */
+static void area_block(buf_t *b, const console *c, const run_result *r)
+{
+    area_cov *a;
+    size_t n = report_areas(r, &a), w = 0;
+    for (size_t i = 0; i < n; i++)
+        w = strlen(a[i].area) > w ? strlen(a[i].area) : w;
+    if (n)
+        REPORT_PUT(b, "what this run tested, per area:\n");
+    for (size_t i = 0; i < n; i++) {
+        REPORT_PUT(b, "  ");
+        report_readable_str(b, a[i].area);
+        buf_printf(b, "%*s  ", (int)(w - strlen(a[i].area)), "");
+        report_area_text(b, &a[i]);
+        REPORT_PUT(b, "\n");
+    }
+    size_t untested = 0;
+    for (size_t i = 0; i < n && c->fail_untested; i++) {
+        if (a[i].conclusive)
+            continue;
+        buf_printf(b, "%s", untested++ ? ", " : "--fail-untested: no conclusive case in ");
+        report_readable_str(b, a[i].area);
+    }
+    if (untested)
+        REPORT_PUT(b, " (exit status 1)\n");
+    free(a);
+}
+
 /* "pass 13, warn 1, fail 0, skip 30, error 0, not-run 0 in 1.234s", then what cut the run
- * short, the baseline's findings, and last the line CI parses: "N passed, N failed, N skipped",
+ * short, the baseline's findings, the --set that would test the most, how many passes were
+ * warnings, and last the line CI parses: "N passed, N failed, N skipped",
  * counted as result_tally says (result.h), so that it agrees with the exit status. */
 void console_summary(console *c, const run_result *r)
 {
@@ -256,6 +287,8 @@ void console_summary(console *c, const run_result *r)
     skip_group *g;
     size_t ng = report_skip_groups(r, &g);
     skip_blocks(&b, c, g, ng);
+    report_skip_groups_free(g, ng);
+    area_block(&b, c, r);
     for (int v = 0; v < VERDICT_COUNT; v++) {
         buf_printf(&b, "%s", v ? ", " : "");
         if (c->color && t.verdicts[v])
@@ -273,10 +306,12 @@ void console_summary(console *c, const run_result *r)
         REPORT_PUT(&b, "run deadline reached: cases not finished are reported as not-run "
                        "(counted as failed)\n");
     baseline_summary(&b, r);
-    report_skip_hint(&b, r, g, ng);
-    if (ng)
+    size_t hint = b.len;
+    report_gain_hint(&b, r);
+    if (b.len > hint)
         REPORT_PUT(&b, "\n");
-    report_skip_groups_free(g, ng);
+    report_warn_line(&b, r, c->strict);
+    REPORT_PUT(&b, "\n");
     buf_printf(&b, "%zu passed, %zu failed, %zu skipped\n", t.passed, t.failed, t.skipped);
     flush(c, &b);
     buf_free(&b);

@@ -15,6 +15,7 @@
 
 #include "baseline.h"
 #include "report.h"
+#include "report_areas.h"
 #include "report_html.h"
 #include "report_skips.h"
 #include "report_timeline.h"
@@ -483,6 +484,8 @@ static void outcome(buf_t *b, const run_result *r, bool strict)
     buf_t s;
     buf_init(&s, 0);
     baseline_summary(&s, r);
+    report_warn_line(&s, r, strict);
+    REPORT_PUT(&s, "\n");
     buf_printf(&s, "%zu passed, %zu failed, %zu skipped", t.passed, t.failed, t.skipped);
     REPORT_PUT(b, "<p class=\"outcome\">");
     for (size_t i = 0; i < s.len;) {
@@ -513,15 +516,39 @@ static void cards(buf_t *b, const run_result *r, bool strict)
     outcome(b, r, strict);
 }
 
+/* What the run tested, one line per area, as the console says it (report_areas.h). */
+static void tested(buf_t *b, const run_result *r)
+{
+    area_cov *a;
+    size_t n = report_areas(r, &a);
+    buf_t t;
+    buf_init(&t, 0);
+    REPORT_PUT(b, "<ul class=\"tested\">");
+    for (size_t i = 0; i < n; i++) {
+        buf_reset(&t);
+        report_area_text(&t, &a[i]);
+        buf_printf(b, "<li class=\"%s\"><b>", a[i].conclusive == a[i].n ? "t-yes"
+                                             : a[i].conclusive ? "t-part" : "t-no");
+        esc(b, a[i].area);
+        REPORT_PUT(b, "</b> ");
+        esc(b, t.data ? t.data : "");
+        REPORT_PUT(b, "</li>");
+    }
+    REPORT_PUT(b, "</ul>\n");
+    buf_free(&t);
+    free(a);
+}
+
 /* The console's hint line, then the cases each missing variable would let run. */
 static void skip_hint(buf_t *b, const run_result *r)
 {
+    tested(b, r);
     skip_group *g;
     size_t n = report_skip_groups(r, &g);
-    if (n) {
-        buf_t t;
-        buf_init(&t, 0);
-        report_skip_hint(&t, r, g, n);
+    buf_t t;
+    buf_init(&t, 0);
+    report_gain_hint(&t, r);
+    if (t.len) {
         REPORT_PUT(b, "<details class=\"skiphint\"><summary>");
         esc(b, t.data);
         REPORT_PUT(b, "</summary><ul>");
@@ -536,8 +563,8 @@ static void skip_hint(buf_t *b, const run_result *r)
         }
         REPORT_PUT(b, "</ul><p><code>h1xx vars</code> lists every variable, its default and the "
                       "cases using it; <code>--vars FILE</code> sets many.</p></details>\n");
-        buf_free(&t);
     }
+    buf_free(&t);
     report_skip_groups_free(g, n);
 }
 
@@ -593,11 +620,15 @@ static void fwd_rows(buf_t *b, const char *scope, size_t copies, const fwd_stats
             buf_printf(b, " &times;%zu", copies);
         buf_printf(b, "</td><td>%s</td><td class=\"num\">%zu</td><td class=\"num\">", G->name,
                    G->n);
-        report_ms(b, G->p50_ns);
-        REPORT_PUT(b, "</td><td class=\"num\">");
-        report_ms(b, G->p99_ns);
-        REPORT_PUT(b, "</td><td class=\"num\">");
-        report_ms(b, G->max_ns);
+        if (!G->n) /* nothing arrived to measure: no figure that looks like one */
+            REPORT_PUT(b, "-</td><td class=\"num\">-</td><td class=\"num\">-");
+        if (G->n) {
+            report_ms(b, G->p50_ns);
+            REPORT_PUT(b, "</td><td class=\"num\">");
+            report_ms(b, G->p99_ns);
+            REPORT_PUT(b, "</td><td class=\"num\">");
+            report_ms(b, G->max_ns);
+        }
         buf_printf(b, "</td><td class=\"num\">%zu</td></tr>", G->dropped);
     }
 }

@@ -280,6 +280,10 @@ static void jcase_head(buf_t *b, const case_result *c)
     jstr_or_null(b, c->failed_require);
     jkey(b, "missing_var");
     jstr_or_null(b, c->missing_var);
+    if (c->premise_var) { /* absent unless a defaulted path left the case inconclusive */
+        jf_str(b, "premise_var", c->premise_var);
+        jf_str(b, "premise_value", c->premise_value ? c->premise_value : "");
+    }
     jf_secs(b, "start_s", c->start_ns);
     jf_secs(b, "duration_s", c->duration_ns);
 }

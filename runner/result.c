@@ -159,6 +159,8 @@ void case_result_free(case_result *c)
     free(c->message);
     free(c->failed_require);
     free(c->missing_var);
+    free(c->premise_var);
+    free(c->premise_value);
     for (size_t i = 0; i < c->ntx; i++)
         free_str(c, c->tx[i].data);
     free(c->tx);
@@ -196,6 +198,7 @@ void result_free(run_result *r)
     free(r->label);
     free(r->version);
     free(r->hostname);
+    free(r->upload_hint);
     memset(r, 0, sizeof *r);
 }
 

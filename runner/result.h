@@ -113,6 +113,10 @@ typedef struct case_result {
     char *message; /* one line, e.g. "expected interim 100 or final within 3s, got nothing" */
     char *failed_require; /* requirement id behind the verdict (fail/warn), or NULL */
     char *missing_var;    /* skip: the variable nobody set that the case needs, or NULL */
+    /* skip on a premise that did not hold (missing_var NULL): the *_path variable the case
+     * took its default for (nobody set it) and the value it had, e.g. "upload_path" and "/":
+     * the --set that would point the case somewhere its premise may hold. Malloc'd or NULL. */
+    char *premise_var, *premise_value;
     baseline_mark baseline; /* set by baseline_apply; BASELINE_NONE without --baseline */
     int64_t start_ns, duration_ns;
     tx_entry *tx;
@@ -162,6 +166,10 @@ typedef struct run_result {
     case_result *cases;
     size_t ncases;
     size_t counts[VERDICT_COUNT];
+    /* A path that answered "POST ... Expect: 100-continue" with 100 Continue, found when the
+     * upload cases could not decide at the default upload_path (preflight_upload_hint): a hint
+     * for the summary, never a verdict. Malloc'd or NULL. */
+    char *upload_hint;
 } run_result;
 
 /* The one summary of a run, shared by the console, JUnit, JSON, HTML and the exit status:

@@ -320,6 +320,8 @@ static int load_case(loader *L, const json_value *o, const char *where, case_res
                    get_text(L, o, "message", where, false, &c->message) ||
                    get_text(L, o, "failed_require", where, true, &c->failed_require) ||
                    get_optional_text(L, o, "missing_var", where, &c->missing_var) ||
+                   get_optional_text(L, o, "premise_var", where, &c->premise_var) ||
+                   get_optional_text(L, o, "premise_value", where, &c->premise_value) ||
                    get_secs(L, o, "start_s", where, &c->start_ns) ||
                    get_secs(L, o, "duration_s", where, &c->duration_ns) ||
                    load_list(L, o, "messages", where, c, load_message, true) ||

@@ -132,11 +132,14 @@ class Browser:
         self.call("Page.navigate", {"url": url})
         self.wait_event("Page.loadEventFired")
 
-    def navigate(self, url):
+    def navigate(self, url, scripted=True):
         """Loads url afresh (by way of about:blank, so that a change of fragment alone is a new
-        load too) and waits for its load event and for <html data-ready="1">."""
+        load too) and waits for its load event and, on a page with a script (scripted), for
+        <html data-ready="1">."""
         self._load("about:blank")
         self._load(url)
+        if not scripted:
+            return
         deadline = time.monotonic() + self.timeout
         while self.eval("document.documentElement.getAttribute('data-ready')") != "1":
             if time.monotonic() > deadline:

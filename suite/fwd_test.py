@@ -107,6 +107,8 @@ def ms(ns):
 
 
 def text(g):
+    if not g["n"]:  # nothing arrived to measure: '-', never a figure that looks like one
+        return f"n=0 p50=- p99=- max=- dropped={g['dropped']}"
     return (f"n={g['n']} p50={ms(g['p50_ns'])}ms p99={ms(g['p99_ns'])}ms "
             f"max={ms(g['max_ns'])}ms dropped={g['dropped']}")
 
@@ -197,17 +199,19 @@ def check_html(run, want):
         doc = f.read()
     m = re.search(r'<table class="areas" id="fwd">(.*?)</table>', doc, re.S)
     rows = re.findall(r"<tr><td>(.*?)</td><td>(.*?)</td><td class=\"num\">(\d+)</td>"
-                      r"<td class=\"num\">([\d.]+)</td><td class=\"num\">([\d.]+)</td>"
-                      r"<td class=\"num\">([\d.]+)</td><td class=\"num\">(\d+)</td></tr>",
+                      r"<td class=\"num\">([\d.]+|-)</td><td class=\"num\">([\d.]+|-)</td>"
+                      r"<td class=\"num\">([\d.]+|-)</td><td class=\"num\">(\d+)</td></tr>",
                       m.group(1) if m else "")
     got = {(scope, code): (int(n), p50, p99, mx, int(d)) for scope, code, n, p50, p99, mx, d
            in rows}
-    expect = {("all cases", code): (g["n"], ms(g["p50_ns"]), ms(g["p99_ns"]), ms(g["max_ns"]),
-                                    g["dropped"]) for code, g in want.items()}
+    def cells(g):  # '-' where nothing arrived to measure
+        fig = [ms(g[k]) if g["n"] else "-" for k in ("p50_ns", "p99_ns", "max_ns")]
+        return (g["n"], *fig, g["dropped"])
+
+    expect = {("all cases", code): cells(g) for code, g in want.items()}
     for cid, cases in ids_of(run.data).items():
         for code, g in groups_of(cases).items():
-            expect[(f"{cid} &times;{len(cases)}", code)] = (
-                g["n"], ms(g["p50_ns"]), ms(g["p99_ns"]), ms(g["max_ns"]), g["dropped"])
+            expect[(f"{cid} &times;{len(cases)}", code)] = cells(g)
     record(f"{run.name}: the HTML report's table shows the same figures", got == expect,
            f"{got}\n{expect}")
 

@@ -11,6 +11,12 @@
    server sent: no extra script, no image, no element with an event handler.
 3. Screenshots for a person to look at: reports/report.png (the page, http10 cases expanded) and
    reports/report-timeline.png (one timeline).
+4. The interop page (`h1xx matrix --html`, what suite/interop.py writes as reports/interop.html)
+   with 28 columns as in a full interop run (12 origin, 10 proxy and 6 client runs, made from
+   the mixed run's results.json with labels and modes changed: the layout is what is checked):
+   one grid per role, each fitting the 1280-pixel window, rows at most 24 pixels tall, every
+   cell coloured by its verdict, holding a requirement id, with the message on hover and a link
+   to the run's report; reports/interop.png.
 
 Usage: html_test.py ./h1xx. Skips (exit 0, one line saying so) when chromium is not installed.
 The last line is "html_test: N passed, N failed".
@@ -271,6 +277,66 @@ def screenshots(b, url, data):
            f"{n} bytes, box {box}")
 
 
+def interop_page(workdir, data):
+    """A matrix page of 28 runs (see 4. above); returns its path."""
+    inputs = []
+    for i, (mode, count) in enumerate((("origin", 12), ("reverse-proxy", 10), ("client", 6))):
+        for k in range(count):
+            d = os.path.join(workdir, "interop", f"{mode}-{k}")
+            os.makedirs(d)
+            run = dict(data, mode=mode, label=f"implementation {k + 1} {mode} 1.2.{k}")
+            with open(os.path.join(d, "results.json"), "w") as f:
+                json.dump(run, f)
+            shutil.copy(os.path.join(workdir, "mixed", "report.html"), d)
+            inputs.append(os.path.join(d, "results.json"))
+    page = os.path.join(workdir, "interop.html")
+    p = subprocess.run([H1XX, "matrix", "--md", os.path.join(workdir, "interop.md"), "--html",
+                        page] + inputs, capture_output=True, text=True, timeout=60)
+    if p.returncode != 0:
+        raise SystemExit(f"html_test: h1xx matrix exited {p.returncode}: {p.stderr}")
+    return page
+
+
+def check_interop(b, url):
+    b.navigate(url, scripted=False)  # the page has no script (its CSP allows none)
+    facts = b.eval("""(function(){
+        var out = {grids: [], width: innerWidth};
+        document.querySelectorAll('table.grid').forEach(function(t){
+            var rows = t.querySelectorAll('tr[data-id]'), tallest = 0, bare = 0, colours = {};
+            rows.forEach(function(r){ tallest = Math.max(tallest, r.getBoundingClientRect().height);
+                r.querySelectorAll('td.v').forEach(function(c){
+                    var v = c.getAttribute('data-verdict');
+                    if (v === 'n/a') return;
+                    var a = c.querySelector('a');
+                    if (!a || !c.title || c.title.indexOf(v) !== 0 || !/^[A-Z0-9]+-[0-9A-Z]+$|^[a-z-]+$/.test(a.textContent))
+                        bare++;
+                    colours[v] = getComputedStyle(c).backgroundColor; }); });
+            out.grids.push({role: t.getAttribute('data-role'), right: t.getBoundingClientRect().right,
+                            cols: t.querySelectorAll('th.col').length, rows: rows.length,
+                            tallest: tallest, bare: bare, colours: colours});
+        });
+        return out; })()""")
+    grids = {g["role"]: g for g in facts["grids"]}
+    record("interop page: one grid per role (origins 12 columns, proxies 10, clients 6)",
+           [g["role"] for g in facts["grids"]] == ["origins", "proxies", "clients"] and
+           [g["cols"] for g in facts["grids"]] == [12, 10, 6], facts["grids"])
+    record("interop page: every grid fits the 1280-pixel window (no column off to the right)",
+           all(g["right"] <= facts["width"] for g in facts["grids"]),
+           [(g["role"], g["right"]) for g in facts["grids"]])
+    record("interop page: a case row is at most 24 pixels tall",
+           all(0 < g["tallest"] <= 24 for g in facts["grids"]),
+           [(g["role"], g["tallest"]) for g in facts["grids"]])
+    colours = grids.get("origins", {}).get("colours", {})
+    record("interop page: each cell holds a requirement id, links to the run's report and "
+           "gives the verdict and message on hover; each verdict its own colour",
+           all(g["bare"] == 0 for g in facts["grids"]) and len(colours) >= 3 and
+           len(set(colours.values())) == len(colours), (facts["grids"], colours))
+    shot = os.path.join(ROOT, "reports", "interop.png")
+    os.makedirs(os.path.dirname(shot), exist_ok=True)
+    n = b.screenshot(shot)
+    record(f"screenshot of the interop page: {shot}", n > 10000, f"{n} bytes")
+
+
 def main():
     exe = find_chromium()
     if not exe:
@@ -292,6 +358,11 @@ def main():
             screenshots(b, url, data)
             p = b.problems()
             record("no script error, console error or network request on the report page",
+                   not p, "\n    ".join(p))
+        with cdp.Browser(exe, 1280, 2000) as b:
+            check_interop(b, "file://" + interop_page(workdir, data))
+            p = b.problems()
+            record("no script error, console error or network request on the interop page",
                    not p, "\n    ".join(p))
         with cdp.Browser(exe, 1280, 2000) as b:
             check_hostile(b, "file://" + hostile)

@@ -13,6 +13,7 @@ missing implementation is named under "Not run" while the others still make the 
 
 Usage: interop_test.py ./h1xx. The last line is "interop_test: N passed, N failed".
 """
+import html
 import json
 import os
 import re
@@ -39,13 +40,17 @@ def md_tables(md):
 
 
 def html_cells(page):
-    """[(case id, [(verdict, href or None)])] from the HTML tables."""
+    """[(role, [column labels], [(case id, [(verdict, href or None)])])]: one per grid."""
     out = []
-    for tr in re.findall(r"<tr><td><code>(.*?)</code>(.*?)</tr>", page):
-        cid, rest = tr
-        cells = re.findall(r'<td class="[^"]*" data-verdict="([^"]+)"[^>]*>(<a href="([^"]*)">)?',
-                           rest)
-        out.append((cid, [(v, h or None) for v, _, h in cells]))
+    for role, grid in re.findall(r'<table class="grid" data-role="([^"]+)">(.*?)</table>', page,
+                                 re.S):
+        heads = [html.unescape(h) for h in re.findall(r'<th class="col" title="([^"]*)"', grid)]
+        rows = []
+        for cid, rest in re.findall(r'<tr data-id="([^"]+)">(.*?)</tr>', grid):
+            cells = re.findall(r'<td class="v [^"]*" data-verdict="([^"]+)"[^>]*>'
+                               r'(<a href="([^"]*)">)?', rest)
+            rows.append((html.unescape(cid), [(v, h or None) for v, _, h in cells]))
+        out.append((role, heads, rows))
     return out
 
 
@@ -72,21 +77,31 @@ def check_matrix(out, runs):
             bad.append(f"{cid}: md {rows.get(cid)} != {want}")
     record(f"Markdown: all {len(ids)} rows, every cell the run's verdict (or n/a)",
            not bad and len(rows) == len(ids), "\n    " + "\n    ".join(bad[:10]))
-    cells = html_cells(page)
-    bad = []
-    for cid, got in cells:
-        want = [b[cid]["verdict"] if cid in b else "n/a" for b in by_run]
-        if [v for v, _ in got] != want:
-            bad.append(f"{cid}: html {got} != {want}")
-        for (v, href), b in zip(got, by_run):
-            if v != "n/a" and not (href and href.endswith("report.html#open=" + cid)):
-                bad.append(f"{cid}: cell without a link to its report: {href}")
-            if href and not os.path.exists(os.path.join(out, href.split("#")[0])):
-                bad.append(f"{cid}: {href} does not exist")
-    record("HTML: every cell has a verdict and links to its run's report.html#open=ID",
-           not bad and len(cells) == len(ids) and
-           all(v in VERDICTS for _, got in cells for v, _ in got),
-           "\n    " + "\n    ".join(bad[:10]))
+    grids = html_cells(page)
+    roles = {"origin": "origins", "reverse-proxy": "proxies", "forward-proxy": "proxies",
+             "client": "clients"}
+    bad, seen, cols = [], set(), []
+    for role, heads, rows in grids:
+        cols += heads
+        for cid, got in rows:
+            seen.add(cid)
+            if len(got) != len(heads):
+                bad.append(f"{role} {cid}: {len(got)} cells for {len(heads)} columns")
+            for (v, href), label in zip(got, heads):
+                k = labels.index(label) if label in labels else -1
+                want = by_run[k][cid]["verdict"] if k >= 0 and cid in by_run[k] else "n/a"
+                if roles.get(runs[k]["mode"]) != role:
+                    bad.append(f"{label} ({runs[k]['mode']}) in the {role} grid")
+                if v != want:
+                    bad.append(f"{role} {cid} {label}: html {v} != {want}")
+                if v != "n/a" and not (href and href.endswith("report.html#open=" + cid)):
+                    bad.append(f"{cid}: cell without a link to its report: {href}")
+                if href and not os.path.exists(os.path.join(out, href.split("#")[0])):
+                    bad.append(f"{cid}: {href} does not exist")
+    record("HTML: one grid per role, each run's column in its role's grid, every cell its "
+           "verdict, linking to the run's report.html#open=ID",
+           not bad and sorted(cols) == sorted(labels) and seen == set(ids),
+           "\n    " + "\n    ".join(bad[:10]) + f"\n    columns {cols}, rows {len(seen)}")
     bad = []
     for r in runs:
         line = next((l for l in md.splitlines() if l.startswith("| " + r["label"] + " |")), "")

@@ -17,7 +17,13 @@
    make test's last lines), when dpkg-buildpackage, debhelper or lintian is missing.
 4. examples/ci/*.yml parse as YAML, have the shape GitHub Actions and GitLab CI need (jobs,
    steps, stages, needs that name real jobs, a published JUnit report), every shell block
-   passes `bash -n`, and every h1xx option they use exists.
+   passes `bash -n`, and every h1xx option they use exists. Their h1xx commands then run for
+   real, as shipped, every shard (one run each), against the reference origin (SERVER_URL
+   pointing at it, the CI variables a runner would set), in a fresh folder, and the report
+   job's h1xx merge joins them.
+5. README.md: at most 300 lines; its options table is what `h1xx --markdown-options` prints
+   (the --help table); the end of `make test` it promises is what suite/skips.py prints for the
+   checks that skip without their tools; the package carries it, docs/ and the drivers.
 
 Usage: packaging_test.py ./h1xx. The last line is "packaging_test: N passed, N failed".
 """
@@ -102,7 +108,11 @@ def check_man():
     gone = [s for s in sections if not re.search(rf"^{s}$", text, re.M)]
     record("man -l h1xx.1 renders every section", m.returncode == 0 and not gone,
            f"exit {m.returncode}, missing {gone}: {m.stderr[:300]}")
-    codes = [c for c in ("0", "1", "2", "3", "130")
+    synopsis = text[text.find("SYNOPSIS"):text.find("DESCRIPTION")]
+    subs = [c for c in ("client", "vars", "baseline", "merge", "matrix")
+            if not re.search(rf"h1xx {c}\b", synopsis)]
+    record("the man SYNOPSIS names every subcommand", not subs, f"missing {subs}:\n{synopsis}")
+    codes = [c for c in ("0", "1", "2", "3", "130", "143")
              if not re.search(rf"^\s+{c}\s+\S", text, re.M)]
     record("the man page gives every exit status", not codes, f"missing {codes}")
 
@@ -140,7 +150,7 @@ def check_install(workdir):
     if p.returncode != 0:
         return
     want = ["bin/h1xx", "share/man/man1/h1xx.1", "share/h1xx/cases/requirements.tsv",
-            "share/h1xx/cases/continue/exp1-chunked.case"]
+            "share/h1xx/cases/continue/exp1-chunked.case", "share/h1xx/drivers/curl.sh"]
     gone = [w for w in want if not os.path.isfile(os.path.join(prefix, w))]
     record("installed: bin/h1xx, share/h1xx/cases, share/man/man1/h1xx.1", not gone,
            f"missing {gone}")
@@ -170,7 +180,10 @@ def check_install(workdir):
 
 DEB_WANT = ["./usr/bin/h1xx", "./usr/share/man/man1/h1xx.1.gz", "./usr/share/doc/h1xx/copyright",
             "./usr/share/h1xx/cases/requirements.tsv", "./usr/share/h1xx/cases/FORMAT.md",
-            "./usr/share/h1xx/cases/continue/exp1-chunked.case"]
+            "./usr/share/h1xx/cases/continue/exp1-chunked.case",
+            "./usr/share/h1xx/drivers/curl.sh", "./usr/share/h1xx/drivers/urllib_get.py",
+            "./usr/share/doc/h1xx/examples/ci/gitlab-ci.yml",
+            "./usr/share/doc/h1xx/examples/ci/github-actions.yml"]
 
 
 def check_deb(workdir):
@@ -178,7 +191,7 @@ def check_deb(workdir):
     if missing:
         print(f"skip - the Debian package: {', '.join(missing)} missing "
               "(Debian: apt-get install dpkg-dev debhelper lintian)", flush=True)
-        skips.note("make-deb", f"{', '.join(missing)} missing")
+        skips.note("make-deb", deb_skip_reason(missing))
         SKIPPED.append("the Debian package")
         return
     src = os.path.join(workdir, "deb-src")
@@ -205,8 +218,13 @@ def check_deb(workdir):
     listing = run(["dpkg-deb", "--contents", deb]).stdout
     paths = {line.split()[-1] for line in listing.splitlines() if line.strip()}
     gone = [w for w in DEB_WANT if w not in paths]
-    record("the package holds /usr/bin/h1xx, /usr/share/h1xx/cases and the man page", not gone,
-           f"missing {gone}")
+    gone += [] if paths & {"./usr/share/doc/h1xx/README.md", "./usr/share/doc/h1xx/README.md.gz"} \
+        else ["./usr/share/doc/h1xx/README.md[.gz]"]
+    gone += [] if any(p.startswith("./usr/share/doc/h1xx/docs/") or
+                      p.startswith("./usr/share/doc/h1xx/servers.md") for p in paths) \
+        else ["./usr/share/doc/h1xx/docs"]
+    record("the package holds /usr/bin/h1xx, the cases, the drivers, the man page, and the "
+           "README, docs and CI examples in /usr/share/doc/h1xx", not gone, f"missing {gone}")
     root = os.path.join(workdir, "deb-root")
     x = run(["dpkg-deb", "-x", deb, root])
     env = {k: v for k, v in os.environ.items() if k != "H1XX_CASES"}
@@ -313,6 +331,150 @@ def check_gitlab(path, known):
            not problems, "\n    ".join(problems))
 
 
+# ---- 4b. the CI examples' h1xx commands, run as shipped -----------------------------------
+
+def logical_lines(script):
+    return re.sub(r"\\\n\s*", " ", script).splitlines()
+
+
+def run_ci(name, script, env, cwd):
+    """Runs a shell script from an example in bash, as the CI runner would; (exit, output)."""
+    p = run(["bash", "-e", "-o", "pipefail", "-c", script], env=env, cwd=cwd, timeout=300)
+    return p.returncode, p.stdout[-1500:] + p.stderr[-1500:]
+
+
+def ci_env(workdir, url, extra):
+    """A fresh folder with h1xx where each example finds it: on PATH (GitHub), in
+    h1xx/bin (GitLab's artifact) and in $HOME/h1xx/bin (GitHub's report job)."""
+    home = os.path.join(workdir, "home")
+    for d in (os.path.join(workdir, "h1xx", "bin"), os.path.join(home, "h1xx", "bin")):
+        os.makedirs(d, exist_ok=True)
+        if not os.path.exists(os.path.join(d, "h1xx")):
+            os.symlink(H1XX, os.path.join(d, "h1xx"))
+    env = {k: v for k, v in os.environ.items() if k != "H1XX_CASES"}
+    env.update(extra)  # the example's own variables, then where the server under test is
+    env.update(HOME=home, SERVER_URL=url, NO_COLOR="1",
+               PATH=os.path.join(home, "h1xx", "bin") + os.pathsep + env.get("PATH", ""))
+    return env
+
+
+def run_github(path, url, workdir):
+    d = load_yaml(path)
+    cwd = os.path.join(workdir, "github")
+    os.makedirs(cwd)
+    env = ci_env(cwd, url, {k: str(v) for k, v in d.get("env", {}).items()})
+    env["H1XX_BASELINE"] = ""
+    steps = d["jobs"]["conformance"]["steps"]
+    shard = [s for s in steps if s.get("name", "").startswith("Run h1xx")]
+    for i in d["jobs"]["conformance"]["strategy"]["matrix"]["shard"]:
+        script = re.sub(r"\$\{\{\s*matrix\.shard\s*\}\}", str(i), shard[0]["run"]) \
+            if shard else "false"
+        shutil.rmtree(os.path.join(cwd, "reports"), ignore_errors=True)
+        rc, out = run_ci("github", script, env, cwd)
+        ok = rc == 0 and os.path.isfile(os.path.join(cwd, "reports", "results.json"))
+        record(f"examples/ci/github-actions.yml: the shard's h1xx command, as shipped, shard "
+               f"{i} of {env.get('SHARDS')} against the reference origin: exit 0, reports/",
+               ok, f"exit {rc}\n{out}")
+        if not ok:
+            return
+        os.makedirs(os.path.join(cwd, "shards", f"h1xx-shard-{i}"))
+        shutil.copy(os.path.join(cwd, "reports", "results.json"),
+                    os.path.join(cwd, "shards", f"h1xx-shard-{i}"))
+    merge = [s["run"] for s in d["jobs"]["report"]["steps"] if "merge" in s.get("run", "")]
+    lines = [ln for ln in logical_lines(merge[0] if merge else "")
+             if re.search(r'h1xx"?\s+merge', ln)]
+    rc, out = run_ci("github", "\n".join(lines) or "false", env, cwd)
+    record("examples/ci/github-actions.yml: the report job's h1xx merge, as shipped",
+           rc == 0 and os.path.isfile(os.path.join(cwd, "report.html")), f"exit {rc}\n{out}")
+
+
+def run_gitlab(path, url, workdir):
+    d = load_yaml(path)
+    cwd = os.path.join(workdir, "gitlab")
+    os.makedirs(cwd)
+    env = ci_env(cwd, url, {k: str(v) for k, v in d.get("variables", {}).items()})
+    env.update(CI_NODE_INDEX="1", CI_NODE_TOTAL=str(d["h1xx:conformance"]["parallel"]),
+               CI_PROJECT_DIR=cwd, H1XX_BASELINE="")
+    lines = [ln for s in d["h1xx:conformance"]["script"] for ln in logical_lines(s)
+             if "h1xx/bin/h1xx" in ln]
+    for i in range(1, int(env["CI_NODE_TOTAL"]) + 1):
+        env["CI_NODE_INDEX"] = str(i)
+        rc, out = run_ci("gitlab", "\n".join(lines) or "false", env, cwd)
+        ok = rc == 0 and os.path.isfile(os.path.join(cwd, "reports", str(i), "junit.xml"))
+        record(f"examples/ci/gitlab-ci.yml: the shard's h1xx command, as shipped, shard {i} "
+               f"of {env['CI_NODE_TOTAL']} against the reference origin: exit 0, reports/{i} "
+               "created", ok, f"exit {rc}\n{out}")
+        if not ok:
+            return
+    lines = [ln for s in d["h1xx:report"]["script"] for ln in logical_lines(s)
+             if "h1xx/bin/h1xx" in ln]
+    rc, out = run_ci("gitlab", "\n".join(lines) or "false", env, cwd)
+    record("examples/ci/gitlab-ci.yml: the report job's h1xx merge, as shipped",
+           rc == 0 and os.path.isfile(os.path.join(cwd, "h1xx-report.html")), f"exit {rc}\n{out}")
+
+
+def run_examples(workdir):
+    with harness.start("origin.py", []) as fx:
+        url = f"http://127.0.0.1:{fx.port}/"
+        run_github(os.path.join(ROOT, "examples", "ci", "github-actions.yml"), url, workdir)
+        run_gitlab(os.path.join(ROOT, "examples", "ci", "gitlab-ci.yml"), url, workdir)
+
+
+# ---- 5. README --------------------------------------------------------------------------------
+
+def between(text, start, end):
+    i = text.find(start)
+    j = text.find(end, i + 1) if i >= 0 else -1
+    if i < 0 or j < 0:
+        return None
+    return text[text.index("\n", i) + 1:j]
+
+
+def deb_skip_reason(missing):
+    return f"{', '.join(missing)} missing"
+
+
+def check_readme():
+    with open(os.path.join(ROOT, "README.md")) as f:
+        text = f.read()
+    n = text.count("\n")
+    record(f"README.md is at most 300 lines ({n}), and docs/ exists",
+           n <= 300 and os.path.isdir(os.path.join(ROOT, "docs")))
+    table = between(text, "<!-- options:", "<!-- /options -->")
+    want = run([H1XX, "--markdown-options"]).stdout
+    record("README's options table is `h1xx --markdown-options` (the --help table)",
+           table == want, f"README:\n{table}\nh1xx --markdown-options:\n{want}")
+    promised = between(text, "<!-- make-test-end", "<!-- /make-test-end -->")
+    # what suite/skips.py prints for the two checks that skip without their tools, with the
+    # reasons html_test.py and check_deb give on a machine that has none of them
+    d = tempfile.mkdtemp(prefix="h1xx-skips-")
+    old = os.environ.get("H1XX_SKIPPED")
+    os.environ["H1XX_SKIPPED"] = d
+    try:
+        skips.note("html_test", "chromium missing")
+        skips.note("make-deb", deb_skip_reason(["dpkg-buildpackage", "dh", "lintian"]))
+        import contextlib
+        import io
+        buf = io.StringIO()
+        with contextlib.redirect_stdout(buf):
+            count = skips.summary()
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+        if old is None:
+            os.environ.pop("H1XX_SKIPPED", None)
+        else:
+            os.environ["H1XX_SKIPPED"] = old
+    lines = [ln.strip() for ln in (promised or "").strip().splitlines()]
+    real = [buf.getvalue().strip(), f"selftest: N passed, 0 failed, {count} skipped"]
+    record("the end of make test that README promises is what skips.py and selftest print",
+           lines == real, f"README: {lines}\nreal:   {real}")
+    for f in ("html_test.py", "packaging_test.py"):
+        with open(os.path.join(ROOT, "suite", f)) as fh:
+            src = fh.read()
+        if f == "html_test.py" and 'skips.note("html_test", "chromium missing")' not in src:
+            record("html_test.py still notes its skip as README says", False, f)
+
+
 def main():
     if not os.access(H1XX, os.X_OK):
         raise SystemExit(f"packaging_test: no h1xx binary at {H1XX}")
@@ -323,6 +485,8 @@ def main():
         known = help_options()
         check_github(os.path.join(ROOT, "examples", "ci", "github-actions.yml"), known)
         check_gitlab(os.path.join(ROOT, "examples", "ci", "gitlab-ci.yml"), known)
+        run_examples(workdir)
+        check_readme()
         check_install(workdir)
         check_deb(workdir)
     finally:

@@ -191,8 +191,8 @@ def check_skips(d, url):
              f"{' case' if i == 0 and len(ids) == 1 else ''})" for i, (v, ids) in enumerate(order)]
     hint = f"{len(skipped)} skipped: --set " + ", ".join(parts[:5]) + \
         (" ..." if len(parts) > 5 else "")
-    record("the line above the tally names the --set that would run the most skipped cases",
-           len(lines) >= 2 and lines[-2] == hint, f"want {hint!r}\ngot  {lines[-2:]}")
+    record("two lines above the tally: the --set that would run the most skipped cases",
+           len(lines) >= 3 and lines[-3] == hint, f"want {hint!r}\ngot  {lines[-3:]}")
     problems = []
     for var, ids in by_var.items():
         head = f"SKIP needs --set {var}=VALUE ({len(ids)} case{'s' if len(ids) != 1 else ''}):"

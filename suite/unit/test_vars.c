@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "case.h"
+#include "report_areas.h"
 #include "report_skips.h"
 #include "vars.h"
 
@@ -259,6 +260,63 @@ static void test_skip_hint(void)
     report_skip_groups_free(g, 0);
 }
 
+/* ---- what a run tested, per area ----------------------------------------------------------- */
+
+static void test_areas(void)
+{
+    /* continue: 1 pass, 2 left inconclusive by upload_path (/), 1 missing reject_path;
+     * hints: 1 missing; http10: 1 warn */
+    static const char *const area[] = {"continue", "continue", "continue", "continue", "hints",
+                                       "http10"};
+    static const verdict_t v[] = {VERDICT_PASS, VERDICT_SKIP, VERDICT_SKIP, VERDICT_SKIP,
+                                  VERDICT_SKIP, VERDICT_WARN};
+    run_result r = {0};
+    case_result cr[6];
+    memset(cr, 0, sizeof cr);
+    for (int i = 0; i < 6; i++) {
+        cr[i].id = (char *)"x/y";
+        cr[i].area = (char *)area[i];
+        cr[i].verdict = v[i];
+        cr[i].message = (char *)"inconclusive: the origin answered 200 without 100 Continue";
+    }
+    cr[1].premise_var = cr[2].premise_var = (char *)"upload_path";
+    cr[1].premise_value = cr[2].premise_value = (char *)"/";
+    cr[3].missing_var = (char *)"reject_path";
+    cr[4].missing_var = (char *)"hints_path";
+    r.cases = cr;
+    r.ncases = 6;
+    area_cov *a;
+    size_t n = report_areas(&r, &a);
+    CU_ASSERT_EQUAL_FATAL(n, 3);
+    buf_t b;
+    buf_init(&b, 0);
+    report_area_text(&b, &a[0]);
+    CU_ASSERT_STRING_EQUAL(b.data, "partly tested: 1 of 4 cases conclusive; upload_path (/) left 2 "
+                                   "inconclusive: the origin answered 200 without 100 Continue; "
+                                   "--set upload_path=PATH where the server reads the body; 1 "
+                                   "needs --set reject_path");
+    buf_reset(&b);
+    report_area_text(&b, &a[1]);
+    CU_ASSERT_STRING_EQUAL(b.data, "untested: none of 1 case conclusive; 1 needs --set hints_path");
+    buf_reset(&b);
+    report_area_text(&b, &a[2]);
+    CU_ASSERT_STRING_EQUAL(b.data, "tested: its 1 case conclusive");
+    CU_ASSERT_TRUE(report_any_untested(&r));
+    buf_reset(&b);
+    report_gain_hint(&b, &r);
+    CU_ASSERT_STRING_EQUAL(b.data, "4 skipped: --set upload_path=PATH where the server reads the "
+                                   "body (2 cases inconclusive at /), hints_path (1 case), "
+                                   "reject_path (1)");
+    buf_reset(&b);
+    report_warn_line(&b, &r, false);
+    CU_ASSERT_STRING_EQUAL(b.data, "of the 2 passed, 1 is a warning (a SHOULD or practice rule "
+                                   "broken; --strict fails them)");
+    buf_free(&b);
+    free(a);
+    r.ncases = 1; /* the pass alone: every area tested */
+    CU_ASSERT_FALSE(report_any_untested(&r));
+}
+
 void register_vars_tests(void)
 {
     CU_pSuite s = CU_add_suite("vars", NULL, NULL);
@@ -272,4 +330,6 @@ void register_vars_tests(void)
     CU_add_test(s, "known variables from cases: defaults, uses, what --list needs",
                 test_table);
     CU_add_test(s, "skips grouped by missing variable, and the hint line", test_skip_hint);
+    CU_add_test(s, "per area: tested, partly, untested and why; the --set hint; warnings",
+                test_areas);
 }
