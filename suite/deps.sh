@@ -2,15 +2,16 @@
 # Installs the Debian packages h1xx needs, when missing. As root it runs apt-get; otherwise it
 # prints the exact command and fails. "build": what compiling needs; "demo": also python3 for
 # the reference origin (make demo needs nothing else); "all": also the tests' (nginx and haproxy
-# are real proxies the proxy self-tests run on loopback);
+# are real proxies the proxy self-tests run on loopback; python3-h11 is the second parser the
+# wire reader is checked against; python3-h2 runs the reference HTTP/2 front);
 # "browser": chromium, for the HTML report's browser test (which skips without it);
 # "fuzz": clang and its libFuzzer runtime; "valgrind": valgrind; "bench": what make bench needs
 # (valgrind for the instruction counts, GNU time for peak RSS); "deb": what make deb needs
 # (dpkg-buildpackage, debhelper, lintian).
 set -u
 what=${1:-all}
-need_build="gcc make libcurl4-openssl-dev libcunit1-dev"
-need_test="python3 libxml2-utils python3-junitparser python3-websockets python3-h11 openssl python3-yaml man-db nginx haproxy time"
+need_build="gcc make libcurl4-openssl-dev libnghttp2-dev libcunit1-dev"
+need_test="python3 libxml2-utils python3-junitparser python3-websockets python3-h11 python3-h2 openssl python3-yaml man-db nginx haproxy time"
 pkgs=$need_build
 [ "$what" = demo ] && pkgs="$pkgs python3"
 [ "$what" = all ] && pkgs="$pkgs $need_test"
