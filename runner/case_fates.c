@@ -416,7 +416,7 @@ static int cmp_tx(const void *a, const void *b)
 void fates_sort_transcript(runner *R)
 {
     case_result *r = R->r;
-    if (r->ntx < 2)
+    if (r->ntx < 2 || !(R->ctx->mode & (MODE_REVERSE_PROXY | MODE_FORWARD_PROXY)))
         return;
     tx_at *a = xmalloc(r->ntx * sizeof *a);
     for (size_t i = 0; i < r->ntx; i++)

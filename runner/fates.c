@@ -420,7 +420,7 @@ size_t fates_link(run_result *r)
 {
     size_t changed = 0;
     for (size_t i = 0; i < r->ncases; i++) {
-        case_result *c = &r->cases[i];
+        case_result *c = &r->cases[i], *last = NULL; /* one verdict line per writer */
         for (size_t k = 0; k < c->nfates; k++) {
             const fate_record *f = &c->fates[k];
             case_result *w = NULL;
@@ -432,7 +432,9 @@ size_t fates_link(run_result *r)
             wf->other = result_bytes(w, c->id, strlen(c->id));
             wf->got_status = f->got_status;
             wf->t_read_ns = f->t_read_ns;
-            fail_writer(w, wf, c->id);
+            if (w != last)
+                fail_writer(w, wf, c->id);
+            last = w;
             changed++;
         }
     }
