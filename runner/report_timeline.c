@@ -180,7 +180,7 @@ static void lost_mark(timeline *tl, int lane, int64_t t, const fate_record *f)
     tl_mark *m = lane >= 0 ? mark_add(&tl->lanes[lane], MK_LOST, t) : NULL;
     if (m) {
         m->fate = f;
-        m->event = f->kind == FATE_FROM_OTHER ? "another case's" : fate_kind_name(f->kind);
+        m->event = f->kind == FATE_FROM_OTHER ? "other case" : fate_kind_name(f->kind);
     }
 }
 

@@ -17,6 +17,7 @@ void register_client_tests(void);
 void register_preflight_tests(void);
 void register_loop_tests(void);
 void register_fwd_stats_tests(void);
+void register_fates_tests(void);
 
 int main(void)
 {
@@ -37,6 +38,7 @@ int main(void)
     register_preflight_tests();
     register_loop_tests();
     register_fwd_stats_tests();
+    register_fates_tests();
     CU_basic_set_mode(CU_BRM_NORMAL);
     CU_basic_run_tests();
     unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
