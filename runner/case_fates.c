@@ -195,6 +195,8 @@ typedef struct grader {
     int64_t first;   /* run-relative time of the earliest graded fate's message */
     int64_t explain; /* the message being graded: written (or read, when no write) */
     bool v10;      /* an HTTP/1.0 request was sent: a 1xx not forwarded is right */
+    int64_t grace; /* fwd_max, or 250 ms: a message written this soon before the proxy's own
+                    * final may have found the proxy gone already */
 } grader;
 
 static double ms(const runner *R, int64_t rel)
@@ -257,12 +259,13 @@ static void grade_made_final(grader *G, const fate_out *f)
           f->got_status == f->status ? f->detail : "", final_fate_text(G, f, tail, sizeof tail));
 }
 
-/* The client had a final response nobody wrote (the proxy's own) before f was written. */
+/* The client had a final response nobody wrote (the proxy's own: a 504, a 502) before f was
+ * written, or so soon after that the proxy had given up before f reached it. */
 static bool proxy_answered_before(const grader *G, const fate_out *f)
 {
     for (size_t i = 0; i < G->n; i++)
         if (G->f[i].kind == FATE_UNWRITTEN && G->f[i].got_status >= 200 &&
-            G->f[i].t_read <= f->t_write)
+            G->f[i].t_read <= f->t_write + G->grace)
             return true;
     return false;
 }
@@ -374,7 +377,8 @@ void fates_case_end(runner *R)
     size_t n = 0;
     fate_read *rd = NULL;
     fate_out *f = classify(R, &n, &rd);
-    grader G = {R, f, n, INT64_MAX, INT64_MAX, false};
+    int64_t bound = fwd_max(R);
+    grader G = {R, f, n, INT64_MAX, INT64_MAX, false, bound > 0 ? bound : 250 * 1000000LL};
     for (size_t i = 0; i < R->r->ntx; i++) { /* an HTTP/1.0 request gets no 1xx: not dropped */
         const tx_entry *e = &R->r->tx[i];
         G.v10 |= e->kind == TX_SENT && e->conn <= 100 && e->data &&
