@@ -270,9 +270,18 @@ static bool proxy_answered_before(const grader *G, const fate_out *f)
     return false;
 }
 
+/* The client got another case's message: this case's own are lost as a consequence. */
+static bool got_other(const grader *G)
+{
+    for (size_t i = 0; i < G->n; i++)
+        if (G->f[i].kind == FATE_FROM_OTHER)
+            return true;
+    return false;
+}
+
 static void grade_dropped(grader *G, const fate_out *f)
 {
-    if (after_made_final(G, f) || proxy_answered_before(G, f))
+    if (after_made_final(G, f) || proxy_answered_before(G, f) || got_other(G))
         return;
     if (f->status >= 200 || f->status == 101) {
         if (f->after_1xx)
