@@ -394,6 +394,11 @@ void fates_case_end(runner *R)
                  memmem(e->data, e->len, " HTTP/1.0\r\n", 11) != NULL;
     }
     bool judge = R->r->verdict != VERDICT_ERROR && R->r->verdict != VERDICT_NOTRUN;
+    for (size_t i = 0; i < n && G.v10; i++)
+        if (f[i].kind == FATE_DROPPED && f[i].status < 200 && f[i].status != 101 && f[i].seq &&
+            !f[i].detail[0])
+            snprintf(f[i].detail, sizeof f[i].detail, "not forwarded to an HTTP/1.0 client, as "
+                     "RFC 9110 §15.2 requires");
     for (size_t i = 0; i < n; i++) {
         record(R, &f[i]);
         if (judge)
