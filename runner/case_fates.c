@@ -279,9 +279,28 @@ static bool got_other(const grader *G)
     return false;
 }
 
+/* The client had closed its connection (a case's own close) when f was written: the latest
+ * client open or close before the write is a close. */
+static bool client_closed_before(const grader *G, const fate_out *f)
+{
+    const case_result *r = G->R->r;
+    bool closed = false;
+    int64_t latest = INT64_MIN; /* (the transcript is sorted only at the case's end) */
+    for (size_t i = 0; i < r->ntx; i++) {
+        const tx_entry *e = &r->tx[i];
+        if (e->conn <= 100 && (e->kind == TX_OPEN || e->kind == TX_CLOSE) &&
+            e->t_ns <= f->t_write && e->t_ns >= latest) {
+            latest = e->t_ns;
+            closed = e->kind == TX_CLOSE;
+        }
+    }
+    return closed;
+}
+
 static void grade_dropped(grader *G, const fate_out *f)
 {
-    if (after_made_final(G, f) || proxy_answered_before(G, f) || got_other(G))
+    if (after_made_final(G, f) || proxy_answered_before(G, f) || got_other(G) ||
+        client_closed_before(G, f))
         return;
     if (f->status >= 200 || f->status == 101) {
         if (f->after_1xx)
@@ -343,7 +362,11 @@ static void grade_one(grader *G, const fate_out *f, const fate_read *rd)
 static void grade_foreign_request(grader *G)
 {
     runner *R = G->R;
-    if (!R->o_foreign)
+    bool ended = false; /* this case's client exchange ended before its final: proof enough */
+    for (size_t i = 0; i < G->n; i++)
+        ended |= G->f[i].kind == FATE_MADE_FINAL ||
+                 (G->f[i].kind == FATE_DROPPED && G->f[i].status >= 200);
+    if (!R->o_foreign || !ended) /* else a pipelined request (legal): not judged */
         return;
     const char *other = fates_case_of(R->o_foreign);
     G->explain = runner_rel(R, R->o_foreign_t);
