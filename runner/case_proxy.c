@@ -163,7 +163,7 @@ static void note_statuses(runner *R, const char *p, size_t n, int64_t t0, int64_
             seq = ++R->o_seq;
         if (R->nosent < MAX_OSENT)
             R->osent[R->nosent++] = (struct osent){code, t0, t1, conn_id, seq, R->o_nreq,
-                                                   xstrndup(p + i, hlen < 8192 ? hlen : 8192),
+                                                   xstrndup(p + i, hlen < 2048 ? hlen : 2048),
                                                    failed};
     }
 }
