@@ -101,8 +101,11 @@ bool fates_step_runs(runner *R, const step *st)
     if (!R->observing)
         return true;
     switch (st->kind) {
-    case STEP_ORIGIN_SEND:
-        return R->oc != NULL;
+    case STEP_ORIGIN_ACCEPT: /* the next exchange's request is not sent while observing */
+        R->observed_all = true;
+        return false;
+    case STEP_ORIGIN_SEND: /* the exchange that missed, on its own connection only */
+        return R->oc != NULL && !R->observed_all;
     case STEP_ORIGIN_CLOSE: case STEP_NOTE:
         return true;
     case STEP_PAUSE: {

@@ -107,6 +107,7 @@ typedef struct runner {
     /* fates (case_fates.c): the origin's message count, and a step miss being observed past */
     int o_seq;
     bool observing;          /* a step missed: origin steps go on, client steps are skipped */
+    bool observed_all;       /* observing met the next request's accept: no more origin writes */
     char *miss_msg, *miss_req; /* the miss, put back when no fate explains it */
     verdict_t miss_verdict;
     int64_t miss_t;
