@@ -22,6 +22,8 @@ Through fixtures/proxy.py, in reverse-proxy and forward-proxy mode:
 6. Premises from what the origin saw: a proxy that sends its own 100 and forwards the head at
    once is not said to hold the request (continue/pxy-exp3-early-final-chunked is judged).
 7. One transcript per case, in time order on one clock.
+8. A proxy's own 502 that follows the origin closing a connection (reuse-closed-upstream) is
+   attributed to the proxy reusing that closed connection, not to its configuration.
 Loopback only; every fixture is started here and stopped by its own pid.
 """
 import json
@@ -196,7 +198,19 @@ def premises(workdir):
                "holds the request" not in c["message"], brief(c))
 
 
+def closed_reuse(workdir):
+    for mode in ("reverse", "forward"):
+        rc, out, got, js, xml = through(workdir, "closed-" + mode, mode, ["reuse-closed-upstream"],
+                                        [PXY1], ["--jobs", "1"])
+        c = got.get(PXY1)
+        record(f"{mode}: the proxy's own 502 after the origin closed a connection is said to be "
+               "the proxy reusing it, not its configuration", c and c["verdict"] == "skip" and
+               "closed upstream connection" in c["message"] and "not configured" not in
+               c["message"], brief(c))
+
+
 if __name__ == "__main__":
     run_groups("fates", [("cross-talk", cross_talk), ("lost final", lost_final), ("late", late),
-                         ("reports", reports), ("carrier", carrier), ("premises", premises)],
+                         ("reports", reports), ("carrier", carrier), ("premises", premises),
+                         ("closed connection", closed_reuse)],
                errors=(subprocess.SubprocessError,))
