@@ -39,6 +39,9 @@ static bool proxy_case(const runner *R)
 
 void fates_snap_take(const runner *R, fates_snap *s)
 {
+    memset(s, 0, sizeof *s);
+    if (!proxy_case(R) || R->observing) /* only a proxy case's first miss is set aside */
+        return;
     s->v = R->r->verdict;
     s->msg = R->r->message ? xstrdup(R->r->message) : NULL;
     s->req = R->r->failed_require ? xstrdup(R->r->failed_require) : NULL;
