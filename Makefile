@@ -149,6 +149,7 @@ test: deps h1xx $(BUILD)/unit-tests $(REPLAY) $(BUILD)/h2get $(BUILD)/wire-dump
 	$(PY) suite/preflight_test.py ./h1xx
 	$(PY) suite/client_test.py ./h1xx
 	$(PY) suite/fwd_test.py ./h1xx
+	$(PY) suite/fates_test.py ./h1xx
 	$(PY) suite/selftest.py ./h1xx
 
 # Every implementation of suite/interop.py in each role it can play; `h1xx matrix` makes the table.
@@ -194,6 +195,7 @@ asan: deps
 	ASAN_OPTIONS=detect_leaks=1 build-asan/replay-case suite/fuzz/corpus/case suite/fuzz/regressions/case
 	ASAN_OPTIONS=detect_leaks=1 $(PY) suite/robustness.py ./h1xx-asan --rss-limit 1024 --slack 35 --jobs 6
 	ASAN_OPTIONS=detect_leaks=1 $(PY) suite/client_test.py ./h1xx-asan
+	ASAN_OPTIONS=detect_leaks=1 $(PY) suite/fates_test.py ./h1xx-asan
 	ASAN_OPTIONS=detect_leaks=1 $(PY) suite/selftest.py ./h1xx-asan
 
 # libFuzzer with ASan + UBSan (clang); CI passes a shorter FUZZ_SECONDS.

@@ -550,8 +550,9 @@ char *proxy_side(runner *R)
     }
     buf_printf(&b, "; at the origin: the request arrived (%s) at +%.3fms", R->o_version,
                (double)(runner_rel(R, R->o_req_t) - R->r->start_ns) / 1e6);
-    for (size_t i = 0; i < R->nosent; i++)
-        buf_printf(&b, "%s%d", i ? ", " : ", and the origin wrote ", R->osent[i].status);
+    for (size_t i = 0, k = 0; i < R->nosent; i++)
+        if (!R->osent[i].failed)
+            buf_printf(&b, "%s%d", k++ ? ", " : ", and the origin wrote ", R->osent[i].status);
     return buf_steal(&b);
 }
 

@@ -103,7 +103,18 @@ typedef struct runner {
     cconn *conns[MAX_CONNS];
     named_msg *named; /* MAX_NAMED of them, from the first "as NAME" */
     /* statuses the origin wrote, with the write call's window [t0, t1]; MAX_OSENT of them */
-    struct osent { int status; int64_t t0, t1; int conn; } *osent;
+    struct osent { int status; int64_t t0, t1; int conn; int seq, exch; char *head; bool failed; }
+        *osent; /* failed: the write did not go through (the proxy had closed) */
+    /* fates (case_fates.c): the origin's message count, and a step miss being observed past */
+    int o_seq;
+    bool observing;          /* a step missed: origin steps go on, client steps are skipped */
+    bool observed_all;       /* observing met the next request's accept: no more origin writes */
+    char *miss_msg, *miss_req; /* the miss, put back when no fate explains it */
+    verdict_t miss_verdict;
+    int64_t miss_t;
+    char *o_foreign;         /* another case's token seen in a request on this case's origin
+                              * connection before its final was written, or NULL */
+    int64_t o_foreign_t;
 } runner;
 
 /* ---- case_verdict.c (the floor): verdicts, findings, times ----------------------------------- */
@@ -117,6 +128,10 @@ void runner_fail(runner *R, bool from_step, const char *require, const char *fmt
     __attribute__((format(printf, 4, 5)));
 void runner_fail_at(runner *R, int64_t t_abs, bool from_step, const char *require,
                     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* Raises the verdict to v with msg (malloc'd, taken) as runner_fail would, the message already
+ * worded (a miss put back, case_fates.c). */
+void runner_raise(runner *R, verdict_t v, int64_t t_abs, bool from_step, const char *require,
+                  char *msg);
 void runner_finding(runner *R, int conn, int code, const char *name, const char *require,
                     size_t offset, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
 void runner_end(runner *R, verdict_t v, const char *fmt, ...)
@@ -225,6 +240,26 @@ void proxy_forwarding(runner *R);
 /* At the case's end: the samples alone (case_result.fwd), when the case bounds a forwarding
  * metric but ended before proxy_forwarding ran. */
 void proxy_forwarding_samples(runner *R);
+
+/* case_fates.c: the fate of every origin message (fates.h, docs/fates.md). */
+void fates_case_start(runner *R);
+/* Whether the origin marks its messages with the trace field (a case opts out with
+ * "default trace off"). */
+bool fates_trace_on(runner *R);
+/* After a step of a proxy case: a miss (a failed expectation, accept or read) is set aside and
+ * the case observes on; snap is the verdict state from before the step. */
+typedef struct fates_snap { verdict_t v; char *msg, *req; int64_t head_t; bool head_own, step_failed; } fates_snap;
+void fates_snap_take(const runner *R, fates_snap *s);
+void fates_after_step(runner *R, const step *st, fates_snap *s);
+/* In observing mode, whether a step still runs (the origin's side, pauses as reads). */
+bool fates_step_runs(runner *R, const step *st);
+/* At the case's end: read on until every final the origin wrote arrived, a close, or the bound;
+ * classify, record (case_result.fates), grade; put back a miss no fate explains. */
+void fates_case_end(runner *R);
+void fates_case_free(runner *R);
+/* Both sides' transcript lines in time order on the one clock (stable: a line keeps its place
+ * among lines of the same time). */
+void fates_sort_transcript(runner *R);
 
 /* case_steps.c: WebSocket frames, interim series, bounds; case_curl.c: libcurl uploads. */
 void step_ws_send(runner *R, const step *st);

@@ -6,11 +6,14 @@
 #include <string.h>
 
 #include "case_int.h"
+#include "fates.h"
 #include "origin.h"
 #include "util.h"
 #include "ws.h"
 
 #define ORIGIN_WS_MAX (1024 * 1024)
+/* After the proxy's own interim: how long the origin may still see the request head */
+#define ORIGIN_GRACE_NS (100 * 1000000LL)
 
 static unsigned long token_counter;
 
@@ -36,13 +39,24 @@ void proxy_case_start(runner *R)
     R->locals[R->nlocals++] = (var){"base", R->base};
     R->locals[R->nlocals++] = (var){"token", R->token};
     origin_register(R->ctx->org, R->token);
+    fates_case_start(R);
+}
+
+/* The origin closes a connection: in the transcript, and for the fates (a proxy's own 502 that
+ * follows may come from reusing it). */
+static void origin_closing(runner *R, int id)
+{
+    int64_t t = runner_rel(R, clock_ns());
+    result_tx(R->r, TX_CLOSE, id, t, NULL, 0);
+    fates_origin_closed(t);
 }
 
 void proxy_case_end(runner *R)
 {
+    fates_case_end(R);
     proxy_forwarding_samples(R);
     if (R->oc) {
-        result_tx(R->r, TX_CLOSE, R->oc->id, runner_rel(R, clock_ns()), NULL, 0);
+        origin_closing(R, R->oc->id);
         origin_release(R->ctx->org, R->oc, false);
         R->oc = NULL;
     }
@@ -53,6 +67,7 @@ void proxy_case_end(runner *R)
     free(R->oreq_stream);
     R->oreq = NULL;
     R->oreq_stream = NULL;
+    fates_sort_transcript(R);
 }
 
 /* Keeps the request the origin holds, so checks still work once the connection is handed back. */
@@ -84,7 +99,7 @@ static void release_if_done(runner *R)
                            : "exchange complete: the connection goes back to the embedded "
                              "origin for the proxy's next request");
     if (closing)
-        result_tx(R->r, TX_CLOSE, oc->id, runner_rel(R, clock_ns()), NULL, 0);
+        origin_closing(R, oc->id);
     origin_release(R->ctx->org, oc, !closing);
     R->oc = NULL;
 }
@@ -115,7 +130,7 @@ static void record_origin_reads(runner *R, origin_conn *oc, size_t from)
 /* Notes every status line at a message start in what the origin wrote, with the write's window
  * [t0, t1]: the client may read the bytes before the write call returns. */
 static void note_statuses(runner *R, const char *p, size_t n, int64_t t0, int64_t t1,
-                          int conn_id)
+                          int conn_id, bool failed)
 {
     for (size_t i = 0; i + 12 <= n; i++) {
         bool at_start = i == 0 || (i >= 4 && memcmp(p + i - 4, "\r\n\r\n", 4) == 0);
@@ -125,13 +140,79 @@ static void note_statuses(runner *R, const char *p, size_t n, int64_t t0, int64_
         if (d[0] < '1' || d[0] > '9' || d[1] < '0' || d[1] > '9' || d[2] < '0' || d[2] > '9')
             continue; /* not a status the proxy could read either (e.g. "1x0") */
         int code = (d[0] - '0') * 100 + (d[1] - '0') * 10 + (d[2] - '0');
-        if (code >= 200)
+        if (code >= 200 && !failed)
             R->oc_final_sent = true;
         if (!R->osent)
             R->osent = xcalloc(MAX_OSENT, sizeof *R->osent);
+        const char *end = memmem(p + i, n - i, "\r\n\r\n", 4);
+        size_t hlen = end ? (size_t)(end - (p + i)) + 4 : n - i;
+        char tok[FATES_TOKEN_MAX];
+        int seq = 0;
+        if (!fates_trace_parse(p + i, hlen, tok, sizeof tok, &seq) || strcmp(tok, R->token))
+            seq = ++R->o_seq;
         if (R->nosent < MAX_OSENT)
-            R->osent[R->nosent++] = (struct osent){code, t0, t1, conn_id};
+            R->osent[R->nosent++] = (struct osent){code, t0, t1, conn_id, seq, R->o_nreq,
+                                                   xstrndup(p + i, hlen < 2048 ? hlen : 2048),
+                                                   failed};
     }
+}
+
+/* Another case's token in a request that came on this case's origin connection after its own
+ * request, before its final was written: the proxy sent another client's request on a
+ * connection whose response was still coming (the fates judge it, case_fates.c). */
+static void poll_foreign(runner *R, origin_conn *oc)
+{
+    size_t before = oc->rx.len, n;
+    int64_t t;
+    while (!oc->eof && origin_read(oc, clock_ns(), &t, &n) == 1)
+        ;
+    record_origin_reads(R, oc, before);
+    long end = body_end(oc);
+    if (R->o_foreign || R->oc_final_sent || end < 0 || (size_t)end >= oc->rx.len)
+        return;
+    const char *s = oc->rx.data + end, *hit = memmem(s, oc->rx.len - (size_t)end, "/h1xx/", 6);
+    if (!hit)
+        return;
+    hit += 6;
+    size_t k = 0, left = oc->rx.len - (size_t)(hit - oc->rx.data);
+    while (k < left && k < FATES_TOKEN_MAX - 1 && hit[k] != '/' && hit[k] != ' ')
+        k++;
+    char *tok = xstrndup(hit, k);
+    if (strcmp(tok, R->token) == 0) {
+        free(tok);
+        return;
+    }
+    R->o_foreign = tok;
+    R->o_foreign_t = origin_time_at(oc, (size_t)(hit - oc->rx.data));
+}
+
+/* Writes p[0, n) on the origin's side, each message marked with the trace field (fates.h),
+ * recorded, and its statuses noted. Returns origin_write's result. */
+static int origin_emit(runner *R, origin_conn *oc, const char *p, size_t n, int64_t deadline)
+{
+    buf_t traced;
+    buf_init(&traced, 0);
+    if (fates_trace_on(R) && fates_trace_insert(p, n, R->token, &R->o_seq, &traced) > 0) {
+        p = traced.data;
+        n = traced.len;
+    }
+    if (fates_trace_on(R))
+        poll_foreign(R, oc);
+    int64_t t0 = clock_ns();
+    buf_t sent; /* the script's bytes under the connection policy (srv_conn.h) */
+    buf_init(&sent, 0);
+    int rc = origin_send(oc, p, n, deadline, &sent);
+    int64_t t1 = clock_ns();
+    result_tx(R->r, TX_SENT, oc->id, runner_rel(R, t0), sent.data ? sent.data : p,
+              rc ? 0 : sent.len);
+    /* a failed write: never reached anyone */
+    note_statuses(R, rc ? p : sent.data, rc ? n : sent.len, t0, t1, oc->id, rc != 0);
+    if (rc == 0 && oc->closed_write)
+        result_tx_note(R->r, oc->id, runner_rel(R, t1), "the final response ends the "
+                       "connection: the server shuts its side (RFC 9112 §9.6)");
+    buf_free(&sent);
+    buf_free(&traced);
+    return rc;
 }
 
 void step_origin_send(runner *R, const step *st)
@@ -153,30 +234,22 @@ void step_origin_send(runner *R, const step *st)
     if (forbidden) { /* the origin may not play the case: it would break the rule itself */
         runner_end(R, VERDICT_SKIP, "inconclusive: the proxy forwarded the request as HTTP/1.0 "
                    "(%s %s %s), and an origin must not answer an HTTP/1.0 request with %s: how "
-                   "the proxy handles it cannot be tested (RFC 9110 §2.5 asks an intermediary to "
-                   "send its own version unless it downgrades on purpose: noted, not judged)",
+                   "the proxy handles it cannot be tested (RFC 9112 §2.3: an intermediary MUST send "
+                   "its own HTTP version in forwarded messages, unless it downgrades on purpose "
+                   "as a workaround for an upstream problem, which is allowed and cannot be told "
+                   "apart from outside: noted, not judged)",
                    oc->method, oc->target, oc->version, forbidden);
         buf_free(&out);
         return;
     }
     int64_t want = clock_ns() + runner_duration(R, NULL, "${timeout}");
-    int64_t t0 = clock_ns();
-    buf_t sent; /* the script's bytes under the connection policy (srv_conn.h) */
-    buf_init(&sent, 0);
-    int rc = origin_send(oc, out.data, out.len, runner_bounded(R, want), &sent);
-    int64_t t = clock_ns();
-    result_tx(R->r, TX_SENT, oc->id, runner_rel(R, t0), sent.data, rc ? 0 : sent.len);
-    if (rc == 0) {
-        note_statuses(R, sent.data, sent.len, t0, t, oc->id);
-        if (oc->closed_write)
-            result_tx_note(R->r, oc->id, runner_rel(R, t), "the final response ends the "
-                           "connection: the server shuts its side (RFC 9112 §9.6)");
+    int rc = origin_emit(R, oc, out.data ? out.data : "", out.len, runner_bounded(R, want));
+    if (rc == 0)
         release_if_done(R);
-    } else
-        result_tx_note(R->r, oc->id, runner_rel(R, t), R->ctx->mode == MODE_CLIENT
+    else
+        result_tx_note(R->r, oc->id, runner_rel(R, clock_ns()), R->ctx->mode == MODE_CLIENT
                        ? "write failed: the client closed the connection"
                        : "origin write failed: the proxy closed its upstream connection");
-    buf_free(&sent);
     buf_free(&out);
 }
 
@@ -262,7 +335,17 @@ static void answered_without_origin(runner *R, const step *st, int64_t ns)
     buf_t got;
     buf_init(&got, 1024);
     client_got(R, &got);
-    if (stream_take_final(cc, m)) {
+    int64_t closed = fates_last_origin_close(), now = runner_rel(R, clock_ns());
+    bool fin = stream_take_final(cc, m);
+    if (fin && m->status >= 502 && m->status <= 504 && closed >= 0 &&
+        now - closed < 10 * 1000000000LL) {
+        runner_remember(R, st, m, cc->id);
+        runner_end(R, VERDICT_SKIP, "inconclusive: the proxy answered %d itself (the client got "
+                   "%s) and the request never reached the origin, %.3fms after the embedded "
+                   "origin closed a connection: the proxy most likely sent this request on that "
+                   "closed upstream connection (reusing a connection the origin closed), not a "
+                   "routing problem", m->status, got.data, (double)(now - closed) / 1e6);
+    } else if (fin) {
         runner_remember(R, st, m, cc->id);
         runner_end(R, VERDICT_SKIP, "inconclusive: the proxy answered %d itself (the client got "
                    "%s) and the request never reached the origin: the proxy may not be "
@@ -297,16 +380,14 @@ void step_origin_accept(runner *R, const step *st)
     R->waiting = st;
     int rc = origin_wait(R->ctx->org, R->token, runner_bounded(R, want), &oc, client_answered, R);
     R->waiting = NULL;
-    /* an interim the step names that the proxy sent itself wins even when the request came
-     * through as well: the client had its answer before the origin could give one */
-    if (rc == 1 && step_names(st, ALT_INTERIM))
-        client_answered(R);
-    int early = rc == 1 || rc == 2 ? peeked_interim(R, st) : -1;
-    if (rc == 1 && early >= 0) {
-        R->oc = oc; /* released at the end of the case */
-        note_request(R, oc);
-    }
-    if (rc == 1 && early < 0) {
+    /* The premise comes from what the origin saw: an interim the proxy sent itself means "the
+     * proxy holds the request" only when the origin saw nothing; a proxy that sends its own 100
+     * and forwards the head at once is on the request path (the 100 stays read ahead). */
+    if (rc == 2 && peeked_interim(R, st) >= 0 && origin_wait(R->ctx->org, R->token,
+            runner_bounded(R, clock_ns() + ORIGIN_GRACE_NS), &oc, NULL, NULL) == 1)
+        rc = 1;
+    int early = rc == 2 ? peeked_interim(R, st) : -1;
+    if (rc == 1) {
         R->oc = oc;
         R->o_ws_pos = 0;
         record_origin_reads(R, oc, oc->req.start);
@@ -397,15 +478,10 @@ static void answer_expectation(runner *R, origin_conn *oc)
         !wire_has_token(&oc->req, oc->rx.data, "Expect", "100-continue"))
         return;
     static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
-    int64_t t0 = clock_ns();
-    int rc = origin_write(oc, cont, sizeof cont - 1, runner_bounded(R, t0 + 1000000000));
-    int64_t t1 = clock_ns();
-    result_tx(R->r, TX_SENT, oc->id, runner_rel(R, t0), cont, rc ? 0 : sizeof cont - 1);
-    result_tx_note(R->r, oc->id, runner_rel(R, t1), "the forwarded request expects "
+    origin_emit(R, oc, cont, sizeof cont - 1, runner_bounded(R, clock_ns() + 1000000000));
+    result_tx_note(R->r, oc->id, runner_rel(R, clock_ns()), "the forwarded request expects "
                    "100-continue: the origin answers 100 before reading the content, as an "
                    "origin must (RFC 9110 §10.1.1)");
-    if (rc == 0)
-        note_statuses(R, cont, sizeof cont - 1, t0, t1, oc->id);
 }
 
 void step_origin_read(runner *R, const step *st)
@@ -470,7 +546,7 @@ void step_origin_close(runner *R)
 {
     if (!R->oc)
         return;
-    result_tx(R->r, TX_CLOSE, R->oc->id, runner_rel(R, clock_ns()), NULL, 0);
+    origin_closing(R, R->oc->id);
     origin_release(R->ctx->org, R->oc, false);
     R->oc = NULL;
 }
@@ -575,6 +651,10 @@ static size_t *pair_statuses(const runner *R)
     size_t *to = xcalloc(R->nosent + 1, sizeof *to);
     for (size_t i = 0, next = 0; i < R->nosent; i++) {
         size_t j = next;
+        if (R->osent[i].failed) { /* never left the origin */
+            to[i] = r->nmsgs;
+            continue;
+        }
         while (j < r->nmsgs && (r->msgs[j].conn > 100 || r->msgs[j].status != R->osent[i].status))
             j++;
         to[i] = j;
@@ -598,7 +678,7 @@ static void record_samples(runner *R, const size_t *to)
     case_result *r = R->r;
     r->nfwd = 0;
     for (size_t i = 0; i < R->nosent; i++)
-        if (R->osent[i].status < 200)
+        if (R->osent[i].status < 200 && !R->osent[i].failed)
             result_fwd(r, R->osent[i].status, to[i] == r->nmsgs ? -1 : delay_of(R, i, to[i]));
 }
 
@@ -634,6 +714,8 @@ void proxy_forwarding(runner *R)
     size_t nd = 0, dropped = 0;
     for (size_t i = 0; i < R->nosent; i++) {
         int status = R->osent[i].status;
+        if (R->osent[i].failed)
+            continue;
         /* notes count from the case's start */
         int64_t t0 = runner_rel(R, R->osent[i].t0), t1 = runner_rel(R, R->osent[i].t1);
         if (to[i] == r->nmsgs) {

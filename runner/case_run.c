@@ -129,6 +129,21 @@ static void run_step(runner *R, const step *st)
     }
 }
 
+/* Plays the steps in order until one ends the case. In a proxy case a step that misses does not
+ * end it: the case observes on (case_fates.c), the origin's steps still playing. */
+static void run_steps(runner *R)
+{
+    for (size_t i = 0; i < R->c->nsteps && !R->stop; i++) {
+        const step *st = &R->c->steps[i];
+        if (!fates_step_runs(R, st))
+            continue;
+        fates_snap snap;
+        fates_snap_take(R, &snap);
+        run_step(R, st);
+        fates_after_step(R, st, &snap);
+    }
+}
+
 /* ---- the case ------------------------------------------------------------------------------ */
 
 void case_describe(const case_def *c, const req_catalog *cat, case_result *r)
@@ -242,8 +257,7 @@ void case_run(const case_def *c, const run_ctx *ctx, case_result *r)
     else if (ctx->run_deadline_ns && start >= ctx->run_deadline_ns)
         runner_end(R, VERDICT_NOTRUN, "the run deadline (--deadline) was reached");
     else if (!variables_missing(R))
-        for (size_t i = 0; i < c->nsteps && !R->stop; i++)
-            run_step(R, &c->steps[i]);
+        run_steps(R);
     note_premise(R);
     if (r->verdict != VERDICT_ERROR && r->verdict != VERDICT_NOTRUN && !conn_interrupted())
         stream_linger(R, runner_bounded(R, clock_ns() + ctx->linger_ns));
@@ -256,6 +270,7 @@ void case_run(const case_def *c, const run_ctx *ctx, case_result *r)
     }
     free(R->last);
     free(R->named);
+    fates_case_free(R);
     free(R->osent);
     if (r->msgs_dropped || r->findings_dropped)
         result_note(r, "%zu more messages and %zu more findings were checked but not recorded "

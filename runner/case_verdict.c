@@ -87,8 +87,20 @@ static void raise_verdict(runner *R, verdict_t v, int64_t t, bool from_step, con
     R->head_own = own;
 }
 
+void runner_raise(runner *R, verdict_t v, int64_t t_abs, bool from_step, const char *require,
+                  char *msg)
+{
+    raise_verdict(R, v, t_abs, from_step, require, msg);
+}
+
 static void fail_text(runner *R, int64_t t, bool from_step, const char *require, char *body)
 {
+    if (R->observing) { /* past a miss, only the fates judge (case_fates.c) */
+        result_note(R->r, "while observing: %s%s%s", require ? require : "", require ? ": " : "",
+                    body);
+        free(body);
+        return;
+    }
     verdict_t v = level_verdict(R, require);
     char label[128];
     level_label(R, require, label, sizeof label);
@@ -157,6 +169,11 @@ void runner_end(runner *R, verdict_t v, const char *fmt, ...)
     va_end(ap);
     R->stop = true;
     case_result *r = R->r;
+    if (R->observing) { /* ends the observing; the miss or the fates decide */
+        result_note(r, "while observing: %s", msg);
+        free(msg);
+        return;
+    }
     /* A skip or not-run never hides a failure already seen on the wire. */
     if ((v == VERDICT_SKIP || v == VERDICT_NOTRUN) &&
         (r->verdict == VERDICT_FAIL || r->verdict == VERDICT_WARN)) {

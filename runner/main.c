@@ -16,6 +16,7 @@
 #include "baseline.h"
 #include "case.h"
 #include "cli.h"
+#include "fates.h"
 #include "conn.h"
 #include "fdlimit.h"
 #include "origin.h"
@@ -450,6 +451,7 @@ static int run(const options *o, const case_def *const *sel, size_t nsel, const 
     rr.interrupted = conn_interrupted();
     rr.deadline_hit = ctx.run_deadline_ns && clock_ns() >= ctx.run_deadline_ns;
     result_count(&rr);
+    fates_link(&rr); /* a message one case's client got marks the case that wrote it */
     if (wants_upload_hint(&rr, o, &ctx))
         rr.upload_hint = preflight_upload_hint(&ctx, o->timeout_ns < 1000000000 ? o->timeout_ns
                                                                                 : 1000000000);

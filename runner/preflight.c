@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "conn.h"
+#include "fates.h"
 #include "origin.h"
 #include "util.h"
 #include "wire.h"
@@ -287,6 +288,7 @@ static void answer_through(const run_ctx *ctx, side *s, origin_conn *oc, int64_t
                 origin_authority(ctx->org),
                 status > 0 ? "the client got another status" : "the client got no response");
     origin_release(ctx->org, oc, false);
+    fates_origin_closed(0); /* before the run's clock: a proxy that reuses it answers 502 */
 }
 
 static char *proxy_target(const run_ctx *ctx, const char *token)

@@ -101,6 +101,7 @@ const char report_html_css[] =
     "font-weight:700}svg.tl .lb-ev{fill:var(--mut)}\n"
     "svg.tl .rh{fill:none;stroke:var(--int);stroke-width:1}svg.tl .lb-rh{fill:var(--int);"
     "font-size:10px}\n"
+    "svg.tl .m-lost{stroke:var(--fail);stroke-width:2}svg.tl .lb-lost{fill:var(--fail)}\n"
     "svg.tl .link{stroke:var(--warn);stroke-width:1.2;stroke-dasharray:4 3}"
     "svg.tl .note{fill:var(--warn)}\n"
     ".legend{color:var(--mut);font-size:12px;margin:4px 0 0}.legend i{font-style:normal;"

@@ -10,12 +10,14 @@
  *    "cases": [{"id","area","title","file","line","require":[...],"rfc","level","verdict",
  *               "baseline" (null, "expected", "new", "fixed"),
  *               "message","failed_require","missing_var","start_s","duration_s","messages":[...],
- *               "findings":[...],"notes":[...],"forwarding":[...],"transcript":[...],
- *               "transcript_truncated"}]}
+ *               "findings":[...],"notes":[...],"forwarding":[...],"fates":[...],
+ *               "transcript":[...],"transcript_truncated"}]}
  *   messages: {"conn","status","interim","t_first_s","t_head_s","t_end_s","head","head_b64",
  *              "body_len"}; findings: {"code","name","text","require","verdict","conn","offset"};
  *   transcript: {"kind","conn","t_s","data","b64"}
  *   forwarding (a case's samples, proxy modes): {"status","delay_ns" (null: dropped)};
+ *   fates (proxy modes, docs/fates.md): {"seq","kind","status","got_status","oconn","cconn",
+ *          "t_write_s","t_read_s","delay_ns" (each null when there is none),"other","detail"};
  *   group (fwd_stats.h, non-empty groups only): {"code" ("100".."103", "other-1xx"),"n",
  *          "p50_ns","p99_ns","max_ns","dropped"}
  *
@@ -239,6 +241,40 @@ static void jfwd_samples(buf_t *b, const case_result *c)
     REPORT_PUT(b, "]");
 }
 
+/* ,"key":seconds or null (a time of -1: none) */
+static void jf_secs_or_null(buf_t *b, const char *key, int64_t ns)
+{
+    if (ns >= 0)
+        return jf_secs(b, key, ns);
+    jkey(b, key);
+    REPORT_PUT(b, "null");
+}
+
+/* What became of each message the origin wrote (and of each the client got unwritten). */
+static void jfates(buf_t *b, const case_result *c)
+{
+    REPORT_PUT(b, "[");
+    for (size_t i = 0; i < c->nfates; i++) {
+        const fate_record *f = &c->fates[i];
+        buf_printf(b, "%s\n      {\"seq\":%d", i ? "," : "", f->seq);
+        jf_str(b, "kind", fate_kind_name(f->kind));
+        buf_printf(b, ",\"status\":%d,\"got_status\":%d,\"oconn\":%d,\"cconn\":%d", f->status,
+                   f->got_status, f->oconn, f->cconn);
+        jf_secs_or_null(b, "t_write_s", f->t_write_ns);
+        jf_secs_or_null(b, "t_read_s", f->t_read_ns);
+        if (f->t_write_ns >= 0 && f->t_read_ns >= 0)
+            buf_printf(b, ",\"delay_ns\":%lld", (long long)(f->t_read_ns - f->t_write_ns));
+        else
+            REPORT_PUT(b, ",\"delay_ns\":null");
+        jkey(b, "other");
+        jstr_or_null(b, f->other);
+        jkey(b, "detail");
+        jstr_or_null(b, f->detail);
+        REPORT_PUT(b, "}");
+    }
+    REPORT_PUT(b, "]");
+}
+
 /* One transcript entry a line; "data" readable, "b64" exact. */
 static void jtranscript(buf_t *b, const case_result *c)
 {
@@ -301,6 +337,8 @@ static void jcase(buf_t *b, const case_result *c)
     jmetrics(b, c);
     REPORT_PUT(b, ",\n     \"forwarding\":");
     jfwd_samples(b, c);
+    REPORT_PUT(b, ",\n     \"fates\":");
+    jfates(b, c);
     REPORT_PUT(b, ",\n     \"transcript\":");
     jtranscript(b, c);
     REPORT_PUT(b, ",\n     \"transcript_truncated\":");

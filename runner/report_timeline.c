@@ -26,7 +26,9 @@ enum {
 
 /* ---- the model: lanes of marks ------------------------------------------------------------- */
 
-typedef enum mark_kind { MK_SENT, MK_CHUNK, MK_INTERIM, MK_FINAL, MK_EVENT } mark_kind;
+/* MK_LOST: proxy modes, where an origin message was lost (on the origin's lane, at its write)
+ * or where a message another case's origin wrote arrived (on the client's lane). */
+typedef enum mark_kind { MK_SENT, MK_CHUNK, MK_INTERIM, MK_FINAL, MK_EVENT, MK_LOST } mark_kind;
 
 typedef struct tl_mark {
     mark_kind kind;
@@ -34,6 +36,7 @@ typedef struct tl_mark {
     const char *event;      /* MK_EVENT: "open", "eof", "reset", "close" */
     size_t bytes;           /* MK_SENT, MK_CHUNK */
     const msg_record *msg;  /* MK_INTERIM, MK_FINAL */
+    const fate_record *fate; /* MK_LOST */
     int link_lane;          /* lane of the mark this one was forwarded from, or -1 */
     int64_t link_t;         /* time of that mark */
 } tl_mark;
@@ -148,8 +151,69 @@ static size_t origin_writes(timeline *tl, origin_write *w, size_t cap)
     return n;
 }
 
+static int cmp_mark(const void *a, const void *b);
+
+static int lane_named(const timeline *tl, const char *fmt, int conn)
+{
+    char want[48];
+    snprintf(want, sizeof want, fmt, conn);
+    for (size_t l = 0; l < tl->nlanes; l++)
+        if (strcmp(tl->lanes[l].name, want) == 0)
+            return (int)l;
+    return -1;
+}
+
+/* A fate's client mark: the message read on its connection with that head time. */
+static tl_mark *fate_mark(timeline *tl, const fate_record *f)
+{
+    int l = lane_named(tl, "conn %d received", f->cconn);
+    for (size_t j = 0; l >= 0 && j < tl->lanes[l].n; j++) {
+        tl_mark *m = &tl->lanes[l].marks[j];
+        if ((m->kind == MK_INTERIM || m->kind == MK_FINAL) && m->msg->t_head_ns == f->t_read_ns)
+            return m;
+    }
+    return NULL;
+}
+
+static void lost_mark(timeline *tl, int lane, int64_t t, const fate_record *f)
+{
+    tl_mark *m = lane >= 0 ? mark_add(&tl->lanes[lane], MK_LOST, t) : NULL;
+    if (m) {
+        m->fate = f;
+        m->event = f->kind == FATE_FROM_OTHER ? "other case" : fate_kind_name(f->kind);
+    }
+}
+
+/* Proxy modes with fates (docs/fates.md): each origin message is drawn from its write to the
+ * client's read, or to a mark where it was lost; a message written for another case is marked
+ * on the client's lane. */
+static void link_fates(timeline *tl)
+{
+    const case_result *c = tl->c;
+    for (size_t i = 0; i < c->nfates; i++) {
+        const fate_record *f = &c->fates[i];
+        int ol = f->seq && f->oconn ? lane_named(tl, "origin %d wrote", f->oconn) : -1;
+        tl_mark *m = f->t_read_ns >= 0 && f->cconn ? fate_mark(tl, f) : NULL;
+        if (f->kind == FATE_FROM_OTHER || f->kind == FATE_UNWRITTEN) {
+            if (f->kind == FATE_FROM_OTHER)
+                lost_mark(tl, lane_named(tl, "conn %d received", f->cconn),
+                          rel(tl, f->t_read_ns), f);
+        } else if (m && ol >= 0) {
+            m->link_lane = ol;
+            m->link_t = rel(tl, f->t_write_ns);
+        } else if (ol >= 0 && f->t_write_ns >= 0) {
+            lost_mark(tl, ol, rel(tl, f->t_write_ns), f);
+        }
+    }
+    for (size_t i = 0; i < tl->nlanes; i++) /* lost marks were added last */
+        if (tl->lanes[i].n > 1)
+            qsort(tl->lanes[i].marks, tl->lanes[i].n, sizeof(tl_mark), cmp_mark);
+}
+
 static void link_forwarding(timeline *tl)
 {
+    if (tl->c->nfates)
+        return link_fates(tl);
     origin_write w[256];
     size_t nw = origin_writes(tl, w, 256), next = 0;
     if (!nw)
@@ -412,6 +476,26 @@ static void tooltip(buf_t *out, const tl_mark *m)
                    m->bytes == 1 ? "" : "s");
         report_ms(out, m->t);
         REPORT_PUT(out, "ms");
+    } else if (m->kind == MK_LOST) {
+        const fate_record *f = m->fate;
+        if (f->kind == FATE_FROM_OTHER) {
+            buf_printf(out, "%d written by the origin for ", f->got_status);
+            report_html_str(out, f->other ? f->other : "another case");
+        } else {
+            buf_printf(out, "the origin's %d (message %d): %s", f->status, f->seq,
+                       fate_kind_name(f->kind));
+            if (f->other) {
+                REPORT_PUT(out, ", to the client of ");
+                report_html_str(out, f->other);
+            }
+        }
+        if (f->detail) {
+            REPORT_PUT(out, "; ");
+            report_html_str(out, f->detail);
+        }
+        REPORT_PUT(out, " at +");
+        report_ms(out, m->t);
+        REPORT_PUT(out, "ms");
     } else if (m->kind == MK_EVENT) {
         report_html_str(out, m->event);
         REPORT_PUT(out, " at +");
@@ -514,6 +598,10 @@ static void draw_mark(buf_t *out, const timeline *tl, const tl_mark *m, int64_t 
         break;
     case MK_CHUNK: line_at(out, "m-chunk", x, b - 60, x, b + 60); break;
     case MK_EVENT: line_at(out, "m-ev", x, b - 80, x, b + 80); break;
+    case MK_LOST: /* a cross */
+        line_at(out, "m-lost", x - 50, b - 50, x + 50, b + 50);
+        line_at(out, "m-lost", x - 50, b + 50, x + 50, b - 50);
+        break;
     case MK_INTERIM:
     case MK_FINAL: draw_message(out, tl, m, b); break;
     }
@@ -526,6 +614,8 @@ static void mark_label(buf_t *out, label_rows *rows, const timeline *tl, const t
     int64_t x = x_of(tl, m->t);
     if (m->kind == MK_EVENT) {
         label(out, rows, "lb-ev", x, b, m->event);
+    } else if (m->kind == MK_LOST) {
+        label(out, rows, "lb-lost", x, b, m->event);
     } else if (m->kind == MK_INTERIM || m->kind == MK_FINAL) {
         snprintf(text, sizeof text, "%d", m->msg->status);
         label(out, rows, m->kind == MK_INTERIM ? "lb-int" : "lb-fin", x, b, text);

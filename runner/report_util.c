@@ -412,6 +412,45 @@ static void detail_header(buf_t *out, const case_result *c, const char *indent)
     REPORT_PUT(out, "\n");
 }
 
+/* One fate as "102 made-final (+0.2ms)" or "got 103 from-other-case ID". */
+static void fate_text(buf_t *out, const fate_record *f)
+{
+    if (f->kind == FATE_FROM_OTHER)
+        buf_printf(out, "got %d written for", f->got_status);
+    else if (!f->seq || f->kind == FATE_UNWRITTEN)
+        buf_printf(out, "got %d %s", f->got_status, fate_kind_name(f->kind));
+    else if (f->kind == FATE_TO_OTHER)
+        buf_printf(out, "%d went to the client of", f->status);
+    else
+        buf_printf(out, "%d %s", f->status, fate_kind_name(f->kind));
+    if (f->got_status && f->got_status != f->status && f->seq && f->kind != FATE_FROM_OTHER)
+        buf_printf(out, " as %d", f->got_status);
+    if (f->t_write_ns >= 0 && f->t_read_ns >= 0 && f->kind != FATE_TO_OTHER) {
+        REPORT_PUT(out, " ");
+        report_ms(out, f->t_read_ns - f->t_write_ns);
+        REPORT_PUT(out, "ms");
+    }
+    if (f->other) {
+        REPORT_PUT(out, " ");
+        report_readable_str(out, f->other);
+    }
+}
+
+void report_fates_line(buf_t *out, const case_result *c)
+{
+    bool plain = true;
+    for (size_t i = 0; i < c->nfates; i++)
+        plain &= c->fates[i].kind == FATE_FORWARDED;
+    if (plain)
+        return;
+    REPORT_PUT(out, "fates: ");
+    for (size_t i = 0; i < c->nfates; i++) {
+        if (i)
+            REPORT_PUT(out, ", ");
+        fate_text(out, &c->fates[i]);
+    }
+}
+
 void report_case_detail(buf_t *out, const case_result *c, const char *indent, bool header)
 {
     if (header)
@@ -435,6 +474,12 @@ void report_case_detail(buf_t *out, const case_result *c, const char *indent, bo
         buf_printf(out, ":%d\n", c->line);
     }
     detail_line(out, indent, "message: ", c->message);
+    buf_t f;
+    buf_init(&f, 0);
+    report_fates_line(&f, c);
+    if (f.len)
+        buf_printf(out, "%s%s\n", indent, f.data);
+    buf_free(&f);
     detail_findings(out, c, indent);
     for (size_t i = 0; i < c->nnotes; i++)
         detail_line(out, indent, "note: ", report_str(c->notes[i]));

@@ -90,6 +90,9 @@ void report_transcript(buf_t *out, const case_result *c);
  * requirements, RFC, case file, message, findings and notes, one a line, each prefixed by
  * `indent`. Never empty when `header`. Readable text only (safe on a terminal and in XML). */
 void report_case_detail(buf_t *out, const case_result *c, const char *indent, bool header);
+/* Proxy modes: "fates: 100 forwarded 0.3ms, 102 made-final 0.2ms, 200 to-other-case ID", one
+ * line (no newline), or nothing when every message was simply forwarded. */
+void report_fates_line(buf_t *out, const case_result *c);
 /* Appends one line per recorded message: "conn 1 interim 100 first +1.000ms head ... body 0". */
 void report_messages(buf_t *out, const case_result *c, const char *indent);
 

@@ -143,6 +143,7 @@ void result_trim(case_result *c)
     trim((void **)&c->findings, &c->findings_cap, c->nfindings, sizeof *c->findings);
     trim((void **)&c->metrics, &c->metrics_cap, c->nmetrics, sizeof *c->metrics);
     trim((void **)&c->fwd, &c->fwd_cap, c->nfwd, sizeof *c->fwd);
+    trim((void **)&c->fates, &c->fates_cap, c->nfates, sizeof *c->fates);
 }
 
 void case_result_free(case_result *c)
@@ -180,6 +181,11 @@ void case_result_free(case_result *c)
         free(c->owned[i]);
     free(c->owned);
     free(c->fwd);
+    for (size_t i = 0; i < c->nfates; i++) {
+        free_str(c, c->fates[i].other);
+        free_str(c, c->fates[i].detail);
+    }
+    free(c->fates);
     while (c->blocks) {
         result_block *b = c->blocks;
         c->blocks = b->next;
@@ -301,4 +307,33 @@ void result_fwd(case_result *c, int status, int64_t delay_ns)
         return;
     grow_array((void **)&c->fwd, &c->fwd_cap, c->nfwd, sizeof *c->fwd);
     c->fwd[c->nfwd++] = (fwd_sample){status, delay_ns < 0 ? -1 : delay_ns};
+}
+
+void result_fate(case_result *c, const fate_record *f)
+{
+    if (c->nfates >= RESULT_FATES_MAX)
+        return;
+    grow_array((void **)&c->fates, &c->fates_cap, c->nfates, sizeof *c->fates);
+    fate_record *d = &c->fates[c->nfates++];
+    *d = *f;
+    d->other = f->other ? result_bytes(c, f->other, strlen(f->other)) : NULL;
+    d->detail = f->detail ? result_bytes(c, f->detail, strlen(f->detail)) : NULL;
+}
+
+static const char *const fate_names[FATE_COUNT] = {
+    "forwarded", "late", "held", "dropped", "made-final", "altered", "to-other-case",
+    "from-other-case", "unwritten",
+};
+
+const char *fate_kind_name(fate_kind k)
+{
+    return k < FATE_COUNT ? fate_names[k] : "?";
+}
+
+int fate_kind_parse(const char *s)
+{
+    for (int k = 0; k < FATE_COUNT; k++)
+        if (strcmp(s, fate_names[k]) == 0)
+            return k;
+    return -1;
 }

@@ -100,6 +100,39 @@ typedef struct fwd_sample {
     int64_t delay_ns; /* >= 0, or -1: dropped */
 } fwd_sample;
 
+/* Proxy modes: what became of one message (see fates.h and docs/fates.md). A record is either
+ * a message the case's origin wrote (seq >= 1) or a message the case's client read that its
+ * origin never wrote (seq 0: FATE_FROM_OTHER, FATE_UNWRITTEN). */
+typedef enum fate_kind {
+    FATE_FORWARDED,  /* reached the client, within fwd_max (or the case bounds no delay) */
+    FATE_LATE,       /* reached the client past fwd_max */
+    FATE_HELD,       /* reached the client only once the origin's final was written */
+    FATE_DROPPED,    /* never reached the client */
+    FATE_MADE_FINAL, /* a 1xx the proxy made the final response (status kept or rewritten) */
+    FATE_ALTERED,    /* reached the client with another status code */
+    FATE_TO_OTHER,   /* delivered to another case's client (other names the case) */
+    FATE_FROM_OTHER, /* the client got a message the origin wrote for another case */
+    FATE_UNWRITTEN,  /* the client got a message no origin wrote (the proxy's own) */
+    FATE_COUNT
+} fate_kind;
+
+/* "forwarded", "late", "held", "dropped", "made-final", "altered", "to-other-case",
+ * "from-other-case", "unwritten"; fate_kind_parse gives -1 for another name. */
+const char *fate_kind_name(fate_kind k);
+int fate_kind_parse(const char *s);
+
+typedef struct fate_record {
+    fate_kind kind;
+    int seq;            /* the origin's message number in the case (1, 2, ...), 0: none */
+    int status;         /* the status the origin wrote, 0: none */
+    int got_status;     /* the status the client read, 0: nothing */
+    int oconn, cconn;   /* origin (101...) and client (1...) connection, 0: none */
+    int64_t t_write_ns; /* start of the origin's write (run-relative), -1: none */
+    int64_t t_read_ns;  /* the client's read of its head (run-relative), -1: none */
+    char *other;        /* the other case's id (TO_OTHER, FROM_OTHER), or NULL */
+    char *detail;       /* one line (fields added or removed, why), or NULL */
+} fate_record;
+
 typedef struct case_result {
     char *id;      /* "continue/exp1-content-length" */
     char *area;    /* "continue" */
@@ -140,6 +173,8 @@ typedef struct case_result {
     size_t tx_bytes;
     fwd_sample *fwd; /* forwarding samples, in the order the origin wrote (result_fwd) */
     size_t nfwd, fwd_cap;
+    fate_record *fates; /* proxy modes: one per origin message and per unwritten one read */
+    size_t nfates, fates_cap;
     /* private: blocks holding the strings the builders copied (result_bytes); a case's strings
      * live together instead of in a malloc each, and case_result_free frees them as a whole */
     struct result_block *blocks;
@@ -218,6 +253,9 @@ finding_record *result_finding(case_result *c); /* NULL past the cap */
  * name each one). */
 #define RESULT_FWD_MAX 2000
 void result_fwd(case_result *c, int status, int64_t delay_ns);
+/* Adds a fate (its strings copied); past RESULT_FATES_MAX they are dropped. */
+#define RESULT_FATES_MAX 2000
+void result_fate(case_result *c, const fate_record *f);
 /* Sets (or replaces) a metric. */
 void result_metric(case_result *c, const char *name, int64_t value, bool is_time);
 const metric_record *result_get_metric(const case_result *c, const char *name);

@@ -267,6 +267,49 @@ static int load_fwd(loader *L, const json_value *o, const char *where, case_resu
     return 0;
 }
 
+/* A time in seconds or null (-1: none). */
+static int get_secs_or_null(loader *L, const json_value *o, const char *key, const char *where,
+                            int64_t *out)
+{
+    const json_value *v = json_get(o, key);
+    *out = -1;
+    return v && v->type == JSON_NULL ? 0 : get_secs(L, o, key, where, out);
+}
+
+/* A fate (report_json.c): its kind by name, times or null, other and detail or null. */
+static int load_fate(loader *L, const json_value *o, const char *where, case_result *c)
+{
+    fate_record f = {0};
+    int64_t seq, status, got, oconn, cconn;
+    char *kind = NULL;
+    int rc = get_text(L, o, "kind", where, false, &kind) ||
+             get_int(L, o, "seq", where, 0, INT_MAX, &seq) ||
+             get_int(L, o, "status", where, 0, 999, &status) ||
+             get_int(L, o, "got_status", where, 0, 999, &got) ||
+             get_int(L, o, "oconn", where, 0, INT_MAX, &oconn) ||
+             get_int(L, o, "cconn", where, 0, INT_MAX, &cconn) ||
+             get_secs_or_null(L, o, "t_write_s", where, &f.t_write_ns) ||
+             get_secs_or_null(L, o, "t_read_s", where, &f.t_read_ns) ||
+             get_optional_text(L, o, "other", where, &f.other) ||
+             get_optional_text(L, o, "detail", where, &f.detail);
+    int k = rc ? -1 : fate_kind_parse(kind);
+    if (!rc && k < 0)
+        rc = bad(L, where, "kind", "not a fate this h1xx knows");
+    if (!rc) {
+        f.kind = (fate_kind)k;
+        f.seq = (int)seq;
+        f.status = (int)status;
+        f.got_status = (int)got;
+        f.oconn = (int)oconn;
+        f.cconn = (int)cconn;
+        result_fate(c, &f);
+    }
+    free(kind);
+    free(f.other);
+    free(f.detail);
+    return rc ? -1 : 0;
+}
+
 typedef int (*item_loader)(loader *L, const json_value *v, const char *where, case_result *c);
 
 /* Loads every element of the array obj.key with fn; elements of arrays of objects must be
@@ -329,6 +372,8 @@ static int load_case(loader *L, const json_value *o, const char *where, case_res
                    load_list(L, o, "notes", where, c, load_note, false) ||
                    (json_get(o, "forwarding") && /* absent before samples were recorded */
                     load_list(L, o, "forwarding", where, c, load_fwd, true)) ||
+                   (json_get(o, "fates") && /* absent before issue 18 */
+                    load_list(L, o, "fates", where, c, load_fate, true)) ||
                    load_list(L, o, "transcript", where, c, load_tx, true) ||
                    get_bool(L, o, "transcript_truncated", where, &c->tx_truncated) ||
                    get_baseline(L, o, where, c)

@@ -462,13 +462,13 @@ REAL_PROXIES = {
         "version": "nginx/1.22.1",
         # nginx 1.22 supports no upstream 1xx but 101: it takes the first 1xx as the final
         # response and relays what follows as its body until the origin closes, so a 1xx is
-        # held until the end (a gateway: PXY-1 and PRC-4 warn) and the first one reaches an
+        # held until the end (late: FWD-1, practice, issue 18) and the first one reaches an
         # HTTP/1.0 client (V10-1); it relays a malformed status line as it came (GEN-3); it adds
         # no Via to the requests it forwards (PXY-5). It answers Expect with its own 100, as the
         # origin a gateway stands for may.
         "fails": {
-            "interim/pxy1-every-1xx-forwarded": "PXY-1",
-            "processing/pxy-prc4-forwarded-promptly": "PRC-4",
+            "interim/pxy1-every-1xx-forwarded": "FWD-1",
+            "processing/pxy-prc4-forwarded-promptly": "FWD-1",
             "http10/pxy-v10-no-1xx": "V10-1",
             "hints/pxy-eh2-hop-by-hop": "PXY-1",
             "hints/pxy-eh3-no-merge-apart": "PXY-1",

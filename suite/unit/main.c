@@ -19,6 +19,7 @@ void register_loop_tests(void);
 void register_fwd_stats_tests(void);
 void register_h2_tests(void);
 void register_srv_conn_tests(void);
+void register_fates_tests(void);
 
 int main(void)
 {
@@ -41,6 +42,7 @@ int main(void)
     register_fwd_stats_tests();
     register_h2_tests();
     register_srv_conn_tests();
+    register_fates_tests();
     CU_basic_set_mode(CU_BRM_NORMAL);
     CU_basic_run_tests();
     unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
