@@ -203,6 +203,7 @@ typedef struct grader {
     bool v10;      /* an HTTP/1.0 request was sent: a 1xx not forwarded is right */
     int64_t grace; /* fwd_max, or 250 ms: a message written this soon before the proxy's own
                     * final may have found the proxy gone already */
+    bool final_unexplained; /* a final the client never got, with no fate graded for it */
 } grader;
 
 static double ms(const runner *R, int64_t rel)
@@ -305,10 +306,15 @@ static bool client_closed_before(const grader *G, const fate_out *f)
 
 static void grade_dropped(grader *G, const fate_out *f)
 {
-    if (after_made_final(G, f) || proxy_answered_before(G, f) || got_other(G) ||
-        client_closed_before(G, f))
+    bool final = f->status >= 200 || f->status == 101;
+    if (after_made_final(G, f) || got_other(G))
         return;
-    if (f->status >= 200 || f->status == 101) {
+    if (proxy_answered_before(G, f) || client_closed_before(G, f)) {
+        G->final_unexplained |= final;
+        return;
+    }
+    if (final) {
+        G->final_unexplained |= !f->after_1xx;
         if (f->after_1xx)
             grade(G, f->t_write, FATES_FINAL_REQ, "the origin's final %d (written at +%.3fms) "
                   "never reached the client, after the 1xx before it did (RFC 9110 §15.2: the "
@@ -318,6 +324,13 @@ static void grade_dropped(grader *G, const fate_out *f)
     }
     if (G->v10)
         return;
+    if (f->unsettled) { /* not provably dropped: §15.2 sets no time, so practice */
+        grade(G, f->t_write, FATES_LATE_REQ, "the %d the origin wrote at +%.3fms had not reached "
+              "the client when the case ended, its connection still open: late past the case's "
+              "bound, or dropped (RFC 9110 §15.2 requires forwarding but sets no time)",
+              f->status, ms(G->R, f->t_write));
+        return;
+    }
     const char *req = f->status == 102 && own_require(G->R, "PRC-4") ? "PRC-4" : "PXY-1";
     grade(G, f->t_write, req, "the %d the origin wrote at +%.3fms never reached the client "
           "(dropped)", f->status, ms(G->R, f->t_write));
@@ -416,7 +429,8 @@ void fates_case_end(runner *R)
     fate_read *rd = NULL;
     fate_out *f = classify(R, &n, &rd);
     int64_t bound = fwd_max(R);
-    grader G = {R, f, n, INT64_MAX, INT64_MAX, false, bound > 0 ? bound : 250 * 1000000LL};
+    grader G = {R, f, n, INT64_MAX, INT64_MAX, false, bound > 0 ? bound : 250 * 1000000LL,
+                false};
     for (size_t i = 0; i < R->r->ntx; i++) { /* an HTTP/1.0 request gets no 1xx: not dropped */
         const tx_entry *e = &R->r->tx[i];
         G.v10 |= e->kind == TX_SENT && e->conn <= 100 && e->data &&
@@ -437,7 +451,10 @@ void fates_case_end(runner *R)
         grade_foreign_request(&G);
     if (R->miss_msg) {
         int64_t miss_rel = runner_rel(R, R->miss_t);
-        if (G.first <= miss_rel)
+        /* explained by a fate on its way by then, unless a final the origin wrote was lost
+         * without a fate that grades it: a dropped 1xx (practice for a gateway) does not
+         * explain a final that never came */
+        if (G.first <= miss_rel && !G.final_unexplained)
             result_note(R->r, "the miss is explained by the fates: %s", R->miss_msg);
         else {
             runner_raise(R, R->miss_verdict, R->miss_t, true, R->miss_req, R->miss_msg);

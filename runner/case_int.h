@@ -107,6 +107,7 @@ typedef struct runner {
         *osent; /* failed: the write did not go through (the proxy had closed) */
     /* fates (case_fates.c): the origin's message count, and a step miss being observed past */
     int o_seq;
+    bool o_switched;         /* the origin wrote a 101: what follows is not HTTP/1.1 */
     bool observing;          /* a step missed: origin steps go on, client steps are skipped */
     bool observed_all;       /* observing met the next request's accept: no more origin writes */
     char *miss_msg, *miss_req; /* the miss, put back when no fate explains it */

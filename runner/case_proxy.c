@@ -132,7 +132,7 @@ static void record_origin_reads(runner *R, origin_conn *oc, size_t from)
 static void note_statuses(runner *R, const char *p, size_t n, int64_t t0, int64_t t1,
                           int conn_id, bool failed)
 {
-    for (size_t i = 0; i + 12 <= n; i++) {
+    for (size_t i = 0; i + 12 <= n && !R->o_switched; i++) {
         bool at_start = i == 0 || (i >= 4 && memcmp(p + i - 4, "\r\n\r\n", 4) == 0);
         if (!at_start || memcmp(p + i, "HTTP/1.", 7) != 0 || p[i + 8] != ' ')
             continue;
@@ -154,6 +154,7 @@ static void note_statuses(runner *R, const char *p, size_t n, int64_t t0, int64_
             R->osent[R->nosent++] = (struct osent){code, t0, t1, conn_id, seq, R->o_nreq,
                                                    xstrndup(p + i, hlen < 2048 ? hlen : 2048),
                                                    failed};
+        R->o_switched = code == 101 && !failed; /* what follows is the new protocol's */
     }
 }
 
@@ -192,7 +193,8 @@ static int origin_emit(runner *R, origin_conn *oc, const char *p, size_t n, int6
 {
     buf_t traced;
     buf_init(&traced, 0);
-    if (fates_trace_on(R) && fates_trace_insert(p, n, R->token, &R->o_seq, &traced) > 0) {
+    if (fates_trace_on(R) && !R->o_switched &&
+        fates_trace_insert(p, n, R->token, &R->o_seq, &traced) > 0) {
         p = traced.data;
         n = traced.len;
     }

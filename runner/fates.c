@@ -61,6 +61,8 @@ int fates_trace_insert(const char *p, size_t n, const char *token, int *seq, buf
         buf_printf(out, FATES_TRACE_FIELD ": %s.%d\r\n", token, ++*seq);
         marked++;
         from = end;
+        if (memcmp(p + i + 9, "101", 3) == 0)
+            break; /* after a 101 the bytes are another protocol's: left as written */
         i = end - 1;
     }
     buf_append(out, p + from, n - from);
@@ -218,12 +220,22 @@ static void lost_finals(const fate_input *in, fate_out *out)
         if (!is_final_status(in->w[i].status) || out[i].kind != FATE_DROPPED)
             continue;
         int last = -1; /* the last 1xx of the exchange that reached the client */
+        bool switched = false; /* a 101 reached it: what follows is not HTTP/1.1 there */
+        bool made_final = false;
         for (size_t k = 0; k < i; k++)
             if (in->w[k].exchange == in->w[i].exchange && out[k].read_index >= 0) {
-                out[i].after_1xx = true; /* a 1xx of its exchange reached the client */
-                if (out[k].kind != FATE_MADE_FINAL)
+                switched |= in->w[k].status == 101;
+                if (out[k].kind == FATE_MADE_FINAL)
+                    made_final = true;
+                else
                     last = (int)k;
             }
+        if (switched) /* the switch is judged by the case (UPG-2), not as a lost final */
+            continue;
+        if (made_final) { /* the client has its "final" already: this one cannot follow */
+            out[i].after_1xx = true;
+            continue;
+        }
         if (last < 0)
             continue;
         int cc = out[last].cconn;
@@ -231,10 +243,39 @@ static void lost_finals(const fate_input *in, fate_out *out)
         for (size_t j = (size_t)out[last].read_index + 1; j < in->nr; j++)
             later_final |= in->r[j].cconn == cc && !in->r[j].interim;
         bool closed = cc >= 0 && (size_t)cc < in->nconn_closed && in->conn_closed[cc];
+        /* lost only when it can no longer come: the client's connection ended, or another
+         * final took its place; one still open at the case's bound is late, not lost */
+        out[i].after_1xx = closed || later_final;
         if (!later_final && closed && out[last].kind != FATE_ALTERED) {
             out[last].kind = FATE_MADE_FINAL;
             snprintf(out[last].detail, sizeof out[last].detail,
                      "the connection closed after it, with no final response");
+        }
+    }
+}
+
+static void mark_unsettled(const fate_input *in, fate_out *out)
+{
+    for (size_t i = 0; i < in->nw; i++) {
+        if (out[i].kind != FATE_DROPPED || is_final_status(in->w[i].status) || in->w[i].failed)
+            continue;
+        bool later = false;
+        int cc = -1;
+        for (size_t k = 0; k < in->nw; k++) {
+            if (in->w[k].exchange != in->w[i].exchange || out[k].read_index < 0)
+                continue;
+            later |= k > i;
+            cc = out[k].cconn;
+        }
+        if (later)
+            continue; /* something after it came through: it was dropped */
+        bool closed = false;
+        for (size_t c = 0; c < in->nconn_closed; c++)
+            closed |= in->conn_closed[c] && (cc < 0 || (size_t)cc == c);
+        if (!closed) {
+            out[i].unsettled = true;
+            snprintf(out[i].detail, sizeof out[i].detail, "not read when the case ended, the "
+                     "connection still open: late past the case's bound, or dropped");
         }
     }
 }
@@ -292,6 +333,7 @@ size_t fates_classify(const fate_input *in, fate_out *out)
     for (size_t i = 0; i < in->nw; i++)
         fill_write(in, i, match[i], &out[n++]);
     lost_finals(in, out);
+    mark_unsettled(in, out);
     mark_held(in, out);
     mark_reordered(in, out);
     for (size_t j = 0; j < in->nr; j++) {

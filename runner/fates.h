@@ -64,7 +64,10 @@ typedef struct fate_out {
     int read_index;                  /* index in the input's reads, -1: none */
     bool reordered;                  /* reached the client before an earlier message */
     bool after_1xx;                  /* a final written after a 1xx of its exchange that reached
-                                      * the client */
+                                      * the client, and that can no longer come */
+    bool unsettled;                  /* a 1xx not read by the end, with nothing of its exchange
+                                      * after it read and the connection still open: late past
+                                      * the case's bound, or dropped; h1xx cannot tell */
     char other_token[FATES_TOKEN_MAX]; /* FROM_OTHER: the writer's token */
     int other_seq;
     char detail[200];
