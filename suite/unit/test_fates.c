@@ -121,11 +121,32 @@ static void test_dropped_and_made_final(void)
     CU_ASSERT_EQUAL(out[1].kind, FATE_DROPPED);
     CU_ASSERT_EQUAL(out[2].kind, FATE_DROPPED);
     CU_ASSERT_TRUE(out[2].after_1xx);
-    /* the same with the connection still open: the 102 forwarded, the rest dropped */
+    /* the same with the connection still open: the 102 forwarded, the rest not read; the
+     * final may still come (not lost), the 103 is late or dropped (unsettled) */
     closed[1] = false;
     classify(r, 1, 250 * MS, closed, out);
     CU_ASSERT_EQUAL(out[0].kind, FATE_FORWARDED);
+    CU_ASSERT_EQUAL(out[1].kind, FATE_DROPPED);
+    CU_ASSERT_TRUE(out[1].unsettled);
     CU_ASSERT_EQUAL(out[2].kind, FATE_DROPPED);
+    CU_ASSERT_FALSE(out[2].after_1xx);
+    /* a 103 missing while the final came after it: dropped for sure */
+    fate_read r3[] = {r[0], {200, false, 1, 30 * MS,
+                             H("HTTP/1.1 200 OK\r\nH1xx-Trace: me.3\r\n\r\n")}};
+    classify(r3, 2, 250 * MS, closed, out);
+    CU_ASSERT_EQUAL(out[1].kind, FATE_DROPPED);
+    CU_ASSERT_FALSE(out[1].unsettled);
+
+    /* after a 101 that reached the client the rest is another protocol's: no lost final */
+#define SWITCH H("HTTP/1.1 101 Switching\r\nH1xx-Trace: me.1\r\n\r\n")
+    fate_write w101[] = {{1, 101, 1, 101, 0, SWITCH, false}, W[2]};
+    fate_read r101[] = {{101, true, 1, 1 * MS, SWITCH}};
+#undef SWITCH
+    bool gone[3] = {false, true, false};
+    fate_input in101 = {"me", w101, 2, r101, 1, 250 * MS, gone, 3};
+    fates_classify(&in101, out);
+    CU_ASSERT_EQUAL(out[1].kind, FATE_DROPPED);
+    CU_ASSERT_FALSE(out[1].after_1xx);
 
     /* rewritten: the 102's trace on a final 200 */
     fate_read r2[] = {{200, false, 1, 1 * MS, H("HTTP/1.1 200 OK\r\nH1xx-Trace: me.1\r\n\r\n")}};
